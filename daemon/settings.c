@@ -1,0 +1,875 @@
+/*
+ * Settings: defaults, command line parsing, validation, `-h` text and
+ * `stats settings`, all driven by SETTINGS_TABLE in settings.h.
+ *
+ * Every value, defaults included, goes through set_value(), so a default
+ * is written in the table exactly as a user would type it. Bounds are
+ * text too, parsed with the setting's own parser, which lets error
+ * messages quote them as written ("min 1k, max 1g").
+ *
+ * No mutable file-scope state: the only static object is the const
+ * descriptor array. getopt's own globals (optind, opterr) are reset on
+ * every settings_parse() call.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include "daemon/settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum setting_type {
+    ST_BOOL, ST_COUNT, ST_INT, ST_OCTAL, ST_SIZE, ST_MB, ST_DOUBLE,
+    ST_STRING, ST_LIST, ST_CHOICE, ST_HELP, ST_VERSION, ST_EXT,
+    ST_IGNORED, ST_REFUSED,
+};
+
+struct setting_desc {
+    const char *field;
+    enum setting_type type;
+    char flag;
+    const char *long_name;
+    const char *okey;
+    const char *stat;
+    const char *def;
+    const char *range;
+    const char *arg;
+    const char *help;
+    size_t offset;
+};
+
+static const struct setting_desc descs[] = {
+#define X(field, type, flag, lname, okey, stat, def, range, arg, help)     \
+    { #field, ST_##type, flag, lname, okey, stat, def, range, arg, help,   \
+      SETTINGS_OFFSET_##type(field) },
+    SETTINGS_TABLE(X)
+#undef X
+};
+
+enum { N_DESCS = sizeof(descs) / sizeof(descs[0]) };
+
+/* getopt_long returns LONG_BASE + row index for long options, so rows
+ * without a short letter work the same way. */
+enum { LONG_BASE = 256, USAGE_COL = 28, USAGE_WIDTH = 79 };
+
+struct parse_ctx {
+    struct settings *s;
+    char *err;
+    size_t errlen;
+    bool check;              /* false while applying trusted defaults */
+    bool seen[N_DESCS];      /* given by the user during this parse */
+};
+
+union num {
+    long long i;
+    uint64_t u;
+    double d;
+};
+
+struct bounds {
+    char min[32];            /* empty: no lower bound */
+    char max[32];            /* empty: no upper bound */
+    bool min_excl;
+};
+
+/* One alternative of a CHOICE range: "val", "val=display", "!val:reason". */
+struct choice {
+    bool refused;
+    const char *val;
+    size_t vlen;
+    const char *extra;       /* display or reason, NULL if none */
+    size_t elen;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct parse_ctx *c, const char *fmt, ...)
+{
+    if (c->err != NULL && c->errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err, c->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* The member of s a row describes (rows without one: never called). */
+static void *member(const struct settings *s, const struct setting_desc *d)
+{
+    return (char *)s + d->offset;
+}
+
+static bool is_intlike(enum setting_type t)
+{
+    return t == ST_INT || t == ST_OCTAL || t == ST_COUNT;
+}
+
+static bool is_number(enum setting_type t)
+{
+    return is_intlike(t) || t == ST_SIZE || t == ST_MB || t == ST_DOUBLE;
+}
+
+static bool is_string(enum setting_type t)
+{
+    return t == ST_STRING || t == ST_LIST || t == ST_CHOICE;
+}
+
+/* ---- value parsers ---------------------------------------------------- */
+
+static int parse_llong(const char *t, int base, long long *out)
+{
+    char *end;
+
+    if (*t == '\0' || isspace((unsigned char)*t))
+        return -1;
+    errno = 0;
+    long long v = strtoll(t, &end, base);
+    if (*end != '\0')
+        return -1;
+    if (errno != 0)
+        return -2;
+    *out = v;
+    return 0;
+}
+
+/* A size is digits and an optional k/m/g/t suffix; unit scales a plain
+ * number (1 for bytes, 1 MB for memcached's -m). Parsers return -1 for
+ * bad syntax and -2 for a value too large for the type. */
+static int parse_size(const char *t, uint64_t unit, uint64_t *out)
+{
+    static const char suffixes[] = "kmgt";
+    uint64_t mul = unit;
+    char *end;
+
+    if (!isdigit((unsigned char)*t))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(t, &end, 10);
+    bool overflow = errno != 0;
+    if (*end != '\0') {
+        const char *p = strchr(suffixes, tolower((unsigned char)*end));
+        if (p == NULL || end[1] != '\0')
+            return -1;
+        mul = (uint64_t)1 << (10 * (p - suffixes + 1));
+    }
+    if (overflow || v > UINT64_MAX / mul)
+        return -2;
+    *out = (uint64_t)v * mul;
+    return 0;
+}
+
+static int parse_double(const char *t, double *out)
+{
+    char *end;
+
+    if (*t == '\0' || isspace((unsigned char)*t))
+        return -1;
+    errno = 0;
+    double v = strtod(t, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Words at even indexes mean false, at odd ones true. */
+static int parse_bool(const char *t, bool *out)
+{
+    static const char *const words[] = {
+        "no", "yes", "off", "on", "false", "true", "0", "1",
+    };
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strcasecmp(t, words[i]) == 0) {
+            *out = (i & 1) != 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int num_parse(enum setting_type t, const char *text, union num *out)
+{
+    switch (t) {
+    case ST_INT:
+    case ST_COUNT:
+        return parse_llong(text, 10, &out->i);
+    case ST_OCTAL:
+        return parse_llong(text, 8, &out->i);
+    case ST_SIZE:
+        return parse_size(text, 1, &out->u);
+    case ST_MB:
+        return parse_size(text, (uint64_t)1 << 20, &out->u);
+    case ST_DOUBLE:
+        return parse_double(text, &out->d);
+    default:
+        return -1;
+    }
+}
+
+static int num_cmp(enum setting_type t, const union num *a, const union num *b)
+{
+    if (is_intlike(t))
+        return (a->i > b->i) - (a->i < b->i);
+    if (t == ST_DOUBLE)
+        return (a->d > b->d) - (a->d < b->d);
+    return (a->u > b->u) - (a->u < b->u);
+}
+
+/* ---- range column ----------------------------------------------------- */
+
+/* Splits the range column. With implicit set, an int member without an
+ * explicit bound gets the limits of int, which it cannot exceed anyway. */
+static void bounds_of(const struct setting_desc *d, bool implicit,
+                      struct bounds *b)
+{
+    const char *r = d->range != NULL ? d->range : "";
+    const char *dots = strstr(r, "..");
+
+    memset(b, 0, sizeof(*b));
+    if (dots != NULL) {
+        if (*r == '>') {
+            b->min_excl = true;
+            r++;
+        }
+        snprintf(b->min, sizeof(b->min), "%.*s", (int)(dots - r), r);
+        snprintf(b->max, sizeof(b->max), "%s", dots + 2);
+    }
+    if (!implicit || !is_intlike(d->type))
+        return;
+    if (b->min[0] == '\0' && d->type == ST_OCTAL)
+        snprintf(b->min, sizeof(b->min), "0");
+    else if (b->min[0] == '\0')
+        snprintf(b->min, sizeof(b->min), "%d", INT_MIN);
+    if (b->max[0] == '\0')
+        snprintf(b->max, sizeof(b->max), d->type == ST_OCTAL ? "0%o" : "%d",
+                 INT_MAX);
+}
+
+static void bounds_text(const struct bounds *b, char *buf, size_t len)
+{
+    const char *sep = "";
+
+    buf[0] = '\0';
+    if (b->min[0] != '\0') {
+        snprintf(buf, len, "%s %s", b->min_excl ? "greater than" : "min",
+                 b->min);
+        sep = ", ";
+    }
+    if (b->max[0] != '\0') {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%smax %s", sep, b->max);
+    }
+}
+
+static int check_range(struct parse_ctx *c, const struct setting_desc *d,
+                       const char *label, const union num *v)
+{
+    struct bounds b;
+    union num lim;
+    bool bad = false;
+    char text[96];
+
+    bounds_of(d, true, &b);
+    if (b.min[0] != '\0' && num_parse(d->type, b.min, &lim) == 0) {
+        int cmp = num_cmp(d->type, v, &lim);
+        bad = b.min_excl ? cmp <= 0 : cmp < 0;
+    }
+    if (!bad && b.max[0] != '\0' && num_parse(d->type, b.max, &lim) == 0)
+        bad = num_cmp(d->type, v, &lim) > 0;
+    if (!bad)
+        return 0;
+    bounds_text(&b, text, sizeof(text));
+    return fail(c, "%s: out of range (%s)", label, text);
+}
+
+/* Parses the alternative at p into ch; returns the next one or NULL. */
+static const char *choice_next(const char *p, struct choice *ch)
+{
+    if (p == NULL || *p == '\0')
+        return NULL;
+    memset(ch, 0, sizeof(*ch));
+    ch->refused = *p == '!';
+    ch->val = p + ch->refused;
+    ch->vlen = strcspn(ch->val, ch->refused ? ":|" : "=|");
+    p = ch->val + ch->vlen;
+    if (*p == ':' || *p == '=') {
+        ch->extra = p + 1;
+        /* a refusal reason runs to the end of the range */
+        ch->elen = ch->refused ? strlen(ch->extra) : strcspn(ch->extra, "|");
+        p = ch->extra + ch->elen;
+    }
+    return *p == '|' ? p + 1 : p;
+}
+
+static bool choice_is(const struct choice *ch, const char *val)
+{
+    return strlen(val) == ch->vlen && strncmp(ch->val, val, ch->vlen) == 0;
+}
+
+/* "a, b, c": the accepted alternatives, for messages and usage. */
+static void choice_list(const char *range, char *buf, size_t len)
+{
+    struct choice ch;
+    const char *p = range;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    while ((p = choice_next(p, &ch)) != NULL && used < len) {
+        if (ch.refused)
+            continue;
+        used += (size_t)snprintf(buf + used, len - used, "%s%.*s",
+                                 used ? ", " : "", (int)ch.vlen, ch.val);
+    }
+}
+
+/* ---- storing values --------------------------------------------------- */
+
+static int set_bool(struct parse_ctx *c, const struct setting_desc *d,
+                    const char *label, bool *p, const char *val)
+{
+    bool v;
+
+    if (val == NULL) {            /* a flag: flip the default */
+        if (parse_bool(d->def, &v) != 0)
+            return fail(c, "%s: bad default", d->field);
+        *p = !v;
+        return 0;
+    }
+    if (parse_bool(val, &v) != 0)
+        return fail(c, "%s: not a boolean (use yes/no, on/off, true/false "
+                    "or 1/0)", label);
+    *p = v;
+    return 0;
+}
+
+static int set_number(struct parse_ctx *c, const struct setting_desc *d,
+                      const char *label, void *p, const char *val)
+{
+    union num v;
+    int rc = num_parse(d->type, val, &v);
+
+    if (rc == -2)
+        return fail(c, "%s: out of range (too large)", label);
+    if (rc != 0) {
+        if (d->type == ST_SIZE || d->type == ST_MB)
+            return fail(c, "%s: not a size (digits with an optional k, m, "
+                        "g or t suffix)", label);
+        return fail(c, "%s: not %s", label,
+                    d->type == ST_OCTAL ? "an octal number" :
+                    d->type == ST_DOUBLE ? "a number" : "an integer");
+    }
+    if (c->check && check_range(c, d, label, &v) != 0)
+        return -1;
+    if (is_intlike(d->type))
+        *(int *)p = (int)v.i;
+    else if (d->type == ST_DOUBLE)
+        *(double *)p = v.d;
+    else
+        *(uint64_t *)p = v.u;
+    return 0;
+}
+
+static int check_choice(struct parse_ctx *c, const struct setting_desc *d,
+                        const char *label, const char *val)
+{
+    struct choice ch;
+    const char *p = d->range;
+    char list[128];
+
+    while ((p = choice_next(p, &ch)) != NULL) {
+        if (!choice_is(&ch, val))
+            continue;
+        if (!ch.refused)
+            return 0;
+        return fail(c, "%s: not supported: %.*s", label, (int)ch.elen,
+                    ch.extra != NULL ? ch.extra : "");
+    }
+    choice_list(d->range, list, sizeof(list));
+    return fail(c, "%s: unknown value, use one of: %s", label, list);
+}
+
+/* Validates val for a string row; for LIST every comma-separated item
+ * must be non-empty. */
+static int check_string(struct parse_ctx *c, const struct setting_desc *d,
+                        const char *label, const char *val)
+{
+    if (*val == '\0')
+        return fail(c, "%s: empty value", label);
+    if (d->type == ST_CHOICE)
+        return check_choice(c, d, label, val);
+    if (d->type == ST_LIST && (val[0] == ',' || strstr(val, ",,") ||
+                               val[strlen(val) - 1] == ','))
+        return fail(c, "%s: empty item in list", label);
+    return 0;
+}
+
+static int set_string(struct parse_ctx *c, const struct setting_desc *d,
+                      const char *label, char **p, const char *val)
+{
+    char *copy;
+
+    if (check_string(c, d, label, val) != 0)
+        return -1;
+    if (d->type == ST_LIST && c->seen[d - descs] && *p != NULL) {
+        size_t len = strlen(*p) + 1 + strlen(val) + 1;
+        copy = malloc(len);
+        if (copy != NULL)
+            snprintf(copy, len, "%s,%s", *p, val);
+    } else {
+        copy = strdup(val);
+    }
+    if (copy == NULL)
+        return fail(c, "%s: out of memory", label);
+    free(*p);
+    *p = copy;
+    return 0;
+}
+
+/* Applies one occurrence of a row. name is how the user spelled it
+ * ("-p", "--port", "-o hashpower"), sep what joins it to val in
+ * messages, val the argument or NULL for a bare flag. */
+static int set_value(struct parse_ctx *c, const struct setting_desc *d,
+                     const char *name, char sep, const char *val)
+{
+    char label[160];
+    void *p = member(c->s, d);
+    int rc = 0;
+
+    if (val != NULL)
+        snprintf(label, sizeof(label), *val ? "%s%c%s" : "%s%c''%s", name,
+                 sep, val);
+    else
+        snprintf(label, sizeof(label), "%s", name);
+
+    if (d->type == ST_BOOL)
+        rc = set_bool(c, d, label, p, val);
+    else if (d->type == ST_COUNT && val == NULL)
+        (*(int *)p)++;
+    else if (is_number(d->type))
+        rc = set_number(c, d, label, p, val);
+    else if (is_string(d->type))
+        rc = set_string(c, d, label, p, val);
+    else if (d->type == ST_REFUSED)
+        rc = fail(c, "%s: not supported: zeekdb has no %s", name, d->help);
+    if (rc == 0 && c->check)
+        c->seen[d - descs] = true;
+    return rc;
+}
+
+/* ---- -o key[=value],... ----------------------------------------------- */
+
+static const struct setting_desc *find_okey(const char *key)
+{
+    for (size_t i = 0; i < N_DESCS; i++)
+        if (descs[i].okey != NULL && strcmp(descs[i].okey, key) == 0)
+            return &descs[i];
+    return NULL;
+}
+
+static int parse_ext_item(struct parse_ctx *c, char *item)
+{
+    char name[96];
+    char *val = strchr(item, '=');
+    const struct setting_desc *d;
+    bool negated = false;
+
+    if (val != NULL)
+        *val++ = '\0';
+    snprintf(name, sizeof(name), "-o %s", item);
+    d = find_okey(item);
+    if (d == NULL && strncmp(item, "no_", 3) == 0) {
+        d = find_okey(item + 3);
+        negated = d != NULL;
+    }
+    if (d == NULL)
+        return fail(c, "unknown -o option '%s'", item);
+    if (negated && d->type != ST_BOOL && d->type != ST_IGNORED)
+        return fail(c, "%s: only on/off options take a no_ prefix", name);
+    if (negated && val != NULL)
+        return fail(c, "%s: takes no value", name);
+    if (d->type == ST_IGNORED)
+        return 0;
+    if (negated || (val == NULL && d->type == ST_BOOL))
+        return set_value(c, d, name, '=', negated ? "no" : "yes");
+    if (val == NULL)
+        return fail(c, "%s: missing value (%s=<%s>)", name, item,
+                    d->arg != NULL ? d->arg : "value");
+    return set_value(c, d, name, '=', val);
+}
+
+static int parse_extended(struct parse_ctx *c, const char *list)
+{
+    char *copy = strdup(list);
+    char *save = NULL;
+    int rc = 0;
+
+    if (copy == NULL)
+        return fail(c, "-o: out of memory");
+    for (char *item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
+         item = strtok_r(NULL, ",", &save))
+        rc = parse_ext_item(c, item);
+    free(copy);
+    return rc;
+}
+
+/* ---- getopt ----------------------------------------------------------- */
+
+static bool on_command_line(const struct setting_desc *d)
+{
+    return d->flag != 0 || d->long_name != NULL;
+}
+
+/* optstring holds "+:" then up to two bytes per row; longopts up to one
+ * entry per row plus the terminator. */
+static void build_getopt(char *optstring, struct option *longopts)
+{
+    size_t n = 0, k = 0;
+
+    optstring[n++] = '+';        /* stop at the first non-option */
+    optstring[n++] = ':';        /* report a missing argument as ':' */
+    for (size_t i = 0; i < N_DESCS; i++) {
+        const struct setting_desc *d = &descs[i];
+        if (d->flag != 0) {
+            optstring[n++] = d->flag;
+            if (d->arg != NULL)
+                optstring[n++] = ':';
+        }
+        if (d->long_name != NULL) {
+            longopts[k++] = (struct option){
+                d->long_name, d->arg != NULL ? required_argument : no_argument,
+                NULL, LONG_BASE + (int)i };
+        }
+    }
+    optstring[n] = '\0';
+    longopts[k] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+static const struct setting_desc *find_flag(int ch)
+{
+    for (size_t i = 0; i < N_DESCS; i++)
+        if (descs[i].flag != 0 && descs[i].flag == ch)
+            return &descs[i];
+    return NULL;
+}
+
+static int bad_option(struct parse_ctx *c, int ch, int opt, const char *arg)
+{
+    if (ch == ':' && opt >= LONG_BASE)
+        return fail(c, "--%s: missing argument",
+                    descs[opt - LONG_BASE].long_name);
+    if (ch == ':')
+        return fail(c, "-%c: missing argument", opt);
+    if (opt >= LONG_BASE)
+        return fail(c, "--%s: takes no argument",
+                    descs[opt - LONG_BASE].long_name);
+    if (opt != 0)
+        return fail(c, "unknown option '-%c' (see -h)", opt);
+    return fail(c, "unknown option '%s' (see -h)", arg);
+}
+
+/* Handles one option returned by getopt_long. */
+static int apply_option(struct parse_ctx *c, int ch, FILE *out,
+                        bool *exit_now)
+{
+    const struct setting_desc *d;
+    char name[64];
+    char sep = '=';
+
+    if (ch >= LONG_BASE) {
+        d = &descs[ch - LONG_BASE];
+        snprintf(name, sizeof(name), "--%s", d->long_name);
+    } else {
+        d = find_flag(ch);
+        if (d == NULL)
+            return fail(c, "unknown option '-%c' (see -h)", ch);
+        snprintf(name, sizeof(name), "-%c", ch);
+        sep = ' ';
+    }
+    switch (d->type) {
+    case ST_HELP:
+        settings_usage(out);
+        *exit_now = true;
+        return 0;
+    case ST_VERSION:
+        fprintf(out, "zeekdb %s\n", ZEEKDB_VERSION);
+        *exit_now = true;
+        return 0;
+    case ST_EXT:
+        return parse_extended(c, optarg);
+    default:
+        return set_value(c, d, name, sep, d->arg != NULL ? optarg : NULL);
+    }
+}
+
+/* Rules that involve more than one setting. */
+static int validate(struct parse_ctx *c)
+{
+    const struct settings *s = c->s;
+
+    if (s->item_size_max > s->maxbytes / 2)
+        return fail(c, "max item size (-I, %" PRIu64 " bytes) cannot exceed "
+                    "half of the memory limit (-m, %" PRIu64 " bytes)",
+                    s->item_size_max, s->maxbytes);
+    return 0;
+}
+
+int settings_parse(struct settings *s, int argc, char **argv, FILE *out,
+                   bool *exit_now, char *err, size_t errlen)
+{
+    struct parse_ctx c = { .s = s, .err = err, .errlen = errlen,
+                           .check = true };
+    char optstring[2 * N_DESCS + 3];
+    struct option longopts[N_DESCS + 1];
+    bool exit_dummy = false;
+    int ch;
+
+    if (exit_now == NULL)
+        exit_now = &exit_dummy;
+    *exit_now = false;
+    if (out == NULL)
+        out = stdout;
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    build_getopt(optstring, longopts);
+    optind = 0;                   /* glibc: restart from scratch */
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+        int rc = (ch == '?' || ch == ':')
+            ? bad_option(&c, ch, optopt, argv[optind - 1])
+            : apply_option(&c, ch, out, exit_now);
+        if (rc != 0)
+            return -1;
+        if (*exit_now)
+            return 0;
+    }
+    if (optind < argc)
+        return fail(&c, "unexpected argument '%s'", argv[optind]);
+    return validate(&c);
+}
+
+void settings_init(struct settings *s)
+{
+    char err[160];
+    struct parse_ctx c = { .s = s, .err = err, .errlen = sizeof(err),
+                           .check = false };
+
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < N_DESCS; i++)
+        if (descs[i].def != NULL && descs[i].type != ST_IGNORED)
+            (void)set_value(&c, &descs[i], descs[i].field, '=', descs[i].def);
+}
+
+void settings_deinit(struct settings *s)
+{
+    for (size_t i = 0; i < N_DESCS; i++) {
+        if (is_string(descs[i].type)) {
+            char **p = member(s, &descs[i]);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+/* ---- usage ------------------------------------------------------------ */
+
+/* Prints left in the first column and text word-wrapped after it. */
+static void print_wrapped(FILE *out, const char *left, const char *text)
+{
+    int col = fprintf(out, "%s", left);
+    const char *p = text;
+
+    if (col > USAGE_COL - 1) {
+        fputc('\n', out);
+        col = 0;
+    }
+    while (*p != '\0') {
+        size_t w = strcspn(p, " ");
+        if (col >= USAGE_COL && col + 1 + (int)w > USAGE_WIDTH) {
+            fputc('\n', out);
+            col = 0;
+        }
+        if (col < USAGE_COL)
+            col += fprintf(out, "%*s", USAGE_COL - col, "");
+        else
+            col += fprintf(out, " ");
+        col += fprintf(out, "%.*s", (int)w, p);
+        p += w;
+        p += strspn(p, " ");
+    }
+    fputc('\n', out);
+}
+
+/* The help text plus what the table knows: choices, default, bounds. */
+static void describe(const struct setting_desc *d, char *buf, size_t len)
+{
+    struct bounds b;
+    char extra[160] = "";
+    size_t used;
+
+    used = (size_t)snprintf(buf, len, "%s", d->help != NULL ? d->help : "");
+    if (d->type == ST_CHOICE) {
+        choice_list(d->range, extra, sizeof(extra));
+        used += (size_t)snprintf(buf + used, len - used, ": %s", extra);
+        extra[0] = '\0';
+    }
+    if (is_number(d->type) && d->range != NULL) {
+        bounds_of(d, false, &b);
+        bounds_text(&b, extra, sizeof(extra));
+    }
+    if (d->def == NULL || used >= len || d->type == ST_COUNT ||
+        (d->type == ST_BOOL && on_command_line(d)))
+        return;
+    snprintf(buf + used, len - used, " (default: %s%s%s)", d->def,
+             extra[0] != '\0' ? "; " : "", extra);
+}
+
+static void usage_row(FILE *out, const struct setting_desc *d)
+{
+    char left[64], arg[32] = "", text[512];
+
+    if (d->arg != NULL)
+        snprintf(arg, sizeof(arg), "%s<%s>", d->long_name || d->okey ? "="
+                 : " ", d->arg);
+    if (!on_command_line(d))
+        snprintf(left, sizeof(left), "   - %s%s", d->okey, arg);
+    else if (d->long_name != NULL && d->flag != 0)
+        snprintf(left, sizeof(left), "-%c, --%s%s", d->flag, d->long_name,
+                 arg);
+    else if (d->long_name != NULL)
+        snprintf(left, sizeof(left), "    --%s%s", d->long_name, arg);
+    else
+        snprintf(left, sizeof(left), "-%c%s", d->flag, arg);
+    describe(d, text, sizeof(text));
+    print_wrapped(out, left, text);
+}
+
+/* "-S (SASL), -Z (TLS)" or "-L, -D" (flags), "modern, hashexpand"
+ * (-o keys): the rows of one type, for the end of the usage text. */
+static void list_rows(enum setting_type type, bool flags, char *buf,
+                      size_t len)
+{
+    bool why = type == ST_REFUSED;
+    size_t used = 0;
+    char name[48];
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_DESCS && used < len; i++) {
+        const struct setting_desc *d = &descs[i];
+        if (d->type != type || on_command_line(d) != flags)
+            continue;
+        if (flags)
+            snprintf(name, sizeof(name), "-%c", d->flag);
+        else
+            snprintf(name, sizeof(name), "%s", d->okey);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s%s%s%s",
+                                 used ? ", " : "", name, why ? " (" : "",
+                                 why ? d->help : "", why ? ")" : "");
+    }
+}
+
+void settings_usage(FILE *out)
+{
+    char list[1024];
+
+    if (out == NULL)
+        out = stdout;
+    fprintf(out, "zeekdb %s, a memcached-compatible cache daemon\n"
+            "usage: zeekdb [options]\n", ZEEKDB_VERSION);
+    for (size_t i = 0; i < N_DESCS; i++)
+        if (on_command_line(&descs[i]) && descs[i].type != ST_IGNORED &&
+            descs[i].type != ST_REFUSED)
+            usage_row(out, &descs[i]);
+    fprintf(out, "extended options (-o key=value,...; on/off options "
+            "also take key and no_key):\n");
+    for (size_t i = 0; i < N_DESCS; i++)
+        if (!on_command_line(&descs[i]) && descs[i].okey != NULL &&
+            descs[i].type != ST_IGNORED)
+            usage_row(out, &descs[i]);
+    list_rows(ST_REFUSED, true, list, sizeof(list));
+    print_wrapped(out, "refused, not supported:", list);
+    list_rows(ST_IGNORED, true, list, sizeof(list));
+    print_wrapped(out, "memcached flags accepted and ignored:", list);
+    list_rows(ST_IGNORED, false, list, sizeof(list));
+    print_wrapped(out, "memcached -o keys accepted and ignored:", list);
+}
+
+/* ---- stats settings --------------------------------------------------- */
+
+static const char *bool_word(const struct setting_desc *d, bool v,
+                             char *buf, size_t len)
+{
+    const char *words = d->range != NULL ? d->range : "yes|no";
+    size_t first = strcspn(words, "|");
+
+    if (v)
+        snprintf(buf, len, "%.*s", (int)first, words);
+    else
+        snprintf(buf, len, "%s", words[first] ? words + first + 1 : "");
+    return buf;
+}
+
+/* What `stats settings` shows for a CHOICE value: its =display if any. */
+static const char *choice_display(const struct setting_desc *d,
+                                  const char *val, char *buf, size_t len)
+{
+    struct choice ch;
+    const char *p = d->range;
+
+    if (val == NULL)
+        return "NULL";
+    while ((p = choice_next(p, &ch)) != NULL) {
+        if (!ch.refused && ch.extra != NULL && choice_is(&ch, val)) {
+            snprintf(buf, len, "%.*s", (int)ch.elen, ch.extra);
+            return buf;
+        }
+    }
+    return val;
+}
+
+static const char *stat_text(const struct settings *s,
+                             const struct setting_desc *d,
+                             char *buf, size_t len)
+{
+    const void *p = member(s, d);
+
+    if (d->type == ST_BOOL)
+        return bool_word(d, *(const bool *)p, buf, len);
+    if (d->type == ST_CHOICE)
+        return choice_display(d, *(char *const *)p, buf, len);
+    if (is_string(d->type))
+        return *(char *const *)p != NULL ? *(char *const *)p : "NULL";
+    if (d->type == ST_DOUBLE)
+        snprintf(buf, len, "%.2f", *(const double *)p);
+    else if (d->type == ST_OCTAL)
+        snprintf(buf, len, "%o", (unsigned)*(const int *)p);
+    else if (is_intlike(d->type))
+        snprintf(buf, len, "%d", *(const int *)p);
+    else
+        snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p);
+    return buf;
+}
+
+void settings_foreach_stat(const struct settings *s,
+                           void (*cb)(const char *name, const char *value,
+                                      void *arg),
+                           void *arg)
+{
+    char buf[64];
+
+    for (size_t i = 0; i < N_DESCS; i++)
+        if (descs[i].stat != NULL)
+            cb(descs[i].stat, stat_text(s, &descs[i], buf, sizeof(buf)), arg);
+}

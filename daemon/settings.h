@@ -1,0 +1,287 @@
+/*
+ * Daemon settings: every start-up knob of zeekdb, declared once.
+ *
+ * SETTINGS_TABLE below is the only place a setting is declared. The struct
+ * field, the default, getopt's short and long options, the `-o key=value`
+ * key, validation bounds, the `-h` text and the `stats settings` line are
+ * all generated from its row (STYLE.md rule 7). Adding a setting means
+ * adding one row; nothing else changes.
+ *
+ * Columns:
+ *   field   struct member (rows of type IGNORED/REFUSED/HELP/VERSION/EXT
+ *           have no member; the name only identifies the row)
+ *   type    see below; decides the C type of the member and the parser
+ *   flag    short option letter, or 0
+ *   long    long option name (--long), or NULL
+ *   okey    key accepted by `-o key[=value]`, or NULL
+ *   stat    name of the `stats settings` line (memcached's), or NULL
+ *   def     default, written as a user would type it, or NULL (unset)
+ *   range   numeric bounds "MIN..MAX" (either side may be empty; a leading
+ *           '>' makes MIN exclusive), written in the option's own units.
+ *           Only user input is checked: a default may lie outside (the
+ *           hashpower default 0 means "engine's choice").
+ *           CHOICE: alternatives "a|b=display|!c:reason" (=display is what
+ *           `stats settings` shows; !c is a value refused with a reason).
+ *           BOOL: the two words `stats settings` prints, default "yes|no".
+ *   arg     name of the option's argument in `-h`, NULL if it takes none
+ *   help    one line for `-h` (REFUSED: what the option would enable)
+ *
+ * Types:
+ *   BOOL    bool. A flag flips the default (-C turns CAS off, -d turns
+ *           daemon mode on). -o key sets it, -o no_key clears it,
+ *           -o key=yes|no|on|off|true|false|1|0 sets it explicitly.
+ *   COUNT   int, +1 each time the flag is given (-vvv gives 3)
+ *   INT     int, decimal
+ *   OCTAL   int, octal (0700 or 700)
+ *   SIZE    uint64_t bytes; a plain number is bytes, k/m/g/t multiply by
+ *           1024, 1024^2, 1024^3, 1024^4
+ *   MB      uint64_t bytes; a plain number is megabytes (memcached's -m),
+ *           k/m/g/t suffixes as for SIZE
+ *   DOUBLE  double
+ *   STRING  char * owned by the struct, NULL when unset
+ *   LIST    char *, comma-separated; repeating the flag appends
+ *   CHOICE  char *, one of the alternatives in range
+ *   HELP, VERSION, EXT   actions: print usage, print version, parse -o
+ *   IGNORED accepted for memcached compatibility, no effect, no member
+ *   REFUSED recognised, and refused with a message saying why
+ */
+#ifndef ZEEKDB_DAEMON_SETTINGS_H
+#define ZEEKDB_DAEMON_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifndef ZEEKDB_VERSION
+# ifdef PACKAGE_VERSION
+#  define ZEEKDB_VERSION PACKAGE_VERSION
+# else
+#  define ZEEKDB_VERSION "0.0.0-dev"
+# endif
+#endif
+
+/* Rows with a stats name come first, in memcached 1.6's `stats settings`
+ * order; the rest follow in memcached's `-h` order. */
+#define SETTINGS_TABLE(X)                                                     \
+/* field, type, flag, long, okey, stat,                                       \
+   default, range, arg,                                                       \
+   help */                                                                    \
+X(maxbytes, MB, 'm', "memory-limit", NULL, "maxbytes",                        \
+  "64m", "1m..", "num",                                                       \
+  "item memory in megabytes, or with a k/m/g suffix")                         \
+X(maxconns, INT, 'c', "conn-limit", NULL, "maxconns",                         \
+  "1024", "1..", "num",                                                       \
+  "max simultaneous connections")                                             \
+X(port, INT, 'p', "port", NULL, "tcpport",                                    \
+  "11211", "0..65535", "num",                                                 \
+  "TCP port to listen on")                                                    \
+X(udpport, INT, 'U', "udp-port", NULL, "udpport",                             \
+  "0", "0..65535", "num",                                                     \
+  "UDP port to listen on, 0 is off")                                          \
+X(listen, LIST, 'l', "listen", NULL, "inter",                                 \
+  "127.0.0.1", NULL, "addr",                                                  \
+  "interfaces to listen on, comma-separated or repeated; IPv6 allowed")       \
+X(verbose, COUNT, 'v', "verbose", NULL, "verbosity",                          \
+  "0", NULL, NULL,                                                            \
+  "verbose: errors and warnings; -vv also client commands, -vvv internal "    \
+  "state")                                                                    \
+X(evict_to_free, BOOL, 'M', "disable-evictions", NULL, "evictions",           \
+  "yes", "on|off", NULL,                                                      \
+  "return an error when memory is full instead of evicting")                  \
+X(socketpath, STRING, 's', "unix-socket", NULL, "domain_socket",              \
+  NULL, NULL, "file",                                                         \
+  "UNIX socket to listen on")                                                 \
+X(access_mask, OCTAL, 'a', "unix-mask", NULL, "umask",                        \
+  "0700", "0..0777", "mask",                                                  \
+  "permissions of the UNIX socket, in octal")                                 \
+X(allow_shutdown, BOOL, 'A', "enable-shutdown", NULL, "shutdown_command",     \
+  "no", NULL, NULL,                                                           \
+  "enable the \"shutdown\" command")                                          \
+X(factor, DOUBLE, 'f', "slab-growth-factor", NULL, "growth_factor",           \
+  "1.25", ">1.0..", "num",                                                    \
+  "growth factor between slab chunk sizes")                                   \
+X(chunk_size, INT, 'n', "slab-min-size", NULL, "chunk_size",                  \
+  "48", "1..1048576", "bytes",                                                \
+  "smallest space for key, value and flags")                                  \
+X(num_threads, INT, 't', "threads", NULL, "num_threads",                      \
+  "4", "1..1024", "num",                                                      \
+  "number of worker threads")                                                 \
+X(reqs_per_event, INT, 'R', "max-reqs-per-event", NULL, "reqs_per_event",     \
+  "20", "1..", "num",                                                         \
+  "requests served per connection per event, so one client cannot starve "    \
+  "the others")                                                               \
+X(use_cas, BOOL, 'C', "disable-cas", NULL, "cas_enabled",                     \
+  "yes", NULL, NULL,                                                          \
+  "disable CAS unique values (smaller items)")                                \
+X(backlog, INT, 'b', "listen-backlog", NULL, "tcp_backlog",                   \
+  "1024", "0..", "num",                                                       \
+  "queue length for pending connections")                                     \
+X(binding_protocol, CHOICE, 'B', "protocol", NULL, "binding_protocol",        \
+  "auto",                                                                     \
+  "auto=auto-negotiate|ascii|!binary:zeekdb speaks the text protocol only "   \
+  "(classic and meta commands), use -B ascii or -B auto",                     \
+  "name",                                                                     \
+  "protocol to accept")                                                       \
+X(item_size_max, SIZE, 'I', "max-item-size", NULL, "item_size_max",           \
+  "1m", "1k..1g", "size",                                                     \
+  "largest item stored, at most half of -m")                                  \
+X(hashpower_init, INT, 0, NULL, "hashpower", "hashpower_init",                \
+  "0", "12..32", "num",                                                       \
+  "initial hash table size as a power of two; 0 lets the engine choose, and " \
+  "the table grows at run time anyway")                                       \
+X(flush_enabled, BOOL, 'F', "disable-flush-all", NULL, "flush_enabled",       \
+  "yes", NULL, NULL,                                                          \
+  "disable the flush_all command")                                            \
+X(dump_enabled, BOOL, 'X', "disable-dumping", NULL, "dump_enabled",           \
+  "yes", NULL, NULL,                                                          \
+  "disable stats cachedump")                                                  \
+X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
+  "0", "0..", "sec",                                                          \
+  "close connections idle this many seconds (0: never)")                      \
+X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
+  "lru", "lru|lfu|fifo|random|sieve", "name",                                 \
+  "eviction policy")                                                          \
+X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime", NULL,                  \
+  "no", NULL, NULL,                                                           \
+  "enable the debugtime command (tests only)")                                \
+X(daemonize, BOOL, 'd', "daemon", NULL, NULL,                                 \
+  "no", NULL, NULL,                                                           \
+  "run as a daemon")                                                          \
+X(enable_coredumps, BOOL, 'r', "enable-coredumps", NULL, NULL,                \
+  "no", NULL, NULL,                                                           \
+  "raise the core file size limit to the maximum")                            \
+X(username, STRING, 'u', "user", NULL, NULL,                                  \
+  NULL, NULL, "user",                                                         \
+  "run as <user> (only when started as root)")                                \
+X(pid_file, STRING, 'P', "pidfile", NULL, NULL,                               \
+  NULL, NULL, "file",                                                         \
+  "write the process id to <file>")                                           \
+X(lock_memory, COUNT, 'k', "lock-memory", NULL, NULL,                         \
+  "0", NULL, NULL,                                                            \
+  "lock all paged memory into RAM")                                           \
+X(help_, HELP, 'h', "help", NULL, NULL,                                       \
+  NULL, NULL, NULL,                                                           \
+  "print this help and exit")                                                 \
+X(version_, VERSION, 'V', "version", NULL, NULL,                              \
+  NULL, NULL, NULL,                                                           \
+  "print the version and exit")                                               \
+X(extended_, EXT, 'o', "extended", NULL, NULL,                                \
+  NULL, NULL, "key[=value],...",                                              \
+  "comma-separated extended options, listed below")                           \
+X(sasl_, REFUSED, 'S', "enable-sasl", NULL, NULL,                             \
+  NULL, NULL, NULL,                                                           \
+  "SASL authentication")                                                      \
+X(auth_file_, REFUSED, 'Y', "auth-file", NULL, NULL,                          \
+  NULL, NULL, "file",                                                         \
+  "text protocol authentication")                                             \
+X(ssl_, REFUSED, 'Z', "enable-ssl", NULL, NULL,                               \
+  NULL, NULL, NULL,                                                           \
+  "TLS")                                                                      \
+X(large_pages_, IGNORED, 'L', "enable-largepages", NULL, NULL,                \
+  NULL, NULL, NULL, NULL)                                                     \
+X(prefix_delim_, IGNORED, 'D', NULL, NULL, NULL,                              \
+  NULL, NULL, "char", NULL)                                                   \
+X(memory_file_, IGNORED, 'e', "memory-file", NULL, NULL,                      \
+  NULL, NULL, "file", NULL)                                                   \
+X(watch_, IGNORED, 'W', "disable-watch", NULL, NULL,                          \
+  NULL, NULL, NULL, NULL)                                                     \
+SETTINGS_IGNORED_OKEYS(X)
+
+/* memcached's -o tuning keys for engine parts zeekdb does differently:
+ * accepted and ignored, so existing config lines keep working. */
+#define SETTINGS_IGNORED_OKEY(X, key) \
+    X(o_##key##_, IGNORED, 0, NULL, #key, NULL, NULL, NULL, NULL, NULL)
+#define SETTINGS_IGNORED_OKEYS(X)                                             \
+SETTINGS_IGNORED_OKEY(X, modern)                                              \
+SETTINGS_IGNORED_OKEY(X, maxconns_fast)                                       \
+SETTINGS_IGNORED_OKEY(X, hash_algorithm)                                      \
+SETTINGS_IGNORED_OKEY(X, hashexpand)                                          \
+SETTINGS_IGNORED_OKEY(X, slab_reassign)                                       \
+SETTINGS_IGNORED_OKEY(X, slab_automove)                                       \
+SETTINGS_IGNORED_OKEY(X, slab_chunk_max)                                      \
+SETTINGS_IGNORED_OKEY(X, lru_crawler)                                         \
+SETTINGS_IGNORED_OKEY(X, lru_maintainer)                                      \
+SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
+SETTINGS_IGNORED_OKEY(X, tail_repair_time)                                    \
+SETTINGS_IGNORED_OKEY(X, hot_lru_pct)                                         \
+SETTINGS_IGNORED_OKEY(X, warm_lru_pct)                                        \
+SETTINGS_IGNORED_OKEY(X, temporary_ttl)                                       \
+SETTINGS_IGNORED_OKEY(X, track_sizes)                                         \
+SETTINGS_IGNORED_OKEY(X, read_buf_mem_limit)
+
+
+/* Member type of each row type; IGNORED, REFUSED and actions have none. */
+#define SETTINGS_MEMBER_BOOL(f)    bool f;
+#define SETTINGS_MEMBER_COUNT(f)   int f;
+#define SETTINGS_MEMBER_INT(f)     int f;
+#define SETTINGS_MEMBER_OCTAL(f)   int f;
+#define SETTINGS_MEMBER_SIZE(f)    uint64_t f;
+#define SETTINGS_MEMBER_MB(f)      uint64_t f;
+#define SETTINGS_MEMBER_DOUBLE(f)  double f;
+#define SETTINGS_MEMBER_STRING(f)  char *f;
+#define SETTINGS_MEMBER_LIST(f)    char *f;
+#define SETTINGS_MEMBER_CHOICE(f)  char *f;
+#define SETTINGS_MEMBER_HELP(f)
+#define SETTINGS_MEMBER_VERSION(f)
+#define SETTINGS_MEMBER_EXT(f)
+#define SETTINGS_MEMBER_IGNORED(f)
+#define SETTINGS_MEMBER_REFUSED(f)
+
+/* offsetof() of a row's member, 0 for rows without one. */
+#define SETTINGS_OFFSET_BOOL(f)    offsetof(struct settings, f)
+#define SETTINGS_OFFSET_COUNT(f)   offsetof(struct settings, f)
+#define SETTINGS_OFFSET_INT(f)     offsetof(struct settings, f)
+#define SETTINGS_OFFSET_OCTAL(f)   offsetof(struct settings, f)
+#define SETTINGS_OFFSET_SIZE(f)    offsetof(struct settings, f)
+#define SETTINGS_OFFSET_MB(f)      offsetof(struct settings, f)
+#define SETTINGS_OFFSET_DOUBLE(f)  offsetof(struct settings, f)
+#define SETTINGS_OFFSET_STRING(f)  offsetof(struct settings, f)
+#define SETTINGS_OFFSET_LIST(f)    offsetof(struct settings, f)
+#define SETTINGS_OFFSET_CHOICE(f)  offsetof(struct settings, f)
+#define SETTINGS_OFFSET_HELP(f)    0
+#define SETTINGS_OFFSET_VERSION(f) 0
+#define SETTINGS_OFFSET_EXT(f)     0
+#define SETTINGS_OFFSET_IGNORED(f) 0
+#define SETTINGS_OFFSET_REFUSED(f) 0
+
+/* One member per setting, named and typed by the table: port (int),
+ * listen (char *), maxbytes (uint64_t, bytes), use_cas (bool), ... */
+struct settings {
+#define X(field, type, flag, lname, okey, stat, def, range, arg, help) \
+    SETTINGS_MEMBER_##type(field)
+    SETTINGS_TABLE(X)
+#undef X
+};
+
+/* Fills s with the defaults. Strings are heap copies (NULL if out of
+ * memory); release them with settings_deinit(). */
+void settings_init(struct settings *s);
+
+/* Parses argv (argv[0] is the program name) into s, which must have been
+ * through settings_init(). Returns 0 on success. On error returns -1 and
+ * writes one line naming the bad flag or -o key to err (errlen bytes, no
+ * newline); s then holds the options before the bad one and is still
+ * safe for settings_deinit(). For -h/-V prints usage/version to out
+ * (stdout if NULL), sets *exit_now and returns 0 without looking at the
+ * rest. Parsing stops at the first non-option: a stray word is an error.
+ * Uses getopt, so it is not thread-safe. */
+int settings_parse(struct settings *s, int argc, char **argv, FILE *out,
+                   bool *exit_now, char *err, size_t errlen);
+
+/* Prints the full option list (`-h`). */
+void settings_usage(FILE *out);
+
+/* Calls cb(name, value_text, arg) for every `stats settings` line, in
+ * order, formatted as memcached does (sizes in bytes, umask in octal,
+ * growth_factor with two decimals, unset strings as NULL). value_text is
+ * valid only during the call. */
+void settings_foreach_stat(const struct settings *s,
+                           void (*cb)(const char *name, const char *value,
+                                      void *arg),
+                           void *arg);
+
+/* Frees the strings s owns and sets them to NULL. */
+void settings_deinit(struct settings *s);
+
+#endif /* ZEEKDB_DAEMON_SETTINGS_H */

@@ -1,0 +1,75 @@
+/*
+ * lib/assoc.h - the hash table: key -> item.
+ *
+ * Chained buckets of 32-bit slab references (4 bytes a bucket), a power of
+ * two of them, indexed by the low bits of the key's XXH3 hash. The same low
+ * bits pick one of the stripe mutexes, so a stripe lock covers a key's
+ * bucket in the current table and, while growing, in the old one.
+ *
+ * Growth is incremental: assoc_grow_start() allocates a table twice the
+ * size, then each assoc_grow_step() moves a bounded number of old buckets.
+ * Lookups stay correct in between: an old bucket not yet moved is searched
+ * in the old table, a moved one in the new. Starting and finishing a growth
+ * lock every stripe briefly; nothing else ever holds more than one stripe
+ * except a migration step on a table smaller than the stripe count.
+ *
+ * The buckets are charged against the slab arena's limit.
+ *
+ * Lock order: growth lock -> stripe -> (policy class lock) -> slab locks.
+ * Code that holds a policy lock may only trylock a stripe, and the growth
+ * functions (assoc_wants_growth, _grow_*, _power, _is_growing, _bytes,
+ * _foreach) must be called with no stripe held.
+ */
+#ifndef ZK_LIB_ASSOC_H
+#define ZK_LIB_ASSOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/items.h"
+#include "lib/slabs.h"
+
+#define ASSOC_DEFAULT_POWER 16
+#define ASSOC_MAX_POWER 32
+
+struct assoc;
+
+/* power: log2 of the initial bucket count (0 = default); stripe_power:
+ * log2 of the number of stripe mutexes (0 = default). NULL when the
+ * table cannot be allocated or charged. */
+struct assoc *assoc_create(struct slabs *slabs, bool with_cas, unsigned power,
+                           unsigned stripe_power);
+void assoc_destroy(struct assoc **a);
+
+uint64_t assoc_hash(const char *key, size_t nkey);
+
+void assoc_lock(struct assoc *a, uint64_t hv);
+bool assoc_trylock(struct assoc *a, uint64_t hv);
+void assoc_unlock(struct assoc *a, uint64_t hv);
+
+/* The caller holds the stripe of hv in all three. */
+struct item *assoc_find_locked(struct assoc *a, uint64_t hv, const char *key,
+                               size_t nkey);
+void assoc_insert_locked(struct assoc *a, uint64_t hv, struct item *it);
+/* Removes exactly `it`; false if it was not in the table. */
+bool assoc_remove_locked(struct assoc *a, uint64_t hv, struct item *it);
+
+/* True when the load factor calls for a bigger table. */
+bool assoc_wants_growth(struct assoc *a);
+/* Begin a growth; false if one is running, the table is at its maximum or
+ * the new buckets cannot be charged. */
+bool assoc_grow_start(struct assoc *a);
+/* Move up to `budget` old buckets. Returns true while work remains. */
+bool assoc_grow_step(struct assoc *a, unsigned budget);
+
+uint64_t assoc_count(const struct assoc *a);
+unsigned assoc_power(struct assoc *a);
+bool assoc_is_growing(struct assoc *a);
+uint64_t assoc_bytes(struct assoc *a);
+
+/* Visit every item with all stripes held (checks and tests only). */
+void assoc_foreach(struct assoc *a, void (*fn)(struct item *, void *),
+                   void *arg);
+
+#endif

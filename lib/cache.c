@@ -1,0 +1,578 @@
+/*
+ * lib/cache.c - see cache.h.
+ *
+ * Reference counting: a linked item holds one reference for being linked
+ * (ITEM_LINKED, in the hash table and the policy), plus one per caller
+ * holding it. New references are only taken under the item's stripe lock,
+ * so with the stripe held a count of 1 means "linked and nobody reading".
+ * Whoever drops the count to 0 frees the chunk.
+ *
+ * Lock order: stripe -> policy class -> slabs. Eviction runs under the
+ * policy class lock and therefore only trylocks stripes.
+ */
+#include "lib/cache.h"
+
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/assoc.h"
+#include "lib/policy.h"
+#include "lib/slabs.h"
+
+#define CACHE_EVICT_TRIES 5   /* tail items looked at per eviction */
+#define CACHE_ALLOC_TRIES 10  /* evict-then-allocate rounds */
+#define CACHE_REF_MAX 0xfff0  /* refcount is 16-bit; refuse beyond this */
+
+struct cache {
+    struct clock *clock;
+    struct slabs *slabs;
+    struct assoc *assoc;
+    const struct policy_ops *pops;
+    struct policy *policy;
+    bool use_cas;
+    bool evict;
+    _Atomic uint64_t next_cas;
+    _Atomic uint32_t oldest_live;   /* flush_all moment (rel time), 0 none */
+    _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
+    _Atomic uint64_t total_items;
+    _Atomic uint64_t bytes;
+    _Atomic uint64_t evictions;
+    _Atomic uint64_t reclaimed;
+    _Atomic uint64_t expired_unfetched;
+    _Atomic uint64_t evicted_unfetched;
+};
+
+static void count(_Atomic uint64_t *ctr, int64_t delta)
+{
+    atomic_fetch_add_explicit(ctr, (uint64_t)delta, memory_order_relaxed);
+}
+
+static uint64_t load(_Atomic uint64_t *ctr)
+{
+    return atomic_load_explicit(ctr, memory_order_relaxed);
+}
+
+void cache_config_defaults(struct cache_config *cfg)
+{
+    *cfg = (struct cache_config){
+        .limit = 64ull << 20,
+        .item_size_max = 1 << 20,
+        .chunk_min = 48,
+        .factor = 1.25,
+        .use_cas = true,
+        .evict = true,
+    };
+}
+
+struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
+{
+    struct cache *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->clock = clk;
+    c->use_cas = cfg->use_cas;
+    c->evict = cfg->evict;
+    c->pops = policy_find(cfg->policy != NULL ? cfg->policy : "lru");
+    struct slabs_config sc = {
+        .limit = cfg->limit,
+        .reserve = cfg->reserve,
+        .item_size_max = cfg->item_size_max,
+        .min_chunk = item_total(0, cfg->chunk_min, cfg->use_cas),
+        .factor = cfg->factor,
+    };
+    if (c->pops == NULL || (c->slabs = slabs_create(&sc)) == NULL)
+        goto fail;
+    c->assoc = assoc_create(c->slabs, c->use_cas, cfg->hashpower,
+                            cfg->stripe_power);
+    if (c->assoc == NULL || (c->policy = c->pops->create(c->slabs)) == NULL)
+        goto fail;
+    return c;
+fail:
+    cache_destroy(&c);
+    return NULL;
+}
+
+void cache_destroy(struct cache **cp)
+{
+    if (cp == NULL || *cp == NULL)
+        return;
+    struct cache *c = *cp;
+    if (c->policy != NULL)
+        c->pops->destroy(c->policy);
+    assoc_destroy(&c->assoc);
+    slabs_destroy(&c->slabs);
+    free(c);
+    *cp = NULL;
+}
+
+static size_t total_of(const struct cache *c, const struct item *it)
+{
+    return item_total(it->nkey, it->nbytes, c->use_cas);
+}
+
+static uint64_t hash_of(const struct cache *c, const struct item *it)
+{
+    return assoc_hash(item_ckey(it, c->use_cas), it->nkey);
+}
+
+void cache_release(struct cache *c, struct item *it)
+{
+    if (item_unref(it) == 0)
+        slabs_free(c->slabs, it, it->clsid, total_of(c, it));
+}
+
+/* memcached's rule: an item is flushed when a flush moment has passed and
+ * the item was stored (or bumped) no later than it, or carries a CAS
+ * older than the flush. */
+static bool is_flushed(struct cache *c, const struct item *it, rel_time_t now)
+{
+    rel_time_t oldest = atomic_load_explicit(&c->oldest_live,
+                                             memory_order_relaxed);
+    if (oldest == 0 || oldest > now)
+        return false;
+    if (item_atime(it) <= oldest)
+        return true;
+    uint64_t oldest_cas = load(&c->oldest_cas);
+    uint64_t cas = item_cas(it, c->use_cas);
+    return oldest_cas != 0 && cas != 0 && cas < oldest_cas;
+}
+
+static bool is_dead(struct cache *c, const struct item *it, rel_time_t now)
+{
+    return is_flushed(c, it, now) || item_expired(it, now);
+}
+
+/* Stripe held. */
+static void link_locked(struct cache *c, struct item *it, uint64_t hv)
+{
+    rel_time_t now = clock_now(c->clock);
+    uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
+                                             memory_order_relaxed) + 1;
+    item_set_cas(it, c->use_cas, cas);
+    item_ref(it);
+    item_flag_set(it, ITEM_LINKED);
+    assoc_insert_locked(c->assoc, hv, it);
+    c->pops->link(c->policy, it, now);
+    count(&c->total_items, 1);
+    count(&c->bytes, (int64_t)total_of(c, it));
+}
+
+/* Stripe held; policy_locked says the caller holds the policy's class
+ * lock (eviction). Drops the link reference. */
+static void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
+                          bool policy_locked)
+{
+    assoc_remove_locked(c->assoc, hv, it);
+    if (policy_locked)
+        c->pops->unlink_locked(c->policy, it);
+    else
+        c->pops->unlink(c->policy, it);
+    item_flag_clear(it, ITEM_LINKED);
+    count(&c->bytes, -(int64_t)total_of(c, it));
+    cache_release(c, it);
+}
+
+static void replace_locked(struct cache *c, struct item *old,
+                           struct item *it, uint64_t hv)
+{
+    unlink_locked(c, old, hv, false);
+    link_locked(c, it, hv);
+}
+
+/* A live item for key, unlinking a dead one on the way. Stripe held. */
+static struct item *find_locked(struct cache *c, uint64_t hv,
+                                const char *key, size_t nkey,
+                                enum cache_miss *why)
+{
+    struct item *it = assoc_find_locked(c->assoc, hv, key, nkey);
+    enum cache_miss reason = CACHE_MISS_ABSENT;
+    if (it != NULL) {
+        rel_time_t now = clock_now(c->clock);
+        if (is_flushed(c, it, now))
+            reason = CACHE_MISS_FLUSHED;
+        else if (item_expired(it, now))
+            reason = CACHE_MISS_EXPIRED;
+        if (reason != CACHE_MISS_ABSENT) {
+            unlink_locked(c, it, hv, false);
+            it = NULL;
+        }
+    }
+    if (why != NULL)
+        *why = reason;
+    return it;
+}
+
+struct take_ctx {
+    struct cache *c;
+    rel_time_t now;
+    bool dead_only;
+};
+
+/* Policy callback: take `it` if nobody holds it and, in dead_only mode,
+ * it is expired or flushed. Runs under the policy class lock. */
+static bool take_item(void *arg, struct item *it)
+{
+    struct take_ctx *t = arg;
+    struct cache *c = t->c;
+    uint64_t hv = hash_of(c, it);
+    if (!assoc_trylock(c->assoc, hv))
+        return false;
+    bool taken = false;
+    if (item_refcount(it) == 1 && (item_iflags(it) & ITEM_LINKED)) {
+        bool dead = is_dead(c, it, t->now);
+        bool fetched = item_iflags(it) & ITEM_FETCHED;
+        if (dead || !t->dead_only) {
+            count(dead ? &c->reclaimed : &c->evictions, 1);
+            if (!fetched)
+                count(dead ? &c->expired_unfetched : &c->evicted_unfetched, 1);
+            unlink_locked(c, it, hv, true);
+            taken = true;
+        }
+    }
+    assoc_unlock(c->assoc, hv);
+    return taken;
+}
+
+/* Free one chunk of class cls: a dead item first, else (if allowed) the
+ * least valuable live one. */
+static bool make_room(struct cache *c, unsigned cls)
+{
+    struct take_ctx t = {c, clock_now(c->clock), true};
+    if (c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item, &t))
+        return true;
+    if (!c->evict)
+        return false;
+    t.dead_only = false;
+    return c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item, &t);
+}
+
+static struct item *alloc_chunk(struct cache *c, unsigned cls, size_t total)
+{
+    for (int i = 0; i < CACHE_ALLOC_TRIES; i++) {
+        struct item *it = slabs_alloc(c->slabs, cls, total);
+        if (it != NULL || !make_room(c, cls))
+            return it;
+    }
+    return NULL;
+}
+
+/* nexptime is already a rel_time_t. */
+static enum cache_status alloc_item(struct cache *c, const char *key,
+                                    size_t nkey, uint32_t flags,
+                                    rel_time_t nexptime, size_t nbytes,
+                                    struct item **out)
+{
+    size_t total = item_total(nkey, nbytes, c->use_cas);
+    unsigned cls = slabs_class_for(c->slabs, total);
+    *out = NULL;
+    if (nkey == 0 || nkey > ITEM_KEY_MAX || nbytes < 2 || cls == 0)
+        return CACHE_TOO_LARGE;
+    struct item *it = alloc_chunk(c, cls, total);
+    if (it == NULL)
+        return CACHE_NO_MEMORY;
+    item_init(it, c->use_cas, cls, key, nkey, flags, nexptime, nbytes,
+              clock_now(c->clock));
+    *out = it;
+    return CACHE_OK;
+}
+
+enum cache_status cache_alloc(struct cache *c, const char *key, size_t nkey,
+                              uint32_t flags, int64_t exptime, size_t nbytes,
+                              struct item **out)
+{
+    return alloc_item(c, key, nkey, flags, clock_exptime(c->clock, exptime),
+                      nbytes, out);
+}
+
+char *cache_item_value(struct cache *c, struct item *it)
+{
+    return item_value(it, c->use_cas);
+}
+
+void cache_item_view(struct cache *c, struct item *it,
+                     struct cache_item_view *out)
+{
+    out->key = item_key(it, c->use_cas);
+    out->nkey = it->nkey;
+    out->value = item_value(it, c->use_cas);
+    out->nbytes = it->nbytes;
+    out->flags = it->flags;
+    out->cas = item_cas(it, c->use_cas);
+}
+
+/* append/prepend: a new item holding old's value joined with it's.
+ * Stripe held. */
+static enum cache_status join_locked(struct cache *c, struct item *old,
+                                     struct item *it, bool append,
+                                     uint64_t hv)
+{
+    size_t nbytes = old->nbytes + it->nbytes - 2;
+    struct item *joined;
+    enum cache_status st = alloc_item(c, item_key(old, c->use_cas), old->nkey,
+                                      old->flags, old->exptime, nbytes,
+                                      &joined);
+    if (st != CACHE_OK)
+        return st == CACHE_TOO_LARGE ? CACHE_TOO_LARGE : CACHE_NOT_STORED;
+    char *dst = item_value(joined, c->use_cas);
+    struct item *first = append ? old : it, *second = append ? it : old;
+    memcpy(dst, item_value(first, c->use_cas), first->nbytes - 2);
+    memcpy(dst + first->nbytes - 2, item_value(second, c->use_cas),
+           second->nbytes);
+    replace_locked(c, old, joined, hv);
+    cache_release(c, joined);
+    return CACHE_OK;
+}
+
+static enum cache_status store_locked(struct cache *c, struct item *it,
+                                      enum cache_store_mode mode,
+                                      uint64_t cas_in, uint64_t hv)
+{
+    struct item *old = find_locked(c, hv, item_key(it, c->use_cas), it->nkey,
+                                   NULL);
+    switch (mode) {
+    case CACHE_ADD:
+        if (old != NULL) {
+            /* memcached refreshes the existing item's place on a failed
+             * add. */
+            c->pops->hit(c->policy, old, clock_now(c->clock));
+            return CACHE_NOT_STORED;
+        }
+        break;
+    case CACHE_REPLACE:
+    case CACHE_APPEND:
+    case CACHE_PREPEND:
+        if (old == NULL)
+            return CACHE_NOT_STORED;
+        if (mode != CACHE_REPLACE)
+            return join_locked(c, old, it, mode == CACHE_APPEND, hv);
+        break;
+    case CACHE_CAS:
+        if (old == NULL)
+            return CACHE_NOT_FOUND;
+        if (item_cas(old, c->use_cas) != cas_in)
+            return CACHE_EXISTS;
+        break;
+    case CACHE_SET:
+        break;
+    }
+    if (old != NULL)
+        replace_locked(c, old, it, hv);
+    else
+        link_locked(c, it, hv);
+    return CACHE_OK;
+}
+
+enum cache_status cache_store(struct cache *c, struct item *it,
+                              enum cache_store_mode mode, uint64_t cas_in)
+{
+    uint64_t hv = hash_of(c, it);
+    assoc_lock(c->assoc, hv);
+    enum cache_status st = store_locked(c, it, mode, cas_in, hv);
+    assoc_unlock(c->assoc, hv);
+    return st;
+}
+
+struct item *cache_get(struct cache *c, const char *key, size_t nkey,
+                       const int64_t *touch, enum cache_miss *why)
+{
+    uint64_t hv = assoc_hash(key, nkey);
+    assoc_lock(c->assoc, hv);
+    struct item *it = find_locked(c, hv, key, nkey, why);
+    if (it != NULL && item_refcount(it) >= CACHE_REF_MAX)
+        it = NULL; /* absurdly many readers: answer a miss, not overflow */
+    if (it != NULL) {
+        item_ref(it);
+        if (touch != NULL)
+            it->exptime = clock_exptime(c->clock, *touch);
+        item_flag_set(it, ITEM_FETCHED);
+        c->pops->hit(c->policy, it, clock_now(c->clock));
+    }
+    assoc_unlock(c->assoc, hv);
+    return it;
+}
+
+bool cache_exists(struct cache *c, const char *key, size_t nkey)
+{
+    struct item *it = cache_get(c, key, nkey, NULL, NULL);
+    if (it != NULL)
+        cache_release(c, it);
+    return it != NULL;
+}
+
+enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey)
+{
+    uint64_t hv = assoc_hash(key, nkey);
+    assoc_lock(c->assoc, hv);
+    struct item *it = find_locked(c, hv, key, nkey, NULL);
+    if (it != NULL)
+        unlink_locked(c, it, hv, false);
+    assoc_unlock(c->assoc, hv);
+    return it != NULL ? CACHE_OK : CACHE_NOT_FOUND;
+}
+
+enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
+                              int64_t exptime)
+{
+    uint64_t hv = assoc_hash(key, nkey);
+    assoc_lock(c->assoc, hv);
+    struct item *it = find_locked(c, hv, key, nkey, NULL);
+    if (it != NULL) {
+        it->exptime = clock_exptime(c->clock, exptime);
+        item_flag_set(it, ITEM_FETCHED);
+        c->pops->hit(c->policy, it, clock_now(c->clock));
+    }
+    assoc_unlock(c->assoc, hv);
+    return it != NULL ? CACHE_OK : CACHE_NOT_FOUND;
+}
+
+/* The number at the start of a value, by the rules of strtoull as
+ * memcached's safe_strtoull applies them: leading spaces, an optional
+ * sign, digits, then a space (the value ends in "\r\n"); no overflow; a
+ * minus sign only where the result does not read as negative. */
+static bool parse_counter(const char *p, size_t len, uint64_t *out)
+{
+    const char *end = p + len;
+    while (p < end && isspace((unsigned char)*p))
+        p++;
+    bool minus = p < end && *p == '-';
+    if (p < end && (*p == '-' || *p == '+'))
+        p++;
+    const char *digits = p;
+    uint64_t v = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (p == digits || p == end || !isspace((unsigned char)*p))
+        return false;
+    if (minus) {
+        v = (uint64_t)0 - v;
+        if ((int64_t)v < 0)
+            return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Store the new counter value: in place when it fits and nobody reads the
+ * item (padding with spaces, as memcached does), else in a new item.
+ * Stripe held. */
+static enum cache_status delta_store_locked(struct cache *c, struct item *it,
+                                            uint64_t value, uint64_t hv)
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof(digits), "%llu",
+                     (unsigned long long)value);
+    if ((size_t)n + 2 <= it->nbytes && item_refcount(it) == 1) {
+        char *v = item_value(it, c->use_cas);
+        memcpy(v, digits, (size_t)n);
+        memset(v + n, ' ', it->nbytes - 2 - (size_t)n);
+        uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
+                                                 memory_order_relaxed) + 1;
+        item_set_cas(it, c->use_cas, cas);
+        return CACHE_OK;
+    }
+    struct item *fresh;
+    enum cache_status st = alloc_item(c, item_key(it, c->use_cas), it->nkey,
+                                      it->flags, it->exptime, (size_t)n + 2,
+                                      &fresh);
+    if (st != CACHE_OK)
+        return CACHE_NO_MEMORY;
+    char *v = item_value(fresh, c->use_cas);
+    memcpy(v, digits, (size_t)n);
+    memcpy(v + n, "\r\n", 2);
+    replace_locked(c, it, fresh, hv);
+    cache_release(c, fresh);
+    return CACHE_OK;
+}
+
+enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
+                              bool incr, uint64_t delta, uint64_t *result)
+{
+    uint64_t hv = assoc_hash(key, nkey);
+    enum cache_status st = CACHE_NOT_FOUND;
+    assoc_lock(c->assoc, hv);
+    struct item *it = find_locked(c, hv, key, nkey, NULL);
+    uint64_t value;
+    if (it == NULL)
+        goto out;
+    st = CACHE_NON_NUMERIC;
+    if (it->nbytes <= 2 ||
+        !parse_counter(item_value(it, c->use_cas), it->nbytes, &value))
+        goto out;
+    if (incr)
+        value += delta; /* wraps at 2^64, as memcached does */
+    else
+        value = delta > value ? 0 : value - delta;
+    item_flag_set(it, ITEM_FETCHED);
+    c->pops->hit(c->policy, it, clock_now(c->clock));
+    st = delta_store_locked(c, it, value, hv);
+    if (st == CACHE_OK)
+        *result = value;
+out:
+    assoc_unlock(c->assoc, hv);
+    return st;
+}
+
+void cache_flush(struct cache *c, int64_t delay)
+{
+    rel_time_t now = clock_now(c->clock);
+    rel_time_t moment = delay > 0 ? clock_exptime(c->clock, delay) : now;
+    if (c->use_cas) {
+        /* The CAS cut-off separates items stored in the flush's own
+         * second before it from those stored after it. */
+        moment -= 1;
+        if (moment <= now)
+            atomic_store(&c->oldest_cas, atomic_load(&c->next_cas) + 1);
+    }
+    atomic_store(&c->oldest_live, moment);
+}
+
+bool cache_set_limit(struct cache *c, uint64_t limit)
+{
+    return slabs_set_limit(c->slabs, limit);
+}
+
+bool cache_maintain(struct cache *c, unsigned budget)
+{
+    if (assoc_wants_growth(c->assoc))
+        assoc_grow_start(c->assoc);
+    return assoc_grow_step(c->assoc, budget);
+}
+
+uint64_t cache_count(struct cache *c)
+{
+    return assoc_count(c->assoc);
+}
+
+void cache_stats(struct cache *c, struct cache_stats *out)
+{
+    *out = (struct cache_stats){
+        .curr_items = assoc_count(c->assoc),
+        .total_items = load(&c->total_items),
+        .bytes = load(&c->bytes),
+        .evictions = load(&c->evictions),
+        .reclaimed = load(&c->reclaimed),
+        .expired_unfetched = load(&c->expired_unfetched),
+        .evicted_unfetched = load(&c->evicted_unfetched),
+        .limit_maxbytes = slabs_limit(c->slabs),
+        .hash_bytes = assoc_bytes(c->assoc),
+        .hash_power = assoc_power(c->assoc),
+        .hash_growing = assoc_is_growing(c->assoc),
+    };
+}
+
+size_t cache_item_size_max(struct cache *c)
+{
+    return slabs_largest_chunk(c->slabs);
+}
+
+struct slabs *cache_slabs(struct cache *c)
+{
+    return c->slabs;
+}

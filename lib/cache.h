@@ -1,0 +1,133 @@
+/*
+ * lib/cache.h - the storage engine's public API.
+ *
+ * A cache owns a slab arena, a hash table and an eviction policy, and is
+ * safe to call from any number of threads at once. Time comes from the
+ * clock handle given at creation.
+ *
+ * Storing is two steps so a value can be read from the network straight
+ * into its final place: cache_alloc() hands out an unlinked item with room
+ * for the value, the caller fills cache_item_value(), then cache_store()
+ * links it according to the mode. Every item handed out (by alloc or get)
+ * carries a reference the caller returns with cache_release().
+ */
+#ifndef ZK_LIB_CACHE_H
+#define ZK_LIB_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/clock.h"
+#include "lib/items.h"
+
+struct cache;
+
+enum cache_status {
+    CACHE_OK,          /* stored, deleted, touched, found */
+    CACHE_NOT_STORED,  /* add on an existing key, replace/append on none */
+    CACHE_EXISTS,      /* cas mismatch */
+    CACHE_NOT_FOUND,
+    CACHE_NON_NUMERIC, /* incr/decr on a value that is not a number */
+    CACHE_TOO_LARGE,   /* larger than the biggest chunk */
+    CACHE_NO_MEMORY,   /* nothing free and nothing could be evicted */
+};
+
+enum cache_store_mode {
+    CACHE_SET,
+    CACHE_ADD,
+    CACHE_REPLACE,
+    CACHE_APPEND,
+    CACHE_PREPEND,
+    CACHE_CAS,
+};
+
+/* Why a lookup missed, for the get_expired/get_flushed counters. */
+enum cache_miss {
+    CACHE_MISS_ABSENT,
+    CACHE_MISS_EXPIRED,
+    CACHE_MISS_FLUSHED,
+};
+
+struct cache_config {
+    uint64_t limit;        /* bytes for items and hash buckets */
+    uint64_t reserve;      /* address space to reserve, >= limit (0: limit) */
+    size_t item_size_max;  /* largest item, header included */
+    size_t chunk_min;      /* key + value + flags space of the smallest class */
+    double factor;         /* class growth factor */
+    bool use_cas;
+    bool evict;            /* false: fail with CACHE_NO_MEMORY (like -M) */
+    unsigned hashpower;    /* initial log2 buckets, 0 = default */
+    unsigned stripe_power; /* log2 stripe locks, 0 = default */
+    const char *policy;    /* eviction policy name, NULL = "lru" */
+};
+
+struct cache_stats {
+    uint64_t curr_items;
+    uint64_t total_items;
+    uint64_t bytes;
+    uint64_t evictions;
+    uint64_t reclaimed;
+    uint64_t expired_unfetched;
+    uint64_t evicted_unfetched;
+    uint64_t limit_maxbytes;
+    uint64_t hash_bytes;
+    unsigned hash_power;
+    bool hash_growing;
+};
+
+/* What a reply needs from an item. Pointers stay valid while the caller
+ * holds its reference. */
+struct cache_item_view {
+    const char *key;
+    size_t nkey;
+    const char *value;  /* nbytes bytes, ending in "\r\n" */
+    size_t nbytes;
+    uint32_t flags;
+    uint64_t cas;
+};
+
+void cache_config_defaults(struct cache_config *cfg);
+struct cache *cache_create(const struct cache_config *cfg, struct clock *clk);
+void cache_destroy(struct cache **c);
+
+/* A new unlinked item for key with room for nbytes of value (which must
+ * include the trailing "\r\n"). exptime as the client sent it. */
+enum cache_status cache_alloc(struct cache *c, const char *key, size_t nkey,
+                              uint32_t flags, int64_t exptime, size_t nbytes,
+                              struct item **out);
+char *cache_item_value(struct cache *c, struct item *it);
+/* Link an item from cache_alloc. cas_in is the compare value for
+ * CACHE_CAS. The caller keeps its reference either way. */
+enum cache_status cache_store(struct cache *c, struct item *it,
+                              enum cache_store_mode mode, uint64_t cas_in);
+/* A live item, or NULL with *why set. touch != NULL also sets a new
+ * exptime (gat). */
+struct item *cache_get(struct cache *c, const char *key, size_t nkey,
+                       const int64_t *touch, enum cache_miss *why);
+void cache_release(struct cache *c, struct item *it);
+void cache_item_view(struct cache *c, struct item *it,
+                     struct cache_item_view *out);
+
+enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey);
+enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
+                              int64_t exptime);
+/* incr (incr = true) or decr by delta; *result gets the new value. */
+enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
+                              bool incr, uint64_t delta, uint64_t *result);
+/* Make every item stored before now + delay (0 = now) invisible. */
+void cache_flush(struct cache *c, int64_t delay);
+bool cache_exists(struct cache *c, const char *key, size_t nkey);
+
+/* Change the memory limit; false when it cannot be raised that far. */
+bool cache_set_limit(struct cache *c, uint64_t limit);
+/* Background work (hash table growth), at most budget units. Returns true
+ * while more remains. */
+bool cache_maintain(struct cache *c, unsigned budget);
+
+uint64_t cache_count(struct cache *c);
+void cache_stats(struct cache *c, struct cache_stats *out);
+size_t cache_item_size_max(struct cache *c);
+struct slabs *cache_slabs(struct cache *c);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * lib/policy.h - the eviction policy interface.
+ *
+ * A policy keeps, per slab class, whatever order it needs to pick a victim
+ * when the class is out of memory. The cache calls link/unlink as items
+ * enter and leave the hash table (holding the item's stripe), hit on every
+ * read, and evict when an allocation fails.
+ *
+ * evict() offers candidates of one class, best victim first, to a callback
+ * while holding the class lock; the callback decides (it can see refcounts
+ * and expiry) and, to take one, unlinks it with unlink_locked(). evict()
+ * stops at the first candidate taken, or after `tries` candidates.
+ *
+ * One const struct policy_ops per policy; policy_find() is the registry.
+ */
+#ifndef ZK_LIB_POLICY_H
+#define ZK_LIB_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/clock.h"
+#include "lib/items.h"
+#include "lib/slabs.h"
+
+struct policy;
+
+/* Returns true when it took (unlinked) the item. */
+typedef bool (*policy_take_fn)(void *ctx, struct item *it);
+
+struct policy_ops {
+    const char *name;
+    struct policy *(*create)(struct slabs *slabs);
+    void (*destroy)(struct policy *p);
+    void (*link)(struct policy *p, struct item *it, rel_time_t now);
+    void (*unlink)(struct policy *p, struct item *it);
+    void (*unlink_locked)(struct policy *p, struct item *it);
+    void (*hit)(struct policy *p, struct item *it, rel_time_t now);
+    bool (*evict)(struct policy *p, unsigned cls, unsigned tries,
+                  policy_take_fn take, void *ctx);
+    uint64_t (*count)(struct policy *p, unsigned cls);
+};
+
+/* The policy called name, or NULL. */
+const struct policy_ops *policy_find(const char *name);
+
+extern const struct policy_ops policy_lru;
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * lib/slabs.h - the slab arena: the memory items live in.
+ *
+ * One region of address space is reserved up front and handed out in pages
+ * (1 MiB, or the largest item size if that is larger). A page is assigned
+ * to one size class when that class runs out of free chunks, and is then
+ * cut into equal chunks. Classes grow by `factor` from `min_chunk` plus the
+ * item header, rounded to the arena's unit.
+ *
+ * Budget: everything charged to the arena, item pages and whatever else a
+ * caller charges with slabs_charge() (the hash table's buckets), stays at or
+ * under the limit. Allocation failure is an ordinary NULL result.
+ *
+ * References: a chunk is also addressable by a 32-bit reference, its offset
+ * in units of the arena's alignment (4 bytes for arenas up to 16 GiB, 8 up
+ * to 32 GiB, ...). Reference 0 is never a chunk, so it can mean "none".
+ *
+ * Locking: one mutex per class guards its free list and counters; a page
+ * grab takes the arena mutex briefly. Both are leaves in the lock order.
+ */
+#ifndef ZK_LIB_SLABS_H
+#define ZK_LIB_SLABS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SLABS_MAX_CLASSES 63 /* class ids are 1..63; 0 means "none" */
+#define SLABS_MIN_PAGE (1024 * 1024)
+
+struct slabs;
+
+struct slabs_config {
+    uint64_t limit;        /* bytes: pages plus charges never exceed this */
+    uint64_t reserve;      /* bytes of address space to reserve (>= limit);
+                              0 means the limit. Room to raise the limit. */
+    size_t item_size_max;  /* the largest chunk; page size is max(1 MiB, it) */
+    size_t min_chunk;      /* smallest chunk, header included */
+    double factor;         /* growth factor between classes, > 1 */
+};
+
+struct slabs_class_stats {
+    size_t chunk_size;
+    uint64_t pages;
+    uint64_t chunks_per_page;
+    uint64_t used_chunks;
+    uint64_t free_chunks;
+    uint64_t requested;    /* bytes callers asked for in used chunks */
+};
+
+struct slabs *slabs_create(const struct slabs_config *cfg);
+void slabs_destroy(struct slabs **s);
+
+/* The smallest class whose chunks hold size bytes; 0 if none does. */
+unsigned slabs_class_for(const struct slabs *s, size_t size);
+unsigned slabs_nclasses(const struct slabs *s);
+size_t slabs_chunk_size(const struct slabs *s, unsigned cls);
+size_t slabs_page_size(const struct slabs *s);
+size_t slabs_largest_chunk(const struct slabs *s);
+
+/* A chunk of class cls for an object of `size` bytes, or NULL when the
+ * class has no free chunk and no page can be added within the limit. */
+void *slabs_alloc(struct slabs *s, unsigned cls, size_t size);
+void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size);
+
+/* Charge or return bytes against the limit for memory outside the pages. */
+bool slabs_charge(struct slabs *s, uint64_t bytes);
+void slabs_uncharge(struct slabs *s, uint64_t bytes);
+
+/* Change the limit at run time; false if above the reservation. Lowering
+ * it stops new pages being added; pages already given out stay. */
+bool slabs_set_limit(struct slabs *s, uint64_t limit);
+uint64_t slabs_limit(struct slabs *s);
+uint64_t slabs_used(struct slabs *s);       /* pages + charges */
+uint64_t slabs_charged(struct slabs *s);    /* charges alone */
+uint64_t slabs_pages_total(struct slabs *s);
+
+void slabs_class_stats(struct slabs *s, unsigned cls,
+                       struct slabs_class_stats *out);
+
+uint32_t slabs_ref(const struct slabs *s, const void *chunk);
+void *slabs_ptr(const struct slabs *s, uint32_t ref);
+/* True if p points into a chunk of this arena (for tests and checks). */
+bool slabs_owns(const struct slabs *s, const void *p);
+
+#endif

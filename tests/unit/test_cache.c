@@ -1,0 +1,460 @@
+/* Unit tests for lib/cache.c: the engine API end to end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/cache.h"
+#include "lib/slabs.h"
+
+#define MiB (1024ull * 1024)
+#define T0 1700000000
+
+struct env {
+    struct clock *clock;
+    struct cache *cache;
+};
+
+static struct env *make_env(uint64_t limit, bool evict, bool cas)
+{
+    static struct env e;
+    struct cache_config cfg;
+    cache_config_defaults(&cfg);
+    cfg.limit = limit;
+    cfg.evict = evict;
+    cfg.use_cas = cas;
+    cfg.hashpower = 10;
+    e.clock = clock_create(T0);
+    e.cache = cache_create(&cfg, e.clock);
+    assert_non_null(e.cache);
+    return &e;
+}
+
+static int setup(void **state)
+{
+    *state = make_env(64 * MiB, true, true);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+    cache_destroy(&e->cache);
+    assert_null(e->cache);
+    clock_destroy(&e->clock);
+    return 0;
+}
+
+static enum cache_status put_n(struct cache *c, const char *key,
+                               const char *val, size_t nval, uint32_t flags,
+                               int64_t exp, enum cache_store_mode mode,
+                               uint64_t cas)
+{
+    struct item *it;
+    enum cache_status st = cache_alloc(c, key, strlen(key), flags, exp,
+                                       nval + 2, &it);
+    if (st != CACHE_OK)
+        return st;
+    char *v = cache_item_value(c, it);
+    memcpy(v, val, nval);
+    memcpy(v + nval, "\r\n", 2);
+    st = cache_store(c, it, mode, cas);
+    cache_release(c, it);
+    return st;
+}
+
+static enum cache_status put(struct cache *c, const char *key,
+                             const char *val, enum cache_store_mode mode)
+{
+    return put_n(c, key, val, strlen(val), 0, 0, mode, 0);
+}
+
+/* The value of key without "\r\n" in buf, or NULL on a miss. */
+static const char *get(struct cache *c, const char *key, char *buf,
+                       size_t cap)
+{
+    struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+    if (it == NULL)
+        return NULL;
+    struct cache_item_view v;
+    cache_item_view(c, it, &v);
+    assert_true(v.nbytes >= 2 && v.nbytes - 2 < cap);
+    assert_memory_equal(v.value + v.nbytes - 2, "\r\n", 2);
+    memcpy(buf, v.value, v.nbytes - 2);
+    buf[v.nbytes - 2] = '\0';
+    cache_release(c, it);
+    return buf;
+}
+
+static uint64_t cas_of(struct cache *c, const char *key)
+{
+    struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+    assert_non_null(it);
+    struct cache_item_view v;
+    cache_item_view(c, it, &v);
+    cache_release(c, it);
+    return v.cas;
+}
+
+static void set_get_delete(void **state)
+{
+    struct env *e = *state;
+    char buf[64];
+    assert_null(get(e->cache, "a", buf, sizeof(buf)));
+    assert_int_equal(put_n(e->cache, "a", "hello", 5, 42, 0, CACHE_SET, 0),
+                     CACHE_OK);
+    assert_string_equal(get(e->cache, "a", buf, sizeof(buf)), "hello");
+    struct item *it = cache_get(e->cache, "a", 1, NULL, NULL);
+    struct cache_item_view v;
+    cache_item_view(e->cache, it, &v);
+    assert_int_equal(v.flags, 42);
+    assert_int_equal(v.nkey, 1);
+    assert_memory_equal(v.key, "a", 1);
+    assert_true(v.cas > 0);
+    cache_release(e->cache, it);
+    assert_int_equal(put(e->cache, "a", "world", CACHE_SET), CACHE_OK);
+    assert_string_equal(get(e->cache, "a", buf, sizeof(buf)), "world");
+    assert_int_equal(cache_count(e->cache), 1);
+    assert_true(cache_exists(e->cache, "a", 1));
+    assert_int_equal(cache_delete(e->cache, "a", 1), CACHE_OK);
+    assert_int_equal(cache_delete(e->cache, "a", 1), CACHE_NOT_FOUND);
+    assert_false(cache_exists(e->cache, "a", 1));
+    assert_int_equal(cache_count(e->cache), 0);
+}
+
+static void store_modes(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char buf[64];
+    assert_int_equal(put(c, "k", "x", CACHE_REPLACE), CACHE_NOT_STORED);
+    assert_int_equal(put(c, "k", "x", CACHE_APPEND), CACHE_NOT_STORED);
+    assert_int_equal(put(c, "k", "x", CACHE_PREPEND), CACHE_NOT_STORED);
+    assert_int_equal(put(c, "k", "1", CACHE_ADD), CACHE_OK);
+    assert_int_equal(put(c, "k", "2", CACHE_ADD), CACHE_NOT_STORED);
+    assert_string_equal(get(c, "k", buf, sizeof(buf)), "1");
+    assert_int_equal(put(c, "k", "3", CACHE_REPLACE), CACHE_OK);
+    assert_int_equal(put(c, "k", "45", CACHE_APPEND), CACHE_OK);
+    assert_int_equal(put(c, "k", "0", CACHE_PREPEND), CACHE_OK);
+    assert_string_equal(get(c, "k", buf, sizeof(buf)), "0345");
+    /* append keeps the old flags */
+    assert_int_equal(put_n(c, "f", "a", 1, 7, 0, CACHE_SET, 0), CACHE_OK);
+    assert_int_equal(put_n(c, "f", "b", 1, 9, 0, CACHE_APPEND, 0), CACHE_OK);
+    struct item *it = cache_get(c, "f", 1, NULL, NULL);
+    struct cache_item_view v;
+    cache_item_view(c, it, &v);
+    assert_int_equal(v.flags, 7);
+    assert_int_equal(v.nbytes, 4);
+    cache_release(c, it);
+}
+
+static void cas_semantics(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char buf[64];
+    assert_int_equal(put_n(c, "c", "v", 1, 0, 0, CACHE_CAS, 1),
+                     CACHE_NOT_FOUND);
+    put(c, "c", "v1", CACHE_SET);
+    uint64_t cas = cas_of(c, "c");
+    assert_int_equal(put_n(c, "c", "v2", 2, 0, 0, CACHE_CAS, cas + 1),
+                     CACHE_EXISTS);
+    assert_int_equal(put_n(c, "c", "v2", 2, 0, 0, CACHE_CAS, cas), CACHE_OK);
+    assert_string_equal(get(c, "c", buf, sizeof(buf)), "v2");
+    assert_true(cas_of(c, "c") > cas);
+    assert_int_equal(put_n(c, "c", "v3", 2, 0, 0, CACHE_CAS, cas),
+                     CACHE_EXISTS);
+}
+
+static void boundaries(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char key[ITEM_KEY_MAX + 2], buf[8];
+    memset(key, 'k', sizeof(key));
+    key[ITEM_KEY_MAX] = '\0';
+    assert_int_equal(put(c, key, "", CACHE_SET), CACHE_OK);
+    assert_string_equal(get(c, key, buf, sizeof(buf)), "");
+    key[ITEM_KEY_MAX] = 'k';
+    key[ITEM_KEY_MAX + 1] = '\0';
+    struct item *it;
+    assert_int_equal(cache_alloc(c, key, ITEM_KEY_MAX + 1, 0, 0, 2, &it),
+                     CACHE_TOO_LARGE);
+    assert_null(it);
+    /* The largest value that fits one chunk, and one byte more. */
+    size_t max = cache_item_size_max(c);
+    assert_int_equal(max, MiB);
+    size_t room = max - item_total(1, 0, true);
+    assert_int_equal(cache_alloc(c, "b", 1, 0, 0, room, &it), CACHE_OK);
+    memset(cache_item_value(c, it), 'v', room);
+    assert_int_equal(cache_store(c, it, CACHE_SET, 0), CACHE_OK);
+    cache_release(c, it);
+    assert_int_equal(cache_alloc(c, "b", 1, 0, 0, room + 1, &it),
+                     CACHE_TOO_LARGE);
+    assert_true(cache_exists(c, "b", 1));
+}
+
+static void incr_decr(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char buf[64];
+    uint64_t r = 0;
+    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r), CACHE_NOT_FOUND);
+    put(c, "n", "100", CACHE_SET);
+    assert_int_equal(cache_delta(c, "n", 1, false, 1, &r), CACHE_OK);
+    assert_int_equal(r, 99);
+    /* In place, padded with a space, as memcached does. */
+    assert_string_equal(get(c, "n", buf, sizeof(buf)), "99 ");
+    assert_int_equal(cache_delta(c, "n", 1, true, 901, &r), CACHE_OK);
+    assert_string_equal(get(c, "n", buf, sizeof(buf)), "1000");
+    assert_int_equal(cache_delta(c, "n", 1, false, 5000, &r), CACHE_OK);
+    assert_int_equal(r, 0);
+    put(c, "w", "18446744073709551615", CACHE_SET);
+    assert_int_equal(cache_delta(c, "w", 1, true, 2, &r), CACHE_OK);
+    assert_int_equal(r, 1);
+    put(c, "x", "abc", CACHE_SET);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    put(c, "x", "12abc", CACHE_SET);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    put(c, "x", "", CACHE_SET);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    put(c, "x", "-5", CACHE_SET);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    put(c, "x", "18446744073709551616", CACHE_SET);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    put(c, "x", " 7 apples", CACHE_SET);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_OK);
+    assert_int_equal(r, 8);
+    /* A reader holding the item forces a copy instead of an in-place
+     * write, so what it holds does not change under it. */
+    put(c, "h", "50", CACHE_SET);
+    struct item *held = cache_get(c, "h", 1, NULL, NULL);
+    assert_int_equal(cache_delta(c, "h", 1, true, 1, &r), CACHE_OK);
+    assert_memory_equal(cache_item_value(c, held), "50\r\n", 4);
+    cache_release(c, held);
+    assert_string_equal(get(c, "h", buf, sizeof(buf)), "51");
+}
+
+static void expiry_and_touch(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char buf[16];
+    put_n(c, "t", "v", 1, 0, 10, CACHE_SET, 0);
+    put_n(c, "neg", "v", 1, 0, -1, CACHE_SET, 0);
+    put_n(c, "abs", "v", 1, 0, T0 + 50, CACHE_SET, 0);
+    put_n(c, "past", "v", 1, 0, T0 - 100, CACHE_SET, 0);
+    assert_null(get(c, "neg", buf, sizeof(buf)));
+    assert_null(get(c, "past", buf, sizeof(buf)));
+    assert_non_null(get(c, "t", buf, sizeof(buf)));
+    clock_advance(e->clock, 9);
+    assert_non_null(get(c, "t", buf, sizeof(buf)));
+    assert_int_equal(cache_touch(c, "t", 1, 100), CACHE_OK);
+    clock_advance(e->clock, 50);
+    assert_non_null(get(c, "t", buf, sizeof(buf)));
+    enum cache_miss why;
+    assert_null(cache_get(c, "abs", 3, NULL, &why));
+    assert_int_equal(why, CACHE_MISS_EXPIRED);
+    /* gat: get and set a new exptime */
+    int64_t soon = 5;
+    struct item *it = cache_get(c, "t", 1, &soon, NULL);
+    assert_non_null(it);
+    cache_release(c, it);
+    clock_advance(e->clock, 5);
+    assert_null(cache_get(c, "t", 1, NULL, &why));
+    assert_int_equal(why, CACHE_MISS_EXPIRED);
+    assert_null(cache_get(c, "t", 1, NULL, &why));
+    assert_int_equal(why, CACHE_MISS_ABSENT);
+    assert_int_equal(cache_touch(c, "t", 1, 100), CACHE_NOT_FOUND);
+}
+
+static void flush_now_and_later(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char buf[16];
+    put(c, "a", "1", CACHE_SET);
+    put(c, "b", "1", CACHE_SET);
+    cache_flush(c, 0);
+    enum cache_miss why;
+    assert_null(cache_get(c, "a", 1, NULL, &why));
+    assert_int_equal(why, CACHE_MISS_FLUSHED);
+    /* Stored after the flush in the same second: visible. */
+    put(c, "c", "1", CACHE_SET);
+    assert_non_null(get(c, "c", buf, sizeof(buf)));
+    clock_advance(e->clock, 1);
+    put(c, "d", "1", CACHE_SET);
+    cache_flush(c, 10);
+    assert_non_null(get(c, "d", buf, sizeof(buf)));
+    /* memcached's arithmetic: with CAS on, a flush delayed by N seconds
+     * takes effect after N - 1. */
+    clock_advance(e->clock, 8);
+    assert_non_null(get(c, "d", buf, sizeof(buf)));
+    clock_advance(e->clock, 1);
+    assert_null(get(c, "d", buf, sizeof(buf)));
+    /* Also memcached's: an item stored in the very second the delayed
+     * flush takes effect is flushed too; one stored after is not. */
+    put(c, "e", "1", CACHE_SET);
+    assert_null(get(c, "e", buf, sizeof(buf)));
+    clock_advance(e->clock, 1);
+    put(c, "e", "1", CACHE_SET);
+    assert_non_null(get(c, "e", buf, sizeof(buf)));
+}
+
+static void flush_without_cas(void **state)
+{
+    (void)state;
+    struct env *e = make_env(8 * MiB, true, false);
+    char buf[16];
+    put(e->cache, "a", "1", CACHE_SET);
+    assert_int_equal(cas_of(e->cache, "a"), 0);
+    cache_flush(e->cache, 0);
+    assert_null(get(e->cache, "a", buf, sizeof(buf)));
+    clock_advance(e->clock, 1);
+    put(e->cache, "b", "1", CACHE_SET);
+    assert_non_null(get(e->cache, "b", buf, sizeof(buf)));
+    teardown((void **)&e);
+}
+
+static void fill(struct cache *c, int n, int64_t exp, const char *prefix)
+{
+    char key[32], val[100];
+    memset(val, 'v', sizeof(val));
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%s%06d", prefix, i);
+        put_n(c, key, val, sizeof(val), 0, exp, CACHE_SET, 0);
+    }
+}
+
+static void evicts_oldest_when_full(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    fill(c, 40000, 0, "k");
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_true(st.evictions > 0);
+    assert_int_equal(st.curr_items + st.evictions, 40000);
+    assert_int_equal(st.total_items, 40000);
+    assert_true(slabs_used(cache_slabs(c)) <= 3 * MiB);
+    char buf[128];
+    assert_null(get(c, "k000000", buf, sizeof(buf)));
+    assert_non_null(get(c, "k039999", buf, sizeof(buf)));
+    assert_int_equal(st.evicted_unfetched, st.evictions);
+    teardown((void **)&e);
+}
+
+static void expired_reclaimed_before_live_evicted(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    fill(c, 8000, 0, "live");
+    fill(c, 100000, 5, "tmp");
+    clock_advance(e->clock, 10);
+    struct cache_stats before;
+    cache_stats(c, &before);
+    fill(c, 2000, 0, "new");
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.evictions, before.evictions);
+    assert_true(st.reclaimed >= 2000);
+    assert_true(st.expired_unfetched >= 2000);
+    teardown((void **)&e);
+}
+
+static void no_eviction_means_out_of_memory(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, false, true);
+    struct cache *c = e->cache;
+    char key[32], val[100];
+    memset(val, 'v', sizeof(val));
+    int stored = 0;
+    enum cache_status st = CACHE_OK;
+    for (int i = 0; i < 100000 && st == CACHE_OK; i++) {
+        snprintf(key, sizeof(key), "k%06d", i);
+        st = put_n(c, key, val, sizeof(val), 0, 0, CACHE_SET, 0);
+        stored += st == CACHE_OK;
+    }
+    assert_int_equal(st, CACHE_NO_MEMORY);
+    assert_true(stored > 1000);
+    assert_int_equal(cache_count(c), (uint64_t)stored);
+    struct cache_stats s;
+    cache_stats(c, &s);
+    assert_int_equal(s.evictions, 0);
+    /* Expired items still make room with eviction off. */
+    assert_int_equal(cache_delete(c, "k000000", 7), CACHE_OK);
+    assert_int_equal(put_n(c, "k999999", val, sizeof(val), 0, 0, CACHE_SET, 0),
+                     CACHE_OK);
+    teardown((void **)&e);
+}
+
+static void held_item_survives_delete(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    put(c, "h", "held", CACHE_SET);
+    struct item *it = cache_get(c, "h", 1, NULL, NULL);
+    assert_int_equal(cache_delete(c, "h", 1), CACHE_OK);
+    put(c, "h", "new!", CACHE_SET);
+    /* ASan would flag a read of a freed chunk here. */
+    assert_memory_equal(cache_item_value(c, it), "held\r\n", 6);
+    cache_release(c, it);
+}
+
+/* The figure for the issue note: 32-byte keys, 100-byte values, 64 MiB. */
+static void items_per_64_mib(void **state)
+{
+    (void)state;
+    struct env *e = make_env(64 * MiB, true, true);
+    struct cache *c = e->cache;
+    char key[33], val[100];
+    memset(val, 'v', sizeof(val));
+    struct cache_stats st = {0};
+    for (int i = 0; i < 2000000 && st.evictions == 0; i++) {
+        snprintf(key, sizeof(key), "%032d", i);
+        assert_int_equal(put_n(c, key, val, sizeof(val), 0, 0, CACHE_SET, 0),
+                         CACHE_OK);
+        if (i % 1024 == 0)
+            while (cache_maintain(c, 1024))
+                ;
+        if (i % 64 == 0)
+            cache_stats(c, &st);
+    }
+    cache_stats(c, &st);
+    printf("# items in 64 MiB (32-byte keys, 100-byte values): %llu, "
+           "hash %llu bytes\n", (unsigned long long)st.curr_items,
+           (unsigned long long)st.hash_bytes);
+    /* memcached 1.6.18 -m 64 holds about 349k items of this shape. */
+    assert_true(st.curr_items > 350000);
+    assert_true(slabs_used(cache_slabs(c)) <= 64 * MiB);
+    teardown((void **)&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(set_get_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(cas_semantics, setup, teardown),
+        cmocka_unit_test_setup_teardown(boundaries, setup, teardown),
+        cmocka_unit_test_setup_teardown(incr_decr, setup, teardown),
+        cmocka_unit_test_setup_teardown(expiry_and_touch, setup, teardown),
+        cmocka_unit_test_setup_teardown(flush_now_and_later, setup, teardown),
+        cmocka_unit_test(flush_without_cas),
+        cmocka_unit_test(evicts_oldest_when_full),
+        cmocka_unit_test(expired_reclaimed_before_live_evicted),
+        cmocka_unit_test(no_eviction_means_out_of_memory),
+        cmocka_unit_test_setup_teardown(held_item_survives_delete, setup,
+                                        teardown),
+        cmocka_unit_test(items_per_64_mib),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

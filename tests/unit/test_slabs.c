@@ -1,0 +1,201 @@
+/* Unit tests for lib/slabs.c */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/slabs.h"
+
+#define MiB (1024 * 1024)
+
+static struct slabs *make(uint64_t limit, size_t item_max)
+{
+    struct slabs_config cfg = {
+        .limit = limit, .item_size_max = item_max, .min_chunk = 90,
+        .factor = 1.25,
+    };
+    struct slabs *s = slabs_create(&cfg);
+    assert_non_null(s);
+    return s;
+}
+
+static void classes_grow_by_factor(void **state)
+{
+    (void)state;
+    struct slabs *s = make(64 * MiB, MiB);
+    unsigned n = slabs_nclasses(s);
+    assert_true(n > 30 && n <= SLABS_MAX_CLASSES);
+    assert_int_equal(slabs_chunk_size(s, 1), 92); /* 90 rounded to 4 */
+    for (unsigned i = 2; i <= n; i++) {
+        size_t prev = slabs_chunk_size(s, i - 1), cur = slabs_chunk_size(s, i);
+        assert_true(cur > prev);
+        assert_int_equal(cur % 4, 0);
+        if (i < n)
+            assert_true(cur <= (size_t)((double)prev * 1.25) + 4);
+    }
+    assert_int_equal(slabs_chunk_size(s, n), MiB);
+    assert_int_equal(slabs_largest_chunk(s), MiB);
+    assert_int_equal(slabs_page_size(s), MiB);
+    assert_int_equal(slabs_chunk_size(s, 0), 0);
+    assert_int_equal(slabs_chunk_size(s, n + 1), 0);
+    slabs_destroy(&s);
+    assert_null(s);
+}
+
+static void class_lookup(void **state)
+{
+    (void)state;
+    struct slabs *s = make(64 * MiB, MiB);
+    assert_int_equal(slabs_class_for(s, 0), 0);
+    assert_int_equal(slabs_class_for(s, 1), 1);
+    assert_int_equal(slabs_class_for(s, 92), 1);
+    assert_int_equal(slabs_class_for(s, 93), 2);
+    assert_int_equal(slabs_class_for(s, MiB), slabs_nclasses(s));
+    assert_int_equal(slabs_class_for(s, MiB + 1), 0);
+    for (size_t sz = 1; sz < 20000; sz += 7) {
+        unsigned c = slabs_class_for(s, sz);
+        assert_true(slabs_chunk_size(s, c) >= sz);
+        assert_true(c == 1 || slabs_chunk_size(s, c - 1) < sz);
+    }
+    slabs_destroy(&s);
+}
+
+static void large_item_size_makes_large_pages(void **state)
+{
+    (void)state;
+    struct slabs *s = make(64 * MiB, 4 * MiB);
+    assert_int_equal(slabs_page_size(s), 4 * MiB);
+    assert_int_equal(slabs_largest_chunk(s), 4 * MiB);
+    slabs_destroy(&s);
+}
+
+static void never_exceeds_limit(void **state)
+{
+    (void)state;
+    struct slabs *s = make(4 * MiB, MiB);
+    unsigned c = slabs_class_for(s, 1000);
+    size_t per_page = MiB / slabs_chunk_size(s, c);
+    size_t got = 0;
+    while (got < 10 * per_page && slabs_alloc(s, c, 1000) != NULL)
+        got++;
+    assert_int_equal(got, 4 * per_page);
+    assert_int_equal(slabs_pages_total(s), 4);
+    assert_int_equal(slabs_used(s), 4 * MiB);
+    assert_true(slabs_used(s) <= slabs_limit(s));
+    /* Another class gets nothing either: the budget is shared. */
+    assert_null(slabs_alloc(s, c + 1, 1200));
+    struct slabs_class_stats st;
+    slabs_class_stats(s, c, &st);
+    assert_int_equal(st.pages, 4);
+    assert_int_equal(st.used_chunks, got);
+    assert_int_equal(st.free_chunks, 0);
+    assert_int_equal(st.requested, got * 1000);
+    slabs_destroy(&s);
+}
+
+static void free_and_reuse(void **state)
+{
+    (void)state;
+    struct slabs *s = make(MiB, MiB);
+    unsigned c = slabs_class_for(s, 100);
+    char *a = slabs_alloc(s, c, 100), *b = slabs_alloc(s, c, 100);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_ptr_not_equal(a, b);
+    memset(a, 'x', 100);
+    memset(b, 'y', 100);
+    assert_true(slabs_owns(s, a));
+    slabs_free(s, a, c, 100);
+    char *again = slabs_alloc(s, c, 100);
+    assert_ptr_equal(again, a);
+    struct slabs_class_stats st;
+    slabs_class_stats(s, c, &st);
+    assert_int_equal(st.used_chunks, 2);
+    assert_int_equal(st.used_chunks + st.free_chunks, st.chunks_per_page);
+    slabs_destroy(&s);
+}
+
+static void refs_round_trip(void **state)
+{
+    (void)state;
+    struct slabs *s = make(8 * MiB, MiB);
+    assert_int_equal(slabs_ref(s, NULL), 0);
+    assert_null(slabs_ptr(s, 0));
+    unsigned c = slabs_nclasses(s);
+    for (int i = 0; i < 8; i++) {
+        void *p = slabs_alloc(s, c, MiB);
+        assert_non_null(p);
+        uint32_t r = slabs_ref(s, p);
+        assert_int_not_equal(r, 0);
+        assert_ptr_equal(slabs_ptr(s, r), p);
+    }
+    assert_null(slabs_alloc(s, c, MiB));
+    slabs_destroy(&s);
+}
+
+static void charges_share_the_budget(void **state)
+{
+    (void)state;
+    struct slabs *s = make(2 * MiB, MiB);
+    assert_true(slabs_charge(s, MiB / 2));
+    assert_false(slabs_charge(s, 2 * MiB));
+    assert_int_equal(slabs_charged(s), MiB / 2);
+    unsigned c = slabs_nclasses(s);
+    assert_non_null(slabs_alloc(s, c, 10));
+    /* 1.5 MiB used: a second page would break the limit. */
+    assert_null(slabs_alloc(s, c, 10));
+    slabs_uncharge(s, MiB / 2);
+    assert_non_null(slabs_alloc(s, c, 10));
+    assert_int_equal(slabs_used(s), 2 * MiB);
+    assert_false(slabs_charge(s, 1));
+    slabs_destroy(&s);
+}
+
+static void limit_changes(void **state)
+{
+    (void)state;
+    struct slabs_config cfg = {
+        .limit = MiB, .reserve = 4 * MiB, .item_size_max = MiB,
+        .min_chunk = 64, .factor = 2.0,
+    };
+    struct slabs *s = slabs_create(&cfg);
+    unsigned c = slabs_nclasses(s);
+    assert_non_null(slabs_alloc(s, c, 1));
+    assert_null(slabs_alloc(s, c, 1));
+    assert_true(slabs_set_limit(s, 2 * MiB));
+    assert_int_equal(slabs_limit(s), 2 * MiB);
+    assert_non_null(slabs_alloc(s, c, 1));
+    assert_false(slabs_set_limit(s, 64 * MiB));
+    slabs_destroy(&s);
+}
+
+static void bad_configs_are_refused(void **state)
+{
+    (void)state;
+    struct slabs_config cfg = {
+        .limit = MiB, .item_size_max = MiB, .min_chunk = 64, .factor = 1.0,
+    };
+    assert_null(slabs_create(&cfg));
+    cfg.factor = 1.25;
+    cfg.min_chunk = 0;
+    assert_null(slabs_create(&cfg));
+    slabs_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(classes_grow_by_factor),
+        cmocka_unit_test(class_lookup),
+        cmocka_unit_test(large_item_size_makes_large_pages),
+        cmocka_unit_test(never_exceeds_limit),
+        cmocka_unit_test(free_and_reuse),
+        cmocka_unit_test(refs_round_trip),
+        cmocka_unit_test(charges_share_the_budget),
+        cmocka_unit_test(limit_changes),
+        cmocka_unit_test(bad_configs_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
