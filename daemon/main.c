@@ -1,29 +1,258 @@
 /*
- * daemon/main.c - process entry point (placeholder until the daemon lands:
- * parses the settings, prints help or version).
+ * daemon/main.c - zeekdb's entry point: all set-up, then the acceptor's
+ * event loop, then teardown in the exact reverse order.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
+#include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
+#include "daemon/listener.h"
+#include "daemon/log.h"
+#include "daemon/maintainer.h"
+#include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/worker.h"
+
+/* Address space reserved for the arena beyond -m, so cache_memlimit can
+ * raise the limit at run time; reserving costs no memory. */
+#define RESERVE_MIN (1ull << 30)
+/* File descriptors kept beyond -c for listeners, logs and pipes. */
+#define FD_HEADROOM 64
+
+struct runtime {
+    struct settings settings;
+    struct server srv;
+    struct event_base *base;
+    struct listener *listener;
+    struct maintainer *maintainer;
+    struct event *sig_term, *sig_int, *sig_hup;
+};
+
+static void fail(int code, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "zeekdb: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    exit(code);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct runtime *rt = arg;
+    (void)what;
+    log_info("signal %d: shutting down", (int)sig);
+    event_base_loopbreak(rt->base);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    (void)arg;
+    /* Logs go to stderr, which the supervisor owns: nothing to reopen. */
+    log_info("SIGHUP: nothing to reopen");
+}
+
+/* The shutdown command, from a worker: the main loop does the work. */
+static void request_shutdown(struct server *srv)
+{
+    (void)srv;
+    kill(getpid(), SIGTERM);
+}
+
+static void check_startup_rules(const struct settings *s)
+{
+    if (getuid() == 0 && s->username == NULL)
+        fail(EX_USAGE, "can't run as root without the -u switch%s", "");
+    if (s->udpport != 0)
+        fail(EX_USAGE, "UDP is not supported (use -U 0)%s", "");
+}
+
+static void raise_fd_limit(int maxconns)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)maxconns + FD_HEADROOM;
+    if (rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = want;
+    if (rl.rlim_max < want)
+        rl.rlim_max = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warn("cannot raise the open files limit to %llu for -c %d",
+                 (unsigned long long)want, maxconns);
+}
+
+static struct cache *make_cache(const struct settings *s, struct clock *clk)
+{
+    struct cache_config cfg;
+    cache_config_defaults(&cfg);
+    cfg.limit = s->maxbytes;
+    cfg.reserve = s->maxbytes > RESERVE_MIN ? s->maxbytes : RESERVE_MIN;
+    cfg.item_size_max = s->item_size_max;
+    cfg.chunk_min = (size_t)s->chunk_size;
+    cfg.factor = s->factor;
+    cfg.use_cas = s->use_cas;
+    cfg.evict = s->evict_to_free;
+    cfg.hashpower = (unsigned)s->hashpower_init;
+    cfg.policy = s->eviction;
+    return cache_create(&cfg, clk);
+}
+
+static void drop_privileges(const char *user)
+{
+    if (getuid() != 0 || user == NULL)
+        return;
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL)
+        fail(EX_NOUSER, "can't find the user %s to switch to", user);
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0)
+        fail(EX_OSERR, "failed to assume the identity of %s", user);
+}
+
+static void write_pid_file(const char *path)
+{
+    if (path == NULL)
+        return;
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        log_warn("cannot write the pid file %s: %s", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+}
+
+static void parse_args(struct runtime *rt, int argc, char **argv)
+{
+    char err[512];
+    bool exit_now = false;
+    settings_init(&rt->settings);
+    if (settings_parse(&rt->settings, argc, argv, stdout, &exit_now, err,
+                       sizeof(err)) != 0) {
+        settings_deinit(&rt->settings);
+        fail(EX_USAGE, "%s", err);
+    }
+    if (exit_now) {
+        settings_deinit(&rt->settings);
+        exit(0);
+    }
+}
+
+static void start_engine(struct runtime *rt)
+{
+    struct server *srv = &rt->srv;
+    srv->settings = &rt->settings;
+    srv->started = time(NULL);
+    srv->clock = clock_create(srv->started);
+    srv->cache = srv->clock ? make_cache(&rt->settings, srv->clock) : NULL;
+    if (srv->cache == NULL)
+        fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "
+             "and -n", "that size");
+    srv->request_shutdown = request_shutdown;
+}
+
+static void start_network(struct runtime *rt)
+{
+    char err[512];
+    rt->base = event_base_new();
+    if (rt->base == NULL)
+        fail(EX_OSERR, "cannot create an event loop%s", "");
+    rt->listener = listener_create(&rt->srv, rt->base, err, sizeof(err));
+    if (rt->listener == NULL)
+        fail(EX_OSERR, "%s", err);
+}
+
+static void start_threads(struct runtime *rt)
+{
+    struct server *srv = &rt->srv;
+    int n = rt->settings.num_threads;
+    srv->workers = calloc((size_t)n, sizeof(*srv->workers));
+    if (srv->workers == NULL)
+        fail(EX_OSERR, "out of memory%s", "");
+    for (int i = 0; i < n; i++) {
+        srv->workers[i] = worker_create(srv, i);
+        if (srv->workers[i] == NULL || !worker_start(srv->workers[i]))
+            fail(EX_OSERR, "cannot start worker threads%s", "");
+        srv->nworkers = i + 1;
+    }
+    rt->maintainer = maintainer_start(srv);
+    if (rt->maintainer == NULL)
+        fail(EX_OSERR, "cannot start the maintainer thread%s", "");
+}
+
+static void watch_signals(struct runtime *rt)
+{
+    signal(SIGPIPE, SIG_IGN);
+    rt->sig_term = evsignal_new(rt->base, SIGTERM, on_stop_signal, rt);
+    rt->sig_int = evsignal_new(rt->base, SIGINT, on_stop_signal, rt);
+    rt->sig_hup = evsignal_new(rt->base, SIGHUP, on_hup, rt);
+    if (!rt->sig_term || !rt->sig_int || !rt->sig_hup ||
+        event_add(rt->sig_term, NULL) || event_add(rt->sig_int, NULL) ||
+        event_add(rt->sig_hup, NULL))
+        fail(EX_OSERR, "cannot watch signals%s", "");
+}
+
+static void teardown(struct runtime *rt)
+{
+    struct server *srv = &rt->srv;
+    listener_destroy(&rt->listener);
+    for (int i = 0; i < srv->nworkers; i++)
+        worker_stop(srv->workers[i]);
+    maintainer_stop(&rt->maintainer);
+    for (int i = 0; i < srv->nworkers; i++)
+        worker_destroy(&srv->workers[i]);
+    free(srv->workers);
+    event_free(rt->sig_hup);
+    event_free(rt->sig_int);
+    event_free(rt->sig_term);
+    event_base_free(rt->base);
+    cache_destroy(&srv->cache);
+    clock_destroy(&srv->clock);
+    if (rt->settings.pid_file != NULL)
+        unlink(rt->settings.pid_file);
+    settings_deinit(&rt->settings);
+}
 
 int main(int argc, char **argv)
 {
-    struct settings s;
-    char err[256];
-    bool exit_now = false;
-    settings_init(&s);
-    if (settings_parse(&s, argc, argv, stdout, &exit_now, err,
-                       sizeof(err)) != 0) {
-        fprintf(stderr, "zeekdb: %s\n", err);
-        settings_deinit(&s);
-        return EX_USAGE;
-    }
-    if (!exit_now)
-        settings_usage(stdout);
-    settings_deinit(&s);
+    static struct runtime rt;
+    parse_args(&rt, argc, argv);
+    log_set_level(rt.settings.verbose);
+    check_startup_rules(&rt.settings);
+    raise_fd_limit(rt.settings.maxconns);
+    start_engine(&rt);
+    start_network(&rt);
+    drop_privileges(rt.settings.username);
+    if (rt.settings.daemonize && daemon(0, 1) != 0)
+        fail(EX_OSERR, "cannot daemonize: %s", strerror(errno));
+    write_pid_file(rt.settings.pid_file);
+    watch_signals(&rt);
+    start_threads(&rt);
+    log_info("zeekdb %s ready", ZEEKDB_VERSION);
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+    event_base_dispatch(rt.base);
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    teardown(&rt);
     return 0;
 }

@@ -26,6 +26,15 @@
 #define CACHE_ALLOC_TRIES 10  /* evict-then-allocate rounds */
 #define CACHE_REF_MAX 0xfff0  /* refcount is 16-bit; refuse beyond this */
 
+/* Per slab class; the totals in `stats` are their sums. */
+struct class_counters {
+    _Atomic uint64_t evictions;
+    _Atomic uint64_t reclaimed;
+    _Atomic uint64_t expired_unfetched;
+    _Atomic uint64_t evicted_unfetched;
+    _Atomic uint64_t outofmemory;
+};
+
 struct cache {
     struct clock *clock;
     struct slabs *slabs;
@@ -39,10 +48,7 @@ struct cache {
     _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
     _Atomic uint64_t total_items;
     _Atomic uint64_t bytes;
-    _Atomic uint64_t evictions;
-    _Atomic uint64_t reclaimed;
-    _Atomic uint64_t expired_unfetched;
-    _Atomic uint64_t evicted_unfetched;
+    struct class_counters per_class[SLABS_MAX_CLASSES + 1];
 };
 
 static void count(_Atomic uint64_t *ctr, int64_t delta)
@@ -225,9 +231,11 @@ static bool take_item(void *arg, struct item *it)
         bool dead = is_dead(c, it, t->now);
         bool fetched = item_iflags(it) & ITEM_FETCHED;
         if (dead || !t->dead_only) {
-            count(dead ? &c->reclaimed : &c->evictions, 1);
+            struct class_counters *cc = &c->per_class[it->clsid];
+            count(dead ? &cc->reclaimed : &cc->evictions, 1);
             if (!fetched)
-                count(dead ? &c->expired_unfetched : &c->evicted_unfetched, 1);
+                count(dead ? &cc->expired_unfetched : &cc->evicted_unfetched,
+                      1);
             unlink_locked(c, it, hv, true);
             taken = true;
         }
@@ -253,9 +261,12 @@ static struct item *alloc_chunk(struct cache *c, unsigned cls, size_t total)
 {
     for (int i = 0; i < CACHE_ALLOC_TRIES; i++) {
         struct item *it = slabs_alloc(c->slabs, cls, total);
-        if (it != NULL || !make_room(c, cls))
+        if (it != NULL)
             return it;
+        if (!make_room(c, cls))
+            break;
     }
+    count(&c->per_class[cls].outofmemory, 1);
     return NULL;
 }
 
@@ -315,7 +326,7 @@ static enum cache_status join_locked(struct cache *c, struct item *old,
                                       old->flags, old->exptime, nbytes,
                                       &joined);
     if (st != CACHE_OK)
-        return st == CACHE_TOO_LARGE ? CACHE_TOO_LARGE : CACHE_NOT_STORED;
+        return CACHE_NOT_STORED; /* memcached: too large or no memory */
     char *dst = item_value(joined, c->use_cas);
     struct item *first = append ? old : it, *second = append ? it : old;
     memcpy(dst, item_value(first, c->use_cas), first->nbytes - 2);
@@ -556,14 +567,44 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         .curr_items = assoc_count(c->assoc),
         .total_items = load(&c->total_items),
         .bytes = load(&c->bytes),
-        .evictions = load(&c->evictions),
-        .reclaimed = load(&c->reclaimed),
-        .expired_unfetched = load(&c->expired_unfetched),
-        .evicted_unfetched = load(&c->evicted_unfetched),
         .limit_maxbytes = slabs_limit(c->slabs),
         .hash_bytes = assoc_bytes(c->assoc),
         .hash_power = assoc_power(c->assoc),
         .hash_growing = assoc_is_growing(c->assoc),
+    };
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct class_counters *cc = &c->per_class[i];
+        out->evictions += load(&cc->evictions);
+        out->reclaimed += load(&cc->reclaimed);
+        out->expired_unfetched += load(&cc->expired_unfetched);
+        out->evicted_unfetched += load(&cc->evicted_unfetched);
+    }
+}
+
+unsigned cache_nclasses(struct cache *c)
+{
+    return slabs_nclasses(c->slabs);
+}
+
+void cache_class_stats(struct cache *c, unsigned cls,
+                       struct cache_class_stats *out)
+{
+    struct slabs_class_stats ss;
+    slabs_class_stats(c->slabs, cls, &ss);
+    struct class_counters *cc = &c->per_class[cls];
+    *out = (struct cache_class_stats){
+        .chunk_size = ss.chunk_size,
+        .chunks_per_page = ss.chunks_per_page,
+        .pages = ss.pages,
+        .used_chunks = ss.used_chunks,
+        .free_chunks = ss.free_chunks,
+        .requested = ss.requested,
+        .items = c->pops->count(c->policy, cls),
+        .evictions = load(&cc->evictions),
+        .reclaimed = load(&cc->reclaimed),
+        .expired_unfetched = load(&cc->expired_unfetched),
+        .evicted_unfetched = load(&cc->evicted_unfetched),
+        .outofmemory = load(&cc->outofmemory),
     };
 }
 

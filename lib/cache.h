@@ -76,6 +76,22 @@ struct cache_stats {
     bool hash_growing;
 };
 
+/* One slab class: its memory and what eviction did to it. */
+struct cache_class_stats {
+    size_t chunk_size;
+    uint64_t chunks_per_page;
+    uint64_t pages;
+    uint64_t used_chunks;
+    uint64_t free_chunks;
+    uint64_t requested;     /* bytes of the items in used chunks */
+    uint64_t items;         /* linked items */
+    uint64_t evictions;
+    uint64_t reclaimed;
+    uint64_t expired_unfetched;
+    uint64_t evicted_unfetched;
+    uint64_t outofmemory;   /* allocations that found no room */
+};
+
 /* What a reply needs from an item. Pointers stay valid while the caller
  * holds its reference. */
 struct cache_item_view {
@@ -127,6 +143,10 @@ bool cache_maintain(struct cache *c, unsigned budget);
 
 uint64_t cache_count(struct cache *c);
 void cache_stats(struct cache *c, struct cache_stats *out);
+/* Class ids run from 1 to cache_nclasses(). */
+unsigned cache_nclasses(struct cache *c);
+void cache_class_stats(struct cache *c, unsigned cls,
+                       struct cache_class_stats *out);
 size_t cache_item_size_max(struct cache *c);
 struct slabs *cache_slabs(struct cache *c);
 

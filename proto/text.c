@@ -389,8 +389,9 @@ static enum text_status parse_memlimit(const struct line *ln,
 }
 
 /* debugtime p|r|<seconds>: a test hook; the daemon decides whether it
- * exists. Seconds may be negative: exptime has the signed value, level the
- * low 32 bits. */
+ * exists, so a bad number is not an error here: req.error is set instead
+ * and the daemon answers it only when the command is enabled. Seconds may
+ * be negative: exptime has the signed value, level the low 32 bits. */
 static enum text_status parse_debugtime(const struct line *ln,
                                         struct text_request *req)
 {
@@ -400,8 +401,10 @@ static enum text_status parse_debugtime(const struct line *ln,
     req->narg = ln->t[1].n;
     if (token_is(&ln->t[1], "p") || token_is(&ln->t[1], "r"))
         return TEXT_OK;
-    if (!num_i64(&ln->t[1], &v))
-        return TEXT_ERROR;
+    if (!num_i64(&ln->t[1], &v)) {
+        req->error = "bad command line format";
+        return TEXT_OK;
+    }
     req->exptime = v;
     req->level = (uint32_t)(uint64_t)v;
     return TEXT_OK;

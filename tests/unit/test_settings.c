@@ -376,10 +376,10 @@ static void test_extended_list(void **state)
     struct fixture *f = *state;
 
     assert_int_equal(PARSE(f, "-o", "hashpower=20,idle_timeout=30,"
-                           "eviction=sieve,enable_debugtime"), 0);
+                           "eviction=lru,enable_debugtime"), 0);
     assert_int_equal(f->s.hashpower_init, 20);
     assert_int_equal(f->s.idle_timeout, 30);
-    assert_string_equal(f->s.eviction, "sieve");
+    assert_string_equal(f->s.eviction, "lru");
     assert_true(f->s.enable_debugtime);
 }
 
@@ -388,9 +388,9 @@ static void test_extended_repeated_and_empty_items(void **state)
     struct fixture *f = *state;
 
     assert_int_equal(PARSE(f, "-o", "hashpower=13", "-o",
-                           ",eviction=lfu,,", "-o", "hashpower=14"), 0);
+                           ",eviction=lru,,", "-o", "hashpower=14"), 0);
     assert_int_equal(f->s.hashpower_init, 14);
-    assert_string_equal(f->s.eviction, "lfu");
+    assert_string_equal(f->s.eviction, "lru");
 }
 
 static void test_extended_bool_forms(void **state)
@@ -445,8 +445,8 @@ static void test_error_extended_forms(void **state)
                 "no_enable_debugtime=1");
     PARSE_FAILS(f, "-o enable_debugtime=maybe: not a boolean", "-o",
                 "enable_debugtime=maybe");
-    PARSE_FAILS(f, "-o eviction=mru: unknown value, use one of: lru, lfu, "
-                "fifo, random, sieve", "-o", "eviction=mru");
+    PARSE_FAILS(f, "-o eviction=mru: unknown value, use one of: lru", "-o",
+                "eviction=mru");
     PARSE_FAILS(f, "-o idle_timeout=soon: not an integer", "-o",
                 "idle_timeout=soon");
     PARSE_FAILS(f, "-o: missing argument", "-o");
@@ -613,7 +613,7 @@ static void test_help_lists_every_option(void **state)
         "-X, --disable-dumping", "-o, --extended", "hashpower=<num>",
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
-        "lru, lfu, fifo, random, sieve", "auto, ascii", "-S (SASL",
+        "eviction=<name>", "auto, ascii", "-S (SASL",
         "-Z (TLS)", "-L, -D, -e, -W", "modern", "read_buf_mem_limit",
     };
 
@@ -709,7 +709,7 @@ static void test_stats_after_parse(void **state)
                            "/tmp/s", "-a", "644", "-A", "-f", "2", "-n",
                            "32", "-t", "8", "-R", "3", "-C", "-b", "5",
                            "-B", "ascii", "-I", "4m", "-o",
-                           "hashpower=16,idle_timeout=9,eviction=fifo",
+                           "hashpower=16,idle_timeout=9,eviction=lru",
                            "-F", "-X"), 0);
     settings_foreach_stat(&f->s, collect_stat, &b);
     assert_string_equal(b.text,
@@ -735,7 +735,7 @@ static void test_stats_after_parse(void **state)
                         "flush_enabled no\n"
                         "dump_enabled no\n"
                         "idle_timeout 9\n"
-                        "eviction_policy fifo\n");
+                        "eviction_policy lru\n");
 }
 
 /* ---- lifecycle -------------------------------------------------------- */

@@ -1,0 +1,285 @@
+/*
+ * daemon/conn.c - see conn.h.
+ *
+ * One event per connection, switched between EV_READ and EV_WRITE: it
+ * waits for writability only while replies are stuck in the socket, and
+ * then reads nothing, which is the backpressure on a client that does not
+ * read its replies.
+ */
+#include "daemon/conn.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/text_exec.h"
+#include "daemon/worker.h"
+#include "proto/text.h"
+
+#define RBUF_INITIAL (16 * 1024)
+/* A multi-get line may be long; one longer than this closes the
+ * connection rather than grow without bound. */
+#define RBUF_MAX (8 * 1024 * 1024)
+/* Stop parsing when this much reply is queued, and write it first. */
+#define REPLY_HIGH_WATER (4 * 1024 * 1024)
+
+static void conn_event(evutil_socket_t fd, short what, void *arg);
+
+struct conn *conn_create(struct worker *w, struct server *srv, int fd)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->fd = fd;
+    c->worker = w;
+    c->srv = srv;
+    c->rbuf = malloc(RBUF_INITIAL);
+    c->rcap = RBUF_INITIAL;
+    c->ev_flags = EV_READ;
+    c->ev = event_new(worker_base(w), fd, EV_READ | EV_PERSIST, conn_event, c);
+    if (c->rbuf == NULL || c->ev == NULL || event_add(c->ev, NULL) != 0) {
+        if (c->ev != NULL)
+            event_free(c->ev);
+        free(c->rbuf);
+        free(c);
+        return NULL;
+    }
+    reply_init(&c->reply, srv->cache);
+    worker_conn_added(w, c);
+    atomic_fetch_add(&srv->curr_conns, 1);
+    atomic_fetch_add(&srv->total_conns, 1);
+    atomic_fetch_add(&srv->conn_structures, 1);
+    return c;
+}
+
+void conn_destroy(struct conn *c)
+{
+    event_free(c->ev);
+    close(c->fd);
+    if (c->store.item != NULL)
+        cache_release(c->srv->cache, c->store.item);
+    reply_deinit(&c->reply);
+    worker_conn_removed(c->worker, c);
+    atomic_fetch_sub(&c->srv->curr_conns, 1);
+    atomic_fetch_sub(&c->srv->conn_structures, 1);
+    free(c->rbuf);
+    free(c);
+}
+
+static void set_interest(struct conn *c, short flags)
+{
+    if (c->ev_flags == flags)
+        return;
+    event_del(c->ev);
+    event_assign(c->ev, worker_base(c->worker), c->fd, flags | EV_PERSIST,
+                 conn_event, c);
+    event_add(c->ev, NULL);
+    c->ev_flags = flags;
+}
+
+/* Make room for more input: drop parsed bytes, grow when a line is longer
+ * than the buffer. False when the line is too long to accept. */
+static bool make_room(struct conn *c)
+{
+    if (c->rpos > 0) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+    }
+    if (c->rlen < c->rcap)
+        return true;
+    if (c->rcap >= RBUF_MAX)
+        return false;
+    char *b = realloc(c->rbuf, c->rcap * 2);
+    if (b == NULL)
+        return false;
+    c->rbuf = b;
+    c->rcap *= 2;
+    return true;
+}
+
+/* One read() into dst; returns bytes, 0 on EOF or error, -1 on EAGAIN. */
+static ssize_t read_into(struct conn *c, char *dst, size_t cap)
+{
+    ssize_t n;
+    do {
+        n = read(c->fd, dst, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
+    if (n > 0)
+        STAT_ADD(worker_stats(c->worker), bytes_read, (uint64_t)n);
+    return n;
+}
+
+/* Read what the socket has. A value larger than what is buffered goes
+ * straight into its item. Returns false when the peer is gone. */
+static bool conn_read(struct conn *c)
+{
+    ssize_t n;
+    if (c->state == CONN_NREAD && c->rpos == c->rlen) {
+        n = read_into(c, c->nread_dst, c->nread_left);
+        if (n > 0) {
+            c->nread_dst += n;
+            c->nread_left -= (size_t)n;
+        }
+        return n != 0;
+    }
+    if (!make_room(c)) {
+        log_info("closing a connection: request line too long");
+        return false;
+    }
+    n = read_into(c, c->rbuf + c->rlen, c->rcap - c->rlen);
+    if (n > 0)
+        c->rlen += (size_t)n;
+    return n != 0;
+}
+
+/* NREAD: move buffered bytes into the item; finish when complete. */
+static void nread_step(struct conn *c)
+{
+    size_t have = c->rlen - c->rpos;
+    size_t take = have < c->nread_left ? have : c->nread_left;
+    memcpy(c->nread_dst, c->rbuf + c->rpos, take);
+    c->rpos += take;
+    c->nread_dst += take;
+    c->nread_left -= take;
+    if (c->nread_left == 0) {
+        c->state = CONN_PARSE;
+        text_exec_store(c);
+    }
+}
+
+static void swallow_step(struct conn *c)
+{
+    size_t have = c->rlen - c->rpos;
+    size_t take = have < c->swallow_left ? have : c->swallow_left;
+    c->rpos += take;
+    c->swallow_left -= take;
+    if (c->swallow_left == 0)
+        c->state = CONN_PARSE;
+}
+
+/* Parse and execute one request. Returns false when more bytes are
+ * needed. */
+static bool parse_one(struct conn *c)
+{
+    struct text_request req;
+    size_t used = 0;
+    enum text_status st = text_parse(c->rbuf + c->rpos, c->rlen - c->rpos,
+                                     &req, &used);
+    switch (st) {
+    case TEXT_NEED_MORE:
+        return false;
+    case TEXT_CLOSE:
+        c->closing = true;
+        return false;
+    case TEXT_ERROR:
+        c->rpos += used;
+        if (!req.noreply)
+            text_exec_reply(c, TEXT_R_ERROR);
+        return true;
+    case TEXT_CLIENT_ERROR:
+        c->rpos += used;
+        if (!req.noreply) {
+            char line[256];
+            size_t n = text_client_error(line, sizeof(line), req.error);
+            reply_text(&c->reply, line, n);
+        }
+        if (req.swallow > 0) {
+            c->swallow_left = req.swallow;
+            c->state = CONN_SWALLOW;
+        }
+        return true;
+    case TEXT_OK:
+        c->rpos += used;
+        log_msg(LOG_TRACE, "<%d %.*s", c->fd, (int)(used > 200 ? 200 : used),
+                c->rbuf + c->rpos - used);
+        text_exec(c, &req);
+        return true;
+    }
+    return false;
+}
+
+/* Work through buffered input until it runs out, the -R budget is spent,
+ * or enough replies are queued to write first. */
+static void conn_process(struct conn *c)
+{
+    int budget = c->srv->settings->reqs_per_event;
+    c->yielded = false;
+    while (!c->closing && !c->close_after_write) {
+        if (c->state == CONN_NREAD) {
+            nread_step(c);
+            if (c->state == CONN_NREAD)
+                return;
+            continue;
+        }
+        if (c->state == CONN_SWALLOW) {
+            swallow_step(c);
+            if (c->state == CONN_SWALLOW)
+                return;
+            continue;
+        }
+        if (c->rpos == c->rlen || reply_pending(&c->reply) > REPLY_HIGH_WATER)
+            return;
+        if (budget-- <= 0) {
+            c->yielded = true;
+            STAT_INC(worker_stats(c->worker), conn_yields);
+            return;
+        }
+        if (!parse_one(c))
+            return;
+    }
+}
+
+/* Write queued replies. False when the connection must close now. */
+static bool conn_write(struct conn *c)
+{
+    size_t written;
+    enum reply_io io = reply_flush(&c->reply, c->fd, &written);
+    if (written > 0)
+        STAT_ADD(worker_stats(c->worker), bytes_written, written);
+    if (io == REPLY_ERROR)
+        return false;
+    set_interest(c, io == REPLY_AGAIN ? EV_WRITE : EV_READ);
+    if (io == REPLY_DONE && c->close_after_write)
+        return false;
+    return true;
+}
+
+static void conn_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    if (what & EV_WRITE) {
+        if (!conn_write(c))
+            goto close;
+        if (reply_pending(&c->reply) > 0)
+            return; /* still stuck: read nothing more */
+    }
+    /* A yield re-activates the event to continue buffered work without
+     * reading; otherwise the socket is readable. */
+    if ((what & EV_READ) && !c->yielded && !conn_read(c))
+        goto close;
+    conn_process(c);
+    if (c->closing)
+        goto close;
+    if (!conn_write(c))
+        goto close;
+    if (c->yielded && reply_pending(&c->reply) == 0)
+        event_active(c->ev, EV_READ, 0);
+    return;
+close:
+    log_debug("closing connection on fd %d", c->fd);
+    conn_destroy(c);
+}
+
+void conn_flush_final(struct conn *c)
+{
+    size_t written;
+    reply_flush(&c->reply, c->fd, &written);
+}

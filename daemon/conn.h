@@ -1,0 +1,65 @@
+/*
+ * daemon/conn.h - one client connection, owned by one worker for life.
+ *
+ * States: PARSE reads command lines from the read buffer; NREAD fills a
+ * new item's value (from the buffer, then straight from the socket);
+ * SWALLOW discards a refused data block. Replies queue in `reply` and go
+ * out with one writev per batch. While replies wait for the socket, the
+ * connection reads and parses nothing more (backpressure).
+ */
+#ifndef ZK_DAEMON_CONN_H
+#define ZK_DAEMON_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/reply.h"
+#include "lib/cache.h"
+
+struct worker;
+struct server;
+struct event;
+
+enum conn_state {
+    CONN_PARSE,
+    CONN_NREAD,
+    CONN_SWALLOW,
+};
+
+/* A storage command waiting for its data block. */
+struct conn_store {
+    struct item *item;   /* NULL: not storing */
+    int mode;            /* enum cache_store_mode */
+    uint64_t cas;
+    bool noreply;
+    int cmd;             /* enum text_cmd, for the counters */
+};
+
+struct conn {
+    int fd;
+    struct worker *worker;
+    struct server *srv;
+    struct event *ev;
+    short ev_flags;         /* what ev currently waits for */
+    enum conn_state state;
+    char *rbuf;
+    size_t rcap, rpos, rlen; /* unparsed bytes are rbuf[rpos..rlen) */
+    char *nread_dst;        /* NREAD: where the next value byte goes */
+    size_t nread_left;
+    size_t swallow_left;    /* SWALLOW: bytes still to discard */
+    struct conn_store store;
+    struct reply reply;
+    bool close_after_write; /* quit, or an unrecoverable error */
+    bool closing;
+    bool yielded;           /* stopped after -R requests with work left */
+    struct conn *prev, *next; /* the worker's list */
+};
+
+struct conn *conn_create(struct worker *w, struct server *srv, int fd);
+/* Close the socket and free everything, releasing held items. */
+void conn_destroy(struct conn *c);
+/* Try to write pending replies once (used at shutdown). */
+void conn_flush_final(struct conn *c);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * daemon/listener.c - see listener.h.
+ */
+#include "daemon/listener.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/worker.h"
+
+#define LISTENER_MAX 32
+/* After running out of file descriptors, pause accepting this long. */
+#define ACCEPT_BACKOFF_MS 100
+
+static const char too_many[] = "ERROR Too many open connections\r\n";
+
+struct listener {
+    struct server *srv;
+    struct event_base *base;
+    int fds[LISTENER_MAX];
+    struct event *evs[LISTENER_MAX];
+    int n;
+    unsigned next_worker;
+    struct event *backoff;
+    char *unix_path;
+};
+
+static void set_listening(struct listener *l, bool on)
+{
+    for (int i = 0; i < l->n; i++) {
+        if (on)
+            event_add(l->evs[i], NULL);
+        else
+            event_del(l->evs[i]);
+    }
+}
+
+static void on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    set_listening(arg, true);
+}
+
+static void reject(struct listener *l, int fd)
+{
+    ssize_t n = write(fd, too_many, sizeof(too_many) - 1);
+    (void)n;
+    close(fd);
+    atomic_fetch_add(&l->srv->rejected_conns, 1);
+    log_info("rejected a connection: -c %d reached",
+             l->srv->settings->maxconns);
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+    struct listener *l = arg;
+    (void)what;
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+            log_warn("out of file descriptors: pausing accept");
+            set_listening(l, false);
+            struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+            evtimer_add(l->backoff, &tv);
+        }
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (atomic_load(&l->srv->curr_conns) >=
+        (uint64_t)l->srv->settings->maxconns) {
+        reject(l, fd);
+        return;
+    }
+    struct server *srv = l->srv;
+    struct worker *w = srv->workers[l->next_worker++ % (unsigned)srv->nworkers];
+    if (!worker_dispatch(w, fd))
+        close(fd);
+}
+
+static bool add_fd(struct listener *l, int fd, char *err, size_t errlen)
+{
+    if (l->n == LISTENER_MAX) {
+        snprintf(err, errlen, "too many listening addresses");
+        close(fd);
+        return false;
+    }
+    l->fds[l->n] = fd;
+    l->evs[l->n] = event_new(l->base, fd, EV_READ | EV_PERSIST, on_accept, l);
+    if (l->evs[l->n] == NULL || event_add(l->evs[l->n], NULL) != 0) {
+        snprintf(err, errlen, "cannot watch a listening socket");
+        close(fd);
+        return false;
+    }
+    l->n++;
+    return true;
+}
+
+static int listen_on(const struct addrinfo *ai, int backlog)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+                    SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        listen(fd, backlog) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Split "host", "host:port", "[v6]" or "[v6]:port" in place. */
+static void split_host_port(char *spec, char **host, char **port)
+{
+    *port = NULL;
+    if (spec[0] == '[') {
+        char *close_br = strchr(spec, ']');
+        *host = spec + 1;
+        if (close_br != NULL) {
+            *close_br = '\0';
+            if (close_br[1] == ':')
+                *port = close_br + 2;
+        }
+        return;
+    }
+    *host = spec;
+    char *colon = strchr(spec, ':');
+    /* One colon is host:port; more is a bare IPv6 address. */
+    if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+        *colon = '\0';
+        *port = colon + 1;
+    }
+}
+
+static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
+{
+    char *host, *port, defport[16];
+    split_host_port(spec, &host, &port);
+    if (port == NULL) {
+        snprintf(defport, sizeof(defport), "%d", l->srv->settings->port);
+        port = defport;
+    }
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE,
+                             .ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res;
+    int rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return false;
+    }
+    bool ok = true;
+    for (struct addrinfo *ai = res; ai != NULL && ok; ai = ai->ai_next) {
+        int fd = listen_on(ai, l->srv->settings->backlog);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot listen on %s port %s: %s", host,
+                     port, strerror(errno));
+            ok = false;
+        } else {
+            ok = add_fd(l, fd, err, errlen);
+        }
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
+static bool bind_unix(struct listener *l, const char *path, char *err,
+                      size_t errlen)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        snprintf(err, errlen, "unix socket path too long: %s", path);
+        return false;
+    }
+    strcpy(sun.sun_path, path);
+    unlink(path); /* a stale socket from an earlier run */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    mode_t old = umask(0777 & ~(mode_t)l->srv->settings->access_mask);
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    if (rc != 0 || listen(fd, l->srv->settings->backlog) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", path,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    l->unix_path = strdup(path);
+    return add_fd(l, fd, err, errlen);
+}
+
+static bool bind_all(struct listener *l, char *err, size_t errlen)
+{
+    const struct settings *s = l->srv->settings;
+    if (s->socketpath != NULL) /* memcached: -s replaces TCP */
+        return bind_unix(l, s->socketpath, err, errlen);
+    char *list = strdup(s->listen != NULL ? s->listen : "127.0.0.1");
+    bool ok = list != NULL;
+    char *save = NULL;
+    for (char *spec = strtok_r(list, ",", &save); spec != NULL && ok;
+         spec = strtok_r(NULL, ",", &save))
+        ok = bind_tcp(l, spec, err, errlen);
+    free(list);
+    return ok;
+}
+
+struct listener *listener_create(struct server *srv, struct event_base *base,
+                                 char *err, size_t errlen)
+{
+    struct listener *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->srv = srv;
+    l->base = base;
+    l->backoff = evtimer_new(base, on_backoff, l);
+    if (l->backoff == NULL || !bind_all(l, err, errlen)) {
+        listener_destroy(&l);
+        return NULL;
+    }
+    return l;
+}
+
+void listener_destroy(struct listener **lp)
+{
+    if (lp == NULL || *lp == NULL)
+        return;
+    struct listener *l = *lp;
+    for (int i = 0; i < l->n; i++) {
+        event_free(l->evs[i]);
+        close(l->fds[i]);
+    }
+    if (l->backoff != NULL)
+        event_free(l->backoff);
+    if (l->unix_path != NULL) {
+        unlink(l->unix_path);
+        free(l->unix_path);
+    }
+    free(l);
+    *lp = NULL;
+}

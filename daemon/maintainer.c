@@ -1,0 +1,98 @@
+/*
+ * daemon/maintainer.c - see maintainer.h.
+ */
+#include "daemon/maintainer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "daemon/server.h"
+
+#define BUSY_PERIOD_MS 10
+/* Often enough that the clock never lags the wall by a whole second. */
+#define CLOCK_PERIOD_MS 100
+#define STEP_BUDGET 512 /* hash buckets moved per step */
+
+struct maintainer {
+    struct server *srv;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+};
+
+static struct timespec deadline_in(long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Sleep up to ms; false when asked to stop. */
+static bool nap(struct maintainer *m, long ms)
+{
+    struct timespec until = deadline_in(ms);
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop &&
+           pthread_cond_timedwait(&m->cond, &m->lock, &until) != ETIMEDOUT)
+        ;
+    bool go_on = !m->stop;
+    pthread_mutex_unlock(&m->lock);
+    return go_on;
+}
+
+static void *maintainer_main(void *arg)
+{
+    struct maintainer *m = arg;
+    bool busy;
+    do {
+        clock_set_wall(m->srv->clock, time(NULL));
+        busy = cache_maintain(m->srv->cache, STEP_BUDGET);
+    } while (nap(m, busy ? BUSY_PERIOD_MS : CLOCK_PERIOD_MS));
+    return NULL;
+}
+
+struct maintainer *maintainer_start(struct server *srv)
+{
+    struct maintainer *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    m->srv = srv;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&m->thread, NULL, maintainer_main, m) != 0) {
+        pthread_cond_destroy(&m->cond);
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void maintainer_stop(struct maintainer **mp)
+{
+    if (mp == NULL || *mp == NULL)
+        return;
+    struct maintainer *m = *mp;
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_signal(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+    *mp = NULL;
+}

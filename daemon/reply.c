@@ -1,0 +1,162 @@
+/*
+ * daemon/reply.c - see reply.h.
+ *
+ * Text segments record an offset, not a pointer, so the text buffer may
+ * move when it grows while earlier segments wait to be written.
+ */
+#include "daemon/reply.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#define REPLY_IOV_MAX 256
+
+void reply_init(struct reply *r, struct cache *cache)
+{
+    memset(r, 0, sizeof(*r));
+    r->cache = cache;
+}
+
+static void release_from(struct reply *r, size_t from)
+{
+    for (size_t i = from; i < r->nsegs; i++)
+        if (r->segs[i].hold != NULL)
+            cache_release(r->cache, r->segs[i].hold);
+}
+
+void reply_deinit(struct reply *r)
+{
+    release_from(r, r->first);
+    free(r->buf);
+    free(r->segs);
+    memset(r, 0, sizeof(*r));
+}
+
+static struct reply_seg *new_seg(struct reply *r)
+{
+    if (r->nsegs == r->segs_cap) {
+        size_t cap = r->segs_cap ? r->segs_cap * 2 : 64;
+        struct reply_seg *s = realloc(r->segs, cap * sizeof(*s));
+        if (s == NULL)
+            return NULL;
+        r->segs = s;
+        r->segs_cap = cap;
+    }
+    return &r->segs[r->nsegs++];
+}
+
+char *reply_reserve(struct reply *r, size_t n)
+{
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + n)
+            cap *= 2;
+        char *b = realloc(r->buf, cap);
+        if (b == NULL)
+            return NULL;
+        r->buf = b;
+        r->cap = cap;
+    }
+    return r->buf + r->len;
+}
+
+void reply_commit(struct reply *r, size_t used)
+{
+    if (used == 0)
+        return;
+    struct reply_seg *last = r->nsegs > r->first ? &r->segs[r->nsegs - 1]
+                                                 : NULL;
+    /* Text right after text extends the same segment. */
+    if (last != NULL && last->ptr == NULL && last->off + last->len == r->len) {
+        last->len += used;
+    } else {
+        struct reply_seg *s = new_seg(r);
+        if (s == NULL)
+            return; /* out of memory: the text is dropped */
+        *s = (struct reply_seg){NULL, r->len, used, NULL};
+    }
+    r->len += used;
+    r->pending += used;
+}
+
+bool reply_text(struct reply *r, const char *s, size_t n)
+{
+    char *dst = reply_reserve(r, n);
+    if (dst == NULL)
+        return false;
+    memcpy(dst, s, n);
+    reply_commit(r, n);
+    return true;
+}
+
+bool reply_item(struct reply *r, struct item *it, const char *value,
+                size_t n)
+{
+    struct reply_seg *s = new_seg(r);
+    if (s == NULL) {
+        cache_release(r->cache, it);
+        return false;
+    }
+    *s = (struct reply_seg){value, 0, n, it};
+    r->pending += n;
+    return true;
+}
+
+static size_t fill_iov(struct reply *r, struct iovec *iov)
+{
+    size_t n = 0;
+    for (size_t i = r->first; i < r->nsegs && n < REPLY_IOV_MAX; i++, n++) {
+        const struct reply_seg *s = &r->segs[i];
+        const char *base = s->ptr != NULL ? s->ptr : r->buf + s->off;
+        size_t skip = i == r->first ? r->first_done : 0;
+        iov[n].iov_base = (void *)(base + skip);
+        iov[n].iov_len = s->len - skip;
+    }
+    return n;
+}
+
+/* Account for `done` bytes written, releasing finished segments. */
+static void advance(struct reply *r, size_t done)
+{
+    r->pending -= done;
+    while (done > 0 && r->first < r->nsegs) {
+        struct reply_seg *s = &r->segs[r->first];
+        size_t left = s->len - r->first_done;
+        if (done < left) {
+            r->first_done += done;
+            return;
+        }
+        done -= left;
+        if (s->hold != NULL)
+            cache_release(r->cache, s->hold);
+        r->first++;
+        r->first_done = 0;
+    }
+}
+
+enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
+{
+    struct iovec iov[REPLY_IOV_MAX];
+    *written = 0;
+    while (r->pending > 0) {
+        size_t n = fill_iov(r, iov);
+        ssize_t w = writev(fd, iov, (int)n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? REPLY_AGAIN
+                                                           : REPLY_ERROR;
+        }
+        *written += (size_t)w;
+        advance(r, (size_t)w);
+    }
+    /* All out: start the buffers over. */
+    r->len = 0;
+    r->nsegs = 0;
+    r->first = 0;
+    r->first_done = 0;
+    return REPLY_DONE;
+}

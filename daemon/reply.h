@@ -1,0 +1,62 @@
+/*
+ * daemon/reply.h - a connection's queue of outgoing bytes.
+ *
+ * Reply text (status lines, VALUE headers) is appended to one growable
+ * buffer; values are queued as references to the item itself, whose
+ * reference the queue holds until the bytes are on the wire. reply_flush()
+ * sends everything queued with writev, as few calls as the kernel allows.
+ */
+#ifndef ZK_DAEMON_REPLY_H
+#define ZK_DAEMON_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/cache.h"
+
+struct reply_seg {
+    const char *ptr;   /* value bytes, or NULL for text at buf + off */
+    size_t off;
+    size_t len;
+    struct item *hold; /* released once the segment is written */
+};
+
+struct reply {
+    struct cache *cache;
+    char *buf;
+    size_t len, cap;
+    struct reply_seg *segs;
+    size_t nsegs, segs_cap;
+    size_t first;      /* first segment not fully written */
+    size_t first_done; /* bytes of it already written */
+    size_t pending;    /* bytes queued and not yet written */
+};
+
+enum reply_io {
+    REPLY_DONE,  /* everything written */
+    REPLY_AGAIN, /* the socket is full; wait for it to drain */
+    REPLY_ERROR, /* the peer is gone */
+};
+
+void reply_init(struct reply *r, struct cache *cache);
+void reply_deinit(struct reply *r);
+
+/* Room for n bytes of text; write at most n, then reply_commit() what was
+ * used. NULL when memory runs out. */
+char *reply_reserve(struct reply *r, size_t n);
+void reply_commit(struct reply *r, size_t used);
+bool reply_text(struct reply *r, const char *s, size_t n);
+/* Queue n bytes at value, which lie inside it; takes over the caller's
+ * reference to it. */
+bool reply_item(struct reply *r, struct item *it, const char *value,
+                size_t n);
+
+static inline size_t reply_pending(const struct reply *r)
+{
+    return r->pending;
+}
+
+/* Write what is queued; *written gets the byte count. */
+enum reply_io reply_flush(struct reply *r, int fd, size_t *written);
+
+#endif

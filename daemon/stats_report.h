@@ -1,0 +1,29 @@
+/*
+ * daemon/stats_report.h - the general `stats` report and `stats reset`.
+ *
+ * The lines, their names and order are memcached's, for every figure that
+ * applies to zeekdb, so existing dashboards read them unchanged.
+ */
+#ifndef ZK_DAEMON_STATS_REPORT_H
+#define ZK_DAEMON_STATS_REPORT_H
+
+struct server;
+
+/* What `version` and `stats` report: the memcached protocol level this
+ * daemon answers as, then zeekdb's own version. Clients that parse
+ * "major.minor.patch" read the memcached part. */
+/* Receives one "STAT name value" line. */
+typedef void (*stats_emit_fn)(const char *name, const char *value, void *arg);
+
+#define STATS_VERSION_STRING "1.6.18-zeekdb-" ZEEKDB_VERSION
+
+void stats_report_general(struct server *srv,
+                          stats_emit_fn emit, void *arg);
+/* `stats slabs`: memory per slab class; `stats items`: items per class. */
+void stats_report_slabs(struct server *srv,
+                        stats_emit_fn emit, void *arg);
+void stats_report_items(struct server *srv,
+                        stats_emit_fn emit, void *arg);
+void stats_report_reset(struct server *srv);
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * daemon/text_exec.c - see text_exec.h.
+ *
+ * One handler per command, chosen from a table indexed by enum text_cmd.
+ * Handlers turn engine results into replies and count them.
+ */
+#include "daemon/text_exec.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/stats_report.h"
+#include "daemon/worker.h"
+
+#define MEMLIMIT_MIN_MB 8
+
+static struct thread_stats *tstats(struct conn *c)
+{
+    return worker_stats(c->worker);
+}
+
+void text_exec_reply(struct conn *c, enum text_reply r)
+{
+    size_t n;
+    const char *s = text_reply_str(r, &n);
+    reply_text(&c->reply, s, n);
+}
+
+static void say(struct conn *c, bool noreply, enum text_reply r)
+{
+    if (!noreply)
+        text_exec_reply(c, r);
+}
+
+static void say_str(struct conn *c, const char *line)
+{
+    reply_text(&c->reply, line, strlen(line));
+}
+
+/* ------------------------------------------------------------ retrieval */
+
+static void send_value(struct conn *c, struct item *it, bool with_cas)
+{
+    struct cache_item_view v;
+    cache_item_view(c->srv->cache, it, &v);
+    char *dst = reply_reserve(&c->reply, TEXT_VALUE_HEADER_MAX);
+    if (dst == NULL) {
+        cache_release(c->srv->cache, it);
+        return;
+    }
+    reply_commit(&c->reply,
+                 text_value_header(dst, TEXT_VALUE_HEADER_MAX, v.key, v.nkey,
+                                   v.flags, (uint32_t)(v.nbytes - 2),
+                                   with_cas, v.cas));
+    reply_item(&c->reply, it, v.value, v.nbytes);
+}
+
+static void count_miss(struct conn *c, enum cache_miss why, bool touch)
+{
+    struct thread_stats *ts = tstats(c);
+    if (touch)
+        STAT_INC(ts, touch_misses);
+    else
+        STAT_INC(ts, get_misses);
+    if (why == CACHE_MISS_EXPIRED)
+        STAT_INC(ts, get_expired);
+    else if (why == CACHE_MISS_FLUSHED)
+        STAT_INC(ts, get_flushed);
+}
+
+static void exec_retrieve(struct conn *c, const struct text_request *req)
+{
+    bool touch = req->cmd == TEXT_CMD_GAT || req->cmd == TEXT_CMD_GATS;
+    bool with_cas = req->cmd == TEXT_CMD_GETS || req->cmd == TEXT_CMD_GATS;
+    struct thread_stats *ts = tstats(c);
+    const char *cur = req->keys, *end = req->keys + req->keys_len, *key;
+    size_t nkey;
+    while (text_next_key(&cur, end, &key, &nkey)) {
+        enum cache_miss why;
+        struct item *it = cache_get(c->srv->cache, key, nkey,
+                                    touch ? &req->exptime : NULL, &why);
+        STAT_INC(ts, cmd_get);
+        if (touch)
+            STAT_INC(ts, cmd_touch);
+        if (it == NULL) {
+            count_miss(c, why, touch);
+            continue;
+        }
+        if (touch)
+            STAT_INC(ts, touch_hits);
+        else
+            STAT_INC(ts, get_hits);
+        send_value(c, it, with_cas);
+    }
+    text_exec_reply(c, TEXT_R_END);
+}
+
+/* -------------------------------------------------------------- storage */
+
+static enum cache_store_mode store_mode(enum text_cmd cmd)
+{
+    switch (cmd) {
+    case TEXT_CMD_ADD: return CACHE_ADD;
+    case TEXT_CMD_REPLACE: return CACHE_REPLACE;
+    case TEXT_CMD_APPEND: return CACHE_APPEND;
+    case TEXT_CMD_PREPEND: return CACHE_PREPEND;
+    case TEXT_CMD_CAS: return CACHE_CAS;
+    default: return CACHE_SET;
+    }
+}
+
+/* A value that cannot be stored: answer, swallow its data block, and (for
+ * set) drop the old value so a stale one is not served, as memcached. */
+static void refuse_store(struct conn *c, const struct text_request *req,
+                         enum cache_status st)
+{
+    struct thread_stats *ts = tstats(c);
+    if (st == CACHE_TOO_LARGE) {
+        STAT_INC(ts, store_too_large);
+        say(c, req->noreply, TEXT_R_ERR_TOO_LARGE);
+    } else {
+        STAT_INC(ts, store_no_memory);
+        say(c, req->noreply, TEXT_R_ERR_OOM_STORE);
+    }
+    if (req->cmd == TEXT_CMD_SET)
+        cache_delete(c->srv->cache, req->key, req->nkey);
+    c->swallow_left = (size_t)req->nbytes + 2;
+    c->state = CONN_SWALLOW;
+}
+
+static void exec_storage(struct conn *c, const struct text_request *req)
+{
+    struct item *it = NULL;
+    enum cache_status st = CACHE_TOO_LARGE;
+    STAT_INC(tstats(c), cmd_set);
+    if ((size_t)req->nbytes + 2 <= cache_item_size_max(c->srv->cache))
+        st = cache_alloc(c->srv->cache, req->key, req->nkey, req->flags,
+                         req->exptime, (size_t)req->nbytes + 2, &it);
+    if (st != CACHE_OK) {
+        refuse_store(c, req, st);
+        return;
+    }
+    c->store = (struct conn_store){
+        .item = it, .mode = store_mode(req->cmd), .cas = req->cas,
+        .noreply = req->noreply, .cmd = req->cmd,
+    };
+    c->nread_dst = cache_item_value(c->srv->cache, it);
+    c->nread_left = (size_t)req->nbytes + 2;
+    c->state = CONN_NREAD;
+}
+
+static void count_cas(struct conn *c, enum cache_status st)
+{
+    struct thread_stats *ts = tstats(c);
+    if (st == CACHE_OK)
+        STAT_INC(ts, cas_hits);
+    else if (st == CACHE_EXISTS)
+        STAT_INC(ts, cas_badval);
+    else if (st == CACHE_NOT_FOUND)
+        STAT_INC(ts, cas_misses);
+}
+
+void text_exec_store(struct conn *c)
+{
+    struct conn_store s = c->store;
+    struct cache *cache = c->srv->cache;
+    struct cache_item_view v;
+    c->store.item = NULL;
+    cache_item_view(cache, s.item, &v);
+    if (!text_data_block_ok(v.value, v.nbytes)) {
+        say(c, s.noreply, TEXT_R_ERR_BAD_CHUNK);
+        cache_release(cache, s.item);
+        return;
+    }
+    enum cache_status st = cache_store(cache, s.item, s.mode, s.cas);
+    cache_release(cache, s.item);
+    if (s.cmd == TEXT_CMD_CAS)
+        count_cas(c, st);
+    switch (st) {
+    case CACHE_OK: say(c, s.noreply, TEXT_R_STORED); break;
+    case CACHE_EXISTS: say(c, s.noreply, TEXT_R_EXISTS); break;
+    case CACHE_NOT_FOUND: say(c, s.noreply, TEXT_R_NOT_FOUND); break;
+    case CACHE_TOO_LARGE: say(c, s.noreply, TEXT_R_ERR_TOO_LARGE); break;
+    default: say(c, s.noreply, TEXT_R_NOT_STORED); break;
+    }
+}
+
+/* ---------------------------------------------------------- single key */
+
+static void exec_delete(struct conn *c, const struct text_request *req)
+{
+    enum cache_status st = cache_delete(c->srv->cache, req->key, req->nkey);
+    if (st == CACHE_OK)
+        STAT_INC(tstats(c), delete_hits);
+    else
+        STAT_INC(tstats(c), delete_misses);
+    say(c, req->noreply, st == CACHE_OK ? TEXT_R_DELETED : TEXT_R_NOT_FOUND);
+}
+
+static void exec_delta(struct conn *c, const struct text_request *req)
+{
+    bool incr = req->cmd == TEXT_CMD_INCR;
+    uint64_t value = 0;
+    enum cache_status st = cache_delta(c->srv->cache, req->key, req->nkey,
+                                       incr, req->delta, &value);
+    struct thread_stats *ts = tstats(c);
+    if (st == CACHE_NOT_FOUND) {
+        if (incr)
+            STAT_INC(ts, incr_misses);
+        else
+            STAT_INC(ts, decr_misses);
+    } else if (st == CACHE_OK) {
+        if (incr)
+            STAT_INC(ts, incr_hits);
+        else
+            STAT_INC(ts, decr_hits);
+    }
+    if (req->noreply)
+        return;
+    switch (st) {
+    case CACHE_OK: {
+        char *dst = reply_reserve(&c->reply, 24);
+        if (dst != NULL)
+            reply_commit(&c->reply, text_number_line(dst, 24, value));
+        break;
+    }
+    case CACHE_NOT_FOUND: text_exec_reply(c, TEXT_R_NOT_FOUND); break;
+    case CACHE_NON_NUMERIC: text_exec_reply(c, TEXT_R_ERR_NON_NUMERIC); break;
+    default: say_str(c, "SERVER_ERROR out of memory\r\n"); break;
+    }
+}
+
+static void exec_touch(struct conn *c, const struct text_request *req)
+{
+    enum cache_status st = cache_touch(c->srv->cache, req->key, req->nkey,
+                                       req->exptime);
+    struct thread_stats *ts = tstats(c);
+    STAT_INC(ts, cmd_touch);
+    if (st == CACHE_OK)
+        STAT_INC(ts, touch_hits);
+    else
+        STAT_INC(ts, touch_misses);
+    say(c, req->noreply, st == CACHE_OK ? TEXT_R_TOUCHED : TEXT_R_NOT_FOUND);
+}
+
+/* --------------------------------------------------------------- admin */
+
+static void exec_flush_all(struct conn *c, const struct text_request *req)
+{
+    STAT_INC(tstats(c), cmd_flush);
+    if (!c->srv->settings->flush_enabled) {
+        if (!req->noreply)
+            say_str(c, "CLIENT_ERROR flush_all not allowed\r\n");
+        return;
+    }
+    cache_flush(c->srv->cache, req->has_exptime ? req->exptime : 0);
+    say(c, req->noreply, TEXT_R_OK);
+}
+
+static void exec_version(struct conn *c, const struct text_request *req)
+{
+    (void)req;
+    say_str(c, "VERSION " STATS_VERSION_STRING "\r\n");
+}
+
+static void exec_verbosity(struct conn *c, const struct text_request *req)
+{
+    log_set_level((int)req->level);
+    say(c, req->noreply, TEXT_R_OK);
+}
+
+static void exec_quit(struct conn *c, const struct text_request *req)
+{
+    (void)req;
+    c->close_after_write = true;
+}
+
+static void exec_shutdown(struct conn *c, const struct text_request *req)
+{
+    if (!c->srv->settings->allow_shutdown) {
+        say_str(c, "ERROR: shutdown not enabled\r\n");
+        return;
+    }
+    bool graceful = req->narg == 8 && memcmp(req->arg, "graceful", 8) == 0;
+    if (req->narg != 0 && !graceful) {
+        say_str(c, "CLIENT_ERROR invalid shutdown mode\r\n");
+        return;
+    }
+    log_info("shutdown requested by a client");
+    c->close_after_write = true;
+    c->srv->request_shutdown(c->srv);
+}
+
+static void exec_memlimit(struct conn *c, const struct text_request *req)
+{
+    const char *line = "OK\r\n";
+    if (req->level < MEMLIMIT_MIN_MB)
+        line = "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
+    else if (!cache_set_limit(c->srv->cache, (uint64_t)req->level << 20))
+        line = "MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n";
+    if (!req->noreply)
+        say_str(c, line);
+}
+
+static void exec_debugtime(struct conn *c, const struct text_request *req)
+{
+    if (!c->srv->settings->enable_debugtime) {
+        text_exec_reply(c, TEXT_R_ERROR);
+        return;
+    }
+    if (req->error != NULL) {
+        text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
+        return;
+    }
+    /* "p" and "r" (pause, resume) are accepted and do nothing. */
+    if (req->narg > 0 && req->exptime > 0)
+        clock_advance(c->srv->clock, (uint32_t)req->exptime);
+    text_exec_reply(c, TEXT_R_OK);
+}
+
+static void emit_stat_line(const char *name, const char *value, void *arg)
+{
+    struct conn *c = arg;
+    size_t cap = strlen(name) + strlen(value) + 16;
+    char *dst = reply_reserve(&c->reply, cap);
+    if (dst != NULL)
+        reply_commit(&c->reply, text_stat_line(dst, cap, name, value));
+}
+
+static bool word_is(const char *w, size_t n, const char *want)
+{
+    return n == strlen(want) && memcmp(w, want, n) == 0;
+}
+
+static void exec_stats(struct conn *c, const struct text_request *req)
+{
+    struct server *srv = c->srv;
+    const char *cur = req->arg, *end = req->arg + req->narg, *sub = "";
+    size_t nsub = 0;
+    /* memcached picks the report by the first word and ignores the rest. */
+    text_next_key(&cur, end, &sub, &nsub);
+    if (nsub == 0) {
+        stats_report_general(srv, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "settings")) {
+        settings_foreach_stat(srv->settings, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "slabs")) {
+        stats_report_slabs(srv, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "items")) {
+        stats_report_items(srv, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "reset")) {
+        stats_report_reset(srv);
+        text_exec_reply(c, TEXT_R_RESET);
+        return;
+    } else {
+        text_exec_reply(c, TEXT_R_ERROR);
+        return;
+    }
+    text_exec_reply(c, TEXT_R_END);
+}
+
+typedef void (*text_handler)(struct conn *c, const struct text_request *req);
+
+static const text_handler handlers[TEXT_CMD__COUNT] = {
+    [TEXT_CMD_GET] = exec_retrieve,
+    [TEXT_CMD_GETS] = exec_retrieve,
+    [TEXT_CMD_GAT] = exec_retrieve,
+    [TEXT_CMD_GATS] = exec_retrieve,
+    [TEXT_CMD_SET] = exec_storage,
+    [TEXT_CMD_ADD] = exec_storage,
+    [TEXT_CMD_REPLACE] = exec_storage,
+    [TEXT_CMD_APPEND] = exec_storage,
+    [TEXT_CMD_PREPEND] = exec_storage,
+    [TEXT_CMD_CAS] = exec_storage,
+    [TEXT_CMD_DELETE] = exec_delete,
+    [TEXT_CMD_INCR] = exec_delta,
+    [TEXT_CMD_DECR] = exec_delta,
+    [TEXT_CMD_TOUCH] = exec_touch,
+    [TEXT_CMD_FLUSH_ALL] = exec_flush_all,
+    [TEXT_CMD_VERSION] = exec_version,
+    [TEXT_CMD_VERBOSITY] = exec_verbosity,
+    [TEXT_CMD_QUIT] = exec_quit,
+    [TEXT_CMD_SHUTDOWN] = exec_shutdown,
+    [TEXT_CMD_STATS] = exec_stats,
+    [TEXT_CMD_CACHE_MEMLIMIT] = exec_memlimit,
+    [TEXT_CMD_DEBUGTIME] = exec_debugtime,
+};
+
+void text_exec(struct conn *c, const struct text_request *req)
+{
+    text_handler h = req->cmd < TEXT_CMD__COUNT ? handlers[req->cmd] : NULL;
+    if (h == NULL) {
+        text_exec_reply(c, TEXT_R_ERROR);
+        return;
+    }
+    h(c, req);
+}

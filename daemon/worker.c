@@ -1,0 +1,228 @@
+/*
+ * daemon/worker.c - see worker.h.
+ *
+ * Lock order: a worker's queue lock is a leaf; it is held only to push or
+ * pop fds.
+ */
+#include "daemon/worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+#define WAKE_NEW_CONN 'c'
+#define WAKE_STOP 's'
+
+struct fd_queue {
+    int *fds;
+    size_t head, len, cap;
+};
+
+struct worker {
+    struct server *srv;
+    int id;
+    pthread_t thread;
+    bool started;
+    struct event_base *base;
+    struct event *wake_ev;
+    int wake[2];               /* [0] read end in the loop, [1] write end */
+    pthread_mutex_t lock;
+    struct fd_queue queue;     /* guarded by lock */
+    struct conn *conns;        /* this worker's connections */
+    struct thread_stats stats;
+};
+
+static bool queue_push(struct fd_queue *q, int fd)
+{
+    if (q->len == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        int *fds = malloc(cap * sizeof(int));
+        if (fds == NULL)
+            return false;
+        for (size_t i = 0; i < q->len; i++)
+            fds[i] = q->fds[(q->head + i) % q->cap];
+        free(q->fds);
+        q->fds = fds;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->fds[(q->head + q->len++) % q->cap] = fd;
+    return true;
+}
+
+static int queue_pop(struct fd_queue *q)
+{
+    if (q->len == 0)
+        return -1;
+    int fd = q->fds[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->len--;
+    return fd;
+}
+
+static void accept_queued(struct worker *w)
+{
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        int fd = queue_pop(&w->queue);
+        pthread_mutex_unlock(&w->lock);
+        if (fd < 0)
+            return;
+        if (conn_create(w, w->srv, fd) == NULL) {
+            log_warn("out of memory for a new connection");
+            close(fd);
+        }
+    }
+}
+
+static void close_all(struct worker *w)
+{
+    while (w->conns != NULL) {
+        conn_flush_final(w->conns);
+        conn_destroy(w->conns);
+    }
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    char cmds[64];
+    (void)what;
+    ssize_t n = read(fd, cmds, sizeof(cmds));
+    for (ssize_t i = 0; i < n; i++) {
+        if (cmds[i] == WAKE_NEW_CONN) {
+            accept_queued(w);
+        } else if (cmds[i] == WAKE_STOP) {
+            accept_queued(w);
+            close_all(w);
+            event_base_loopbreak(w->base);
+            return;
+        }
+    }
+}
+
+struct worker *worker_create(struct server *srv, int id)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    w->srv = srv;
+    w->id = id;
+    w->wake[0] = w->wake[1] = -1;
+    pthread_mutex_init(&w->lock, NULL);
+    w->base = event_base_new();
+    if (w->base == NULL || pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+        goto fail;
+    w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST,
+                           on_wake, w);
+    if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) != 0)
+        goto fail;
+    return w;
+fail:
+    worker_destroy(&w);
+    return NULL;
+}
+
+void worker_destroy(struct worker **wp)
+{
+    if (wp == NULL || *wp == NULL)
+        return;
+    struct worker *w = *wp;
+    close_all(w);
+    if (w->wake_ev != NULL)
+        event_free(w->wake_ev);
+    if (w->base != NULL)
+        event_base_free(w->base);
+    for (int i = 0; i < 2; i++)
+        if (w->wake[i] >= 0)
+            close(w->wake[i]);
+    for (int fd; (fd = queue_pop(&w->queue)) >= 0;)
+        close(fd);
+    free(w->queue.fds);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    *wp = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+bool worker_start(struct worker *w)
+{
+    w->started = pthread_create(&w->thread, NULL, worker_main, w) == 0;
+    return w->started;
+}
+
+static void wake(struct worker *w, char cmd)
+{
+    ssize_t n;
+    do {
+        n = write(w->wake[1], &cmd, 1);
+    } while (n < 0 && errno == EINTR);
+    /* A full pipe already holds a pending wake-up, which is enough for a
+     * new connection; a stop must get through, so wait and retry. */
+    if (n < 0 && cmd == WAKE_STOP) {
+        usleep(1000);
+        wake(w, cmd);
+    }
+}
+
+void worker_stop(struct worker *w)
+{
+    if (!w->started)
+        return;
+    wake(w, WAKE_STOP);
+    pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+bool worker_dispatch(struct worker *w, int fd)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = queue_push(&w->queue, fd);
+    pthread_mutex_unlock(&w->lock);
+    if (ok)
+        wake(w, WAKE_NEW_CONN);
+    return ok;
+}
+
+struct event_base *worker_base(struct worker *w)
+{
+    return w->base;
+}
+
+struct thread_stats *worker_stats(struct worker *w)
+{
+    return &w->stats;
+}
+
+void worker_conn_added(struct worker *w, struct conn *c)
+{
+    c->prev = NULL;
+    c->next = w->conns;
+    if (w->conns != NULL)
+        w->conns->prev = c;
+    w->conns = c;
+}
+
+void worker_conn_removed(struct worker *w, struct conn *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+}

@@ -1,0 +1,34 @@
+/*
+ * daemon/worker.h - worker threads: each runs its own libevent loop and
+ * owns the connections handed to it for their whole life.
+ *
+ * The acceptor hands a new socket to a worker with worker_dispatch(): the
+ * fd goes on the worker's queue and a byte on its wake-up pipe.
+ */
+#ifndef ZK_DAEMON_WORKER_H
+#define ZK_DAEMON_WORKER_H
+
+#include <stdbool.h>
+
+#include "daemon/stats.h"
+
+struct server;
+struct conn;
+struct event_base;
+
+struct worker *worker_create(struct server *srv, int id);
+void worker_destroy(struct worker **w);
+bool worker_start(struct worker *w);
+/* Ask the worker to close its connections and leave its loop; then join. */
+void worker_stop(struct worker *w);
+
+/* Hand a connected socket to the worker (any thread). */
+bool worker_dispatch(struct worker *w, int fd);
+
+struct event_base *worker_base(struct worker *w);
+struct thread_stats *worker_stats(struct worker *w);
+/* Connection bookkeeping, called by conn.c on the worker's thread. */
+void worker_conn_added(struct worker *w, struct conn *c);
+void worker_conn_removed(struct worker *w, struct conn *c);
+
+#endif

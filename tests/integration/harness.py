@@ -1,0 +1,534 @@
+"""Integration test harness: run the daemon under test, talk to it over raw
+sockets, and report results in the suite's format.
+
+The daemon under test:
+  ZEEKDB_BIN     path to the binary; default "daemon/zeekdb" under $builddir,
+                 else under the current directory. Point it at
+                 /usr/bin/memcached to validate the tests against memcached.
+  ZEEKDB_ADDR    host:port of an already running daemon (say, under gdb).
+                 Nothing is spawned; tests that need their own daemon flags
+                 are skipped (a skip never counts as a pass).
+  ZEEKDB_FLAVOR  "zeekdb" or "memcached"; default: "memcached" when the
+                 binary's file name contains "memcached", else "zeekdb".
+                 zeekdb-only features (debugtime) are tested only for zeekdb.
+  ZEEKDB_TEST_TIMEOUT  wall-clock bound in seconds for one test file
+                 (default 120); past it every daemon is killed and the file
+                 fails.
+
+Everything is bounded: every socket operation has a timeout, every wait has
+a deadline, and only 127.0.0.1 is used.
+"""
+
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HOST = "127.0.0.1"
+DEFAULT_TIMEOUT = 5.0          # seconds, any single socket operation
+START_TIMEOUT = 10.0           # seconds, daemon start until it accepts
+STOP_TIMEOUT = 10.0            # seconds, SIGTERM until we SIGKILL
+MAX_START_ATTEMPTS = 3         # port races: retry with a new port
+
+_live_daemons = []             # for the watchdog
+_live_lock = threading.Lock()
+
+
+def _kill_leftovers():
+    """Never leave a daemon behind, whatever way the test file ends."""
+    with _live_lock:
+        daemons = list(_live_daemons)
+    for d in daemons:
+        try:
+            d.proc.kill()
+            d.proc.wait(timeout=STOP_TIMEOUT)
+        except Exception:
+            pass
+
+
+atexit.register(_kill_leftovers)
+
+
+class HarnessError(Exception):
+    """The environment is not what the tests need (missing binary, tool...)."""
+
+
+def binary_path():
+    """The daemon binary: $ZEEKDB_BIN, else daemon/zeekdb under $builddir
+    or the current directory."""
+    env = os.environ.get("ZEEKDB_BIN")
+    if env:
+        return env
+    base = os.environ.get("builddir") or os.getcwd()
+    return os.path.join(base, "daemon", "zeekdb")
+
+
+def external_addr():
+    """(host, port) from $ZEEKDB_ADDR, or None."""
+    addr = os.environ.get("ZEEKDB_ADDR")
+    if not addr:
+        return None
+    host, _, port = addr.rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        raise HarnessError("ZEEKDB_ADDR must be on 127.0.0.1, not %r" % addr)
+    return (HOST, int(port))
+
+
+def flavor():
+    """'zeekdb' or 'memcached': which daemon the tests are talking to."""
+    env = os.environ.get("ZEEKDB_FLAVOR")
+    if env:
+        if env not in ("zeekdb", "memcached"):
+            raise HarnessError("ZEEKDB_FLAVOR must be zeekdb or memcached")
+        return env
+    if "memcached" in os.path.basename(binary_path()):
+        return "memcached"
+    return "zeekdb"
+
+
+def is_zeekdb():
+    return flavor() == "zeekdb"
+
+
+def require_tool(path_or_name):
+    """Full path of an external tool; a missing tool is a failure, not a
+    skip, because CI installs everything."""
+    found = None
+    if os.path.sep in path_or_name:
+        if os.access(path_or_name, os.X_OK):
+            found = path_or_name
+    else:
+        for d in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep):
+            cand = os.path.join(d, path_or_name)
+            if os.access(cand, os.X_OK):
+                found = cand
+                break
+    if not found:
+        raise HarnessError(
+            "required tool %r not found; install it (Debian packages: "
+            "libmemcached-tools, libcache-memcached-fast-perl, "
+            "python3-pymemcache)" % path_or_name)
+    return found
+
+
+def free_port():
+    """An ephemeral port that was free a moment ago on 127.0.0.1."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def wait_until(predicate, timeout, interval=0.02):
+    """Poll predicate() until it is true or timeout seconds pass; returns
+    its last value. Bounded in wall time and in iterations."""
+    deadline = time.monotonic() + timeout
+    max_iter = int(timeout / interval) + 2
+    value = predicate()
+    for _ in range(max_iter):
+        if value or time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+class Daemon:
+    """One daemon process on 127.0.0.1:<ephemeral port>.
+
+    args: extra flags for this test (-c 10, -M -m 2, -A ...). The harness
+    adds -p, -l 127.0.0.1, -U 0, and -u nobody when running as root (the
+    daemon must refuse root without -u), plus -o enable_debugtime for
+    zeekdb when debugtime=True.
+    """
+
+    def __init__(self, args=(), debugtime=False, add_user=True):
+        self.args = list(args)
+        self.debugtime = debugtime
+        self.add_user = add_user
+        self.proc = None
+        self.port = None
+        self.returncode = None
+        self.external = external_addr()
+        self._err = None
+        self._out = None
+        self._stderr_text = ""
+
+    # -- lifecycle -------------------------------------------------------
+    def command(self, port):
+        cmd = [binary_path(), "-p", str(port), "-l", HOST, "-U", "0"]
+        if self.add_user and os.geteuid() == 0 and "-u" not in self.args:
+            cmd += ["-u", "nobody"]
+        if self.debugtime and is_zeekdb():
+            cmd += ["-o", "enable_debugtime"]
+        return cmd + self.args
+
+    def start(self):
+        if self.external:
+            self.port = self.external[1]
+            return self
+        path = binary_path()
+        if not os.access(path, os.X_OK):
+            raise HarnessError(
+                "daemon binary %r not found or not executable; build it, or "
+                "set ZEEKDB_BIN (e.g. ZEEKDB_BIN=/usr/bin/memcached) or "
+                "ZEEKDB_ADDR=127.0.0.1:PORT" % path)
+        last = ""
+        for _ in range(MAX_START_ATTEMPTS):
+            port = free_port()
+            if self._spawn(port):
+                return self
+            last = self.stderr()
+        raise HarnessError("daemon did not start: %s\nstderr:\n%s"
+                           % (" ".join(self.command(0)), last))
+
+    def _spawn(self, port):
+        self._close_files()
+        self._stderr_text = ""
+        self._err = tempfile.TemporaryFile(prefix="zeekdb-err-")
+        self._out = tempfile.TemporaryFile(prefix="zeekdb-out-")
+        self.port = port
+        self.returncode = None
+        self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=self._err,
+                                     cwd=tempfile.gettempdir())
+        with _live_lock:
+            _live_daemons.append(self)
+        if wait_until(self._accepting_or_dead, START_TIMEOUT) and \
+                self.proc.poll() is None:
+            return True
+        self.kill()
+        return False
+
+    def _accepting_or_dead(self):
+        if self.proc.poll() is not None:
+            return True
+        try:
+            s = socket.create_connection((HOST, self.port), timeout=0.5)
+        except OSError:
+            return False
+        s.close()
+        return True
+
+    def alive(self):
+        if self.external:
+            return True
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_exit(self, timeout):
+        """Wait up to timeout seconds for the process to exit; returns its
+        exit code or None."""
+        if self.proc is None:
+            return None
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._forget()
+        return self.returncode
+
+    def signal(self, sig):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM, wait (bounded), then SIGKILL. Returns the exit code
+        (negative: killed by that signal), or None for an external daemon."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            if self.wait_exit(timeout) is None:
+                self.kill()
+        self.returncode = self.proc.returncode
+        self._forget()
+        return self.returncode
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        self._forget()
+
+    def _forget(self):
+        """The process is gone: keep its stderr as text, close the files."""
+        if self.proc is not None and self.proc.poll() is not None and \
+                self._err is not None:
+            self._stderr_text = self._read_stderr()
+            self._close_files()
+        with _live_lock:
+            if self in _live_daemons:
+                _live_daemons.remove(self)
+
+    def _close_files(self):
+        for f in (self._err, self._out):
+            if f is not None:
+                f.close()
+        self._err = self._out = None
+
+    def stderr(self):
+        """Everything the daemon wrote to stderr so far, as text."""
+        if self._err is None:
+            return self._stderr_text
+        return self._read_stderr()
+
+    def _read_stderr(self):
+        # pread: the daemon shares this file's offset, so never move it
+        fd = self._err.fileno()
+        data = os.pread(fd, os.fstat(fd).st_size, 0)
+        return data.decode("utf-8", "replace")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self._close_files()
+        return False
+
+    # -- clients ---------------------------------------------------------
+    @property
+    def addr(self):
+        return (HOST, self.port)
+
+    def connect(self, timeout=DEFAULT_TIMEOUT):
+        return Client(self.addr, timeout=timeout)
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Client:
+    """A raw text-protocol client with its own receive buffer."""
+
+    def __init__(self, addr, timeout=DEFAULT_TIMEOUT, nodelay=True):
+        self.timeout = timeout
+        self.sock = socket.create_connection(addr, timeout=timeout)
+        if nodelay:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.settimeout(self.timeout)
+        self.sock.sendall(data)
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("timed out; have %d bytes: %r"
+                                 % (len(self.buf), self.buf[:200]))
+        self.sock.settimeout(left)
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionClosed("connection closed; have %d bytes: %r"
+                                   % (len(self.buf), self.buf[:200]))
+        self.buf += chunk
+
+    def recv_exact(self, n, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while len(self.buf) < n:
+            self._fill(deadline)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv_until(self, terminator, timeout=None):
+        """Bytes up to and including terminator."""
+        if isinstance(terminator, str):
+            terminator = terminator.encode()
+        deadline = time.monotonic() + (timeout or self.timeout)
+        start = 0
+        while True:
+            i = self.buf.find(terminator, start)
+            if i >= 0:
+                end = i + len(terminator)
+                out, self.buf = self.buf[:end], self.buf[end:]
+                return out
+            start = max(0, len(self.buf) - len(terminator) + 1)
+            self._fill(deadline)
+
+    def recv_line(self, timeout=None):
+        return self.recv_until(b"\r\n", timeout)
+
+    def recv_retrieval(self, timeout=None):
+        """A whole get/gets/gat reply, through the final END\\r\\n, reading
+        value blocks by their announced length."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        out = b""
+        for _ in range(100000):
+            line = self.recv_line(max(0.001, deadline - time.monotonic()))
+            out += line
+            if not line.startswith(b"VALUE "):
+                return out
+            nbytes = int(line.split()[3])
+            out += self.recv_exact(nbytes + 2,
+                                   max(0.001, deadline - time.monotonic()))
+        raise AssertionError("too many values")
+
+    def recv_stats(self, timeout=None):
+        """A stats reply as a dict; ends at END (or raises on anything else)."""
+        stats = {}
+        for _ in range(10000):
+            line = self.recv_line(timeout)
+            if line == b"END\r\n":
+                return stats
+            parts = line.decode().rstrip("\r\n").split(" ", 2)
+            if parts[0] != "STAT" or len(parts) != 3:
+                raise AssertionError("unexpected stats line %r" % line)
+            stats[parts[1]] = parts[2]
+        raise AssertionError("too many stats lines")
+
+    def stats(self, sub=""):
+        self.send("stats%s\r\n" % ((" " + sub) if sub else ""))
+        return self.recv_stats()
+
+    def request(self, data, timeout=None):
+        """Send data; return one reply line."""
+        self.send(data)
+        return self.recv_line(timeout)
+
+    def closed_by_peer(self, timeout=None):
+        """True when the peer closes (EOF or reset) within timeout, after
+        any buffered bytes; False on timeout."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        try:
+            for _ in range(100000):
+                self._fill(deadline)
+        except ConnectionClosed:
+            return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+        return False
+
+    def drain(self):
+        """Whatever is buffered, then clear it."""
+        out, self.buf = self.buf, b""
+        return out
+
+
+# -- running a test file ------------------------------------------------
+
+_current_result = None
+
+
+def _watchdog(signum, frame):
+    with _live_lock:
+        daemons = list(_live_daemons)
+    for d in daemons:
+        try:
+            d.proc.kill()
+        except Exception:
+            pass
+    sys.stderr.write("\nWATCHDOG: test file exceeded ZEEKDB_TEST_TIMEOUT; "
+                     "daemons killed\n")
+    r = _current_result
+    passed, failed = _counts(r) if r is not None else (0, 0)
+    sys.stdout.write("%d passed, %d failed\n" % (passed, failed + 1))
+    sys.stdout.flush()
+    os._exit(1)
+
+
+def _tests_per_class(suite, out=None):
+    """{'module.Class': number of tests} over a (nested) suite."""
+    out = {} if out is None else out
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            _tests_per_class(t, out)
+        else:
+            name = "%s.%s" % (type(t).__module__, type(t).__qualname__)
+            out[name] = out.get(name, 0) + 1
+    return out
+
+
+_per_class = {}
+
+
+def _counts(result):
+    """(passed, failed). A test that errored or failed is failed; a class
+    whose setUpClass failed fails all its tests; a failed tearDownClass
+    adds one failure; skips and expected failures are neither."""
+    test_bad = 0
+    fixture_bad = 0
+    for test, _ in result.failures + result.errors:
+        if isinstance(test, unittest.TestCase):
+            test_bad += 1
+            continue
+        desc = getattr(test, "description", str(test))
+        m = re.match(r"setUpClass \((.+)\)", desc)
+        fixture_bad += max(1, _per_class.get(m.group(1), 1)) if m else 1
+    test_bad += len(getattr(result, "unexpectedSuccesses", ()))
+    not_passed = test_bad + len(result.skipped) + len(result.expectedFailures)
+    return max(0, result.testsRun - not_passed), test_bad + fixture_bad
+
+
+class _Runner(unittest.TextTestRunner):
+    def run(self, test):
+        _per_class.update(_tests_per_class(test))
+        return super().run(test)
+
+    def _makeResult(self):
+        global _current_result
+        _current_result = super()._makeResult()
+        return _current_result
+
+
+def main():
+    """Run the calling module's tests; print unittest's summary, then a
+    last line 'N passed, M failed'; exit 0 only when nothing failed and at
+    least one test ran."""
+    timeout = int(os.environ.get("ZEEKDB_TEST_TIMEOUT", "120"))
+    signal.signal(signal.SIGALRM, _watchdog)
+    signal.alarm(timeout)
+    sys.stderr.write("daemon: %s (%s)%s\n" % (
+        os.environ.get("ZEEKDB_ADDR") or binary_path(), flavor(),
+        " [external]" if external_addr() else ""))
+    prog = unittest.main(module="__main__", exit=False, verbosity=2,
+                         testRunner=_Runner, argv=sys.argv)
+    signal.alarm(0)
+    result = prog.result
+    passed, failed = _counts(result)
+    skipped = len(result.skipped)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if skipped:
+        print("(%d skipped, not counted as passed)" % skipped)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.stdout.flush()
+    sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)
+
+
+
+def stop_checked(daemon):
+    """Stop a daemon with SIGTERM and fail unless it exited cleanly."""
+    rc = daemon.stop()
+    if rc not in (0, None):
+        raise AssertionError("daemon exited with %r on SIGTERM; stderr:\n%s"
+                             % (rc, daemon.stderr()[-4000:]))

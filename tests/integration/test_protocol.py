@@ -1,0 +1,1045 @@
+#!/usr/bin/python3
+"""The text protocol over real sockets, replies asserted to the exact bytes.
+
+Every expectation here was validated against memcached 1.6.18 (the
+reference for anything a client can see); tests of zeekdb-only features
+(debugtime) run only when the daemon under test is zeekdb.
+
+  /usr/bin/python3 tests/integration/test_protocol.py           # daemon/zeekdb
+  ZEEKDB_BIN=/usr/bin/memcached /usr/bin/python3 tests/integration/test_protocol.py
+  ZEEKDB_ADDR=127.0.0.1:11211 /usr/bin/python3 tests/integration/test_protocol.py
+  /usr/bin/python3 tests/integration/test_protocol.py Storage.test_cas  # one test
+"""
+
+import os
+import random
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+MIB = 1 << 20
+VERSION_RE = re.compile(rb"^VERSION [0-9A-Za-z._+-]+\r\n$")
+STAT_RE = re.compile(rb"^STAT \S+ [^\r\n]*\r\n$")
+
+
+class SharedDaemonCase(unittest.TestCase):
+    """Tests sharing one daemon per class; each test starts with a fresh
+    connection and an empty cache."""
+
+    daemon_args = ()
+    debugtime = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = H.Daemon(cls.daemon_args, debugtime=cls.debugtime).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        H.stop_checked(cls.daemon)
+
+    def setUp(self):
+        self.c = self.daemon.connect()
+        self.addCleanup(self.c.close)
+        self.assertEqual(self.c.request(b"flush_all\r\n"), b"OK\r\n")
+
+    def tearDown(self):
+        self.assertTrue(self.daemon.alive(), "daemon died; stderr:\n%s"
+                        % self.daemon.stderr()[-4000:])
+
+    def expect(self, request, reply, conn=None):
+        """Send request followed by a 'version' sentinel; assert the reply
+        is exactly `reply` and nothing else came before the sentinel."""
+        c = conn or self.c
+        c.send(request + b"version\r\n")
+        got = c.recv_exact(len(reply))
+        self.assertEqual(got, reply, "request %r" % request[:200])
+        sentinel = c.recv_line()
+        self.assertRegex(sentinel, VERSION_RE,
+                         "extra bytes after the reply to %r" % request[:200])
+
+    def set(self, key, value, flags=0, exptime=0, conn=None):
+        self.expect(b"set %s %d %d %d\r\n%s\r\n"
+                    % (key, flags, exptime, len(value), value),
+                    b"STORED\r\n", conn)
+
+    def gets_cas(self, key):
+        self.c.send(b"gets %s\r\n" % key)
+        reply = self.c.recv_retrieval()
+        m = re.match(rb"VALUE \S+ \d+ \d+ (\d+)\r\n", reply)
+        self.assertIsNotNone(m, reply)
+        return int(m.group(1))
+
+
+def own_daemon(test, args=(), debugtime=False):
+    """A daemon with test-specific flags; skipped (never passed) when
+    ZEEKDB_ADDR points at an external daemon."""
+    if H.external_addr():
+        test.skipTest("needs its own daemon flags; ZEEKDB_ADDR is set")
+    d = H.Daemon(args, debugtime=debugtime).start()
+    test.addCleanup(d.stop)
+    return d
+
+
+# ---------------------------------------------------------------------------
+class Storage(SharedDaemonCase):
+
+    def test_set_get(self):
+        self.expect(b"set k 5 0 3\r\nabc\r\n", b"STORED\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 5 3\r\nabc\r\nEND\r\n")
+
+    def test_set_overwrites_value_and_flags(self):
+        self.set(b"k", b"abc", flags=5)
+        self.set(b"k", b"defgh", flags=7)
+        self.expect(b"get k\r\n", b"VALUE k 7 5\r\ndefgh\r\nEND\r\n")
+
+    def test_flags_full_32_bits(self):
+        self.expect(b"set k 4294967295 0 1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 4294967295 1\r\nx\r\nEND\r\n")
+
+    def test_empty_value(self):
+        self.expect(b"set k 0 0 0\r\n\r\n", b"STORED\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 0 0\r\n\r\nEND\r\n")
+
+    def test_value_containing_crlf(self):
+        self.expect(b"set k 0 0 4\r\na\r\nb\r\n", b"STORED\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 0 4\r\na\r\nb\r\nEND\r\n")
+
+    def test_binary_value_all_bytes(self):
+        value = bytes(range(256)) * 4
+        self.set(b"bin", value)
+        self.expect(b"get bin\r\n", b"VALUE bin 0 1024\r\n" + value + b"\r\nEND\r\n")
+
+    def test_set_noreply(self):
+        self.expect(b"set k 0 0 1 noreply\r\nx\r\n", b"")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_add(self):
+        self.expect(b"add k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"add k 0 0 1\r\ny\r\n", b"NOT_STORED\r\n")
+        self.expect(b"add k 0 0 1 noreply\r\ny\r\n", b"")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_replace(self):
+        self.expect(b"replace k 0 0 1\r\nx\r\n", b"NOT_STORED\r\n")
+        self.expect(b"get k\r\n", b"END\r\n")
+        self.set(b"k", b"x")
+        self.expect(b"replace k 3 0 2\r\nyz\r\n", b"STORED\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 3 2\r\nyz\r\nEND\r\n")
+
+    def test_append_prepend(self):
+        self.expect(b"append k 0 0 2\r\nyz\r\n", b"NOT_STORED\r\n")
+        self.expect(b"prepend k 0 0 2\r\nvw\r\n", b"NOT_STORED\r\n")
+        self.set(b"k", b"x", flags=9)
+        # append/prepend ignore their flags and exptime arguments
+        self.expect(b"append k 7 0 2\r\nyz\r\n", b"STORED\r\n")
+        self.expect(b"prepend k 7 0 2\r\nvw\r\n", b"STORED\r\n")
+        self.expect(b"append k 0 0 0\r\n\r\n", b"STORED\r\n")
+        self.expect(b"append k 0 0 1 noreply\r\n!\r\n", b"")
+        self.expect(b"get k\r\n", b"VALUE k 9 6\r\nvwxyz!\r\nEND\r\n")
+
+    def test_cas(self):
+        self.expect(b"cas k 0 0 1 1\r\nx\r\n", b"NOT_FOUND\r\n")
+        self.set(b"k", b"x")
+        unique = self.gets_cas(b"k")
+        self.expect(b"cas k 0 0 1 %d\r\ny\r\n" % (unique + 1000), b"EXISTS\r\n")
+        self.expect(b"cas k 2 0 1 %d\r\ny\r\n" % unique, b"STORED\r\n")
+        self.expect(b"cas k 0 0 1 %d\r\nz\r\n" % unique, b"EXISTS\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 2 1\r\ny\r\nEND\r\n")
+        new = self.gets_cas(b"k")
+        self.assertNotEqual(new, unique)
+        self.expect(b"cas k 0 0 1 %d noreply\r\nw\r\n" % new, b"")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nw\r\nEND\r\n")
+
+    def test_cas_unique_changes_on_every_write(self):
+        self.set(b"k", b"1")
+        seen = {self.gets_cas(b"k")}
+        for req, reply in ((b"set k 0 0 1\r\n2\r\n", b"STORED\r\n"),
+                           (b"append k 0 0 1\r\n3\r\n", b"STORED\r\n"),
+                           (b"incr k 1\r\n", b"24\r\n"),
+                           (b"replace k 0 0 1\r\n5\r\n", b"STORED\r\n")):
+            self.expect(req, reply)
+            seen.add(self.gets_cas(b"k"))
+        self.assertEqual(len(seen), 5, seen)
+
+    def test_cas_bad_unique(self):
+        self.expect(b"cas k 0 0 1 abc\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"cas k 0 0 1 -1\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"cas k 0 0 1\r\n", b"ERROR\r\n")
+
+    def test_gets_uniques_differ_per_item(self):
+        self.set(b"a", b"1")
+        self.set(b"b", b"2")
+        self.c.send(b"gets a b\r\n")
+        reply = self.c.recv_retrieval()
+        m = re.fullmatch(rb"VALUE a 0 1 (\d+)\r\n1\r\nVALUE b 0 1 (\d+)\r\n2\r\nEND\r\n",
+                         reply)
+        self.assertIsNotNone(m, reply)
+        self.assertNotEqual(m.group(1), m.group(2))
+
+    def test_key_of_250_bytes(self):
+        key = b"k" * 250
+        self.expect(b"set %s 0 0 1\r\nx\r\n" % key, b"STORED\r\n")
+        self.expect(b"get %s\r\n" % key, b"VALUE %s 0 1\r\nx\r\nEND\r\n" % key)
+
+    def test_key_too_long(self):
+        key = b"k" * 251
+        self.expect(b"get %s\r\n" % key, b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"get a %s\r\n" % key, b"CLIENT_ERROR bad command line format\r\n")
+        # memcached does not swallow the data block of a rejected storage
+        # line: the data line is parsed as a command.
+        self.expect(b"set %s 0 0 1\r\nx\r\n" % key,
+                    b"CLIENT_ERROR bad command line format\r\nERROR\r\n")
+
+    def test_bad_storage_lines(self):
+        self.expect(b"set k 0 0\r\n", b"ERROR\r\n")
+        self.expect(b"set k 0 0 abc\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"set k 0 0 -1\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"set k abc 0 1\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"set k -1 0 1\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"set k 0 abc 1\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_bad_storage_line_does_not_swallow_data(self):
+        self.expect(b"set k abc 0 1\r\nx\r\n",
+                    b"CLIENT_ERROR bad command line format\r\nERROR\r\n")
+
+    def test_bad_data_chunk_keeps_old_value(self):
+        self.set(b"k", b"x")
+        # exactly nbytes + 2 bytes are consumed, whatever they are
+        self.expect(b"set k 0 0 1\r\nyzw", b"CLIENT_ERROR bad data chunk\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.expect(b"set k 0 0 1\r\nyz\r\n",
+                    b"CLIENT_ERROR bad data chunk\r\nERROR\r\n")
+
+    def test_extra_spaces_between_tokens(self):
+        self.expect(b"set  k  0  0  1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"get  k  k \r\n", b"VALUE k 0 1\r\nx\r\nVALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_bare_lf_line_endings(self):
+        self.expect(b"set k 0 0 1\nx\r\n", b"STORED\r\n")
+        self.expect(b"get k\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+
+class Retrieval(SharedDaemonCase):
+
+    def test_get_miss(self):
+        self.expect(b"get nope\r\n", b"END\r\n")
+
+    def test_get_multi_in_request_order_with_duplicates(self):
+        self.set(b"a", b"1", flags=1)
+        self.set(b"b", b"22", flags=2)
+        self.expect(b"get b nope a b\r\n",
+                    b"VALUE b 2 2\r\n22\r\nVALUE a 1 1\r\n1\r\n"
+                    b"VALUE b 2 2\r\n22\r\nEND\r\n")
+
+    def test_get_100_keys(self):
+        for i in range(0, 100, 2):
+            self.set(b"k%d" % i, b"v%d" % i)
+        line = b"get " + b" ".join(b"k%d" % i for i in range(100)) + b"\r\n"
+        want = b"".join(b"VALUE k%d 0 %d\r\nv%d\r\n" % (i, len(b"v%d" % i), i)
+                        for i in range(0, 100, 2)) + b"END\r\n"
+        self.expect(line, want)
+
+    def test_get_without_key(self):
+        self.expect(b"get\r\n", b"ERROR\r\n")
+        self.expect(b"gets\r\n", b"ERROR\r\n")
+
+    def test_gat(self):
+        self.set(b"k", b"x", flags=3)
+        self.expect(b"gat 100 k nope\r\n", b"VALUE k 3 1\r\nx\r\nEND\r\n")
+        self.expect(b"gat 0 nope\r\n", b"END\r\n")
+
+    def test_gats(self):
+        self.set(b"k", b"x")
+        unique = self.gets_cas(b"k")
+        self.expect(b"gats 100 k\r\n", b"VALUE k 0 1 %d\r\nx\r\nEND\r\n" % unique)
+
+    def test_gat_negative_expires_after_returning(self):
+        self.set(b"k", b"x")
+        self.expect(b"gat -1 k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_gat_errors(self):
+        self.expect(b"gat k\r\n", b"CLIENT_ERROR invalid exptime argument\r\n")
+        self.expect(b"gat\r\n", b"ERROR\r\n")
+        self.expect(b"gats\r\n", b"ERROR\r\n")
+
+
+class Delete(SharedDaemonCase):
+
+    def test_delete(self):
+        self.set(b"k", b"x")
+        self.expect(b"delete k\r\n", b"DELETED\r\n")
+        self.expect(b"delete k\r\n", b"NOT_FOUND\r\n")
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_delete_noreply(self):
+        self.set(b"k", b"x")
+        self.expect(b"delete k noreply\r\n", b"")
+        self.expect(b"delete k noreply\r\n", b"")
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_delete_legacy_zero_time(self):
+        self.set(b"k", b"x")
+        self.expect(b"delete k 0\r\n", b"DELETED\r\n")
+        self.set(b"k", b"x")
+        self.expect(b"delete k 0 noreply\r\n", b"")
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_delete_errors(self):
+        usage = b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n"
+        self.set(b"k", b"x")
+        self.expect(b"delete k 5\r\n", usage)
+        self.expect(b"delete k noreply extra\r\n", usage)
+        self.expect(b"delete\r\n", b"ERROR\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+
+class IncrDecr(SharedDaemonCase):
+
+    def test_incr_decr(self):
+        self.expect(b"incr n 1\r\n", b"NOT_FOUND\r\n")
+        self.expect(b"decr n 1\r\n", b"NOT_FOUND\r\n")
+        self.set(b"n", b"5")
+        self.expect(b"incr n 3\r\n", b"8\r\n")
+        self.expect(b"incr n 0\r\n", b"8\r\n")
+        self.expect(b"decr n 2\r\n", b"6\r\n")
+        self.expect(b"decr n 100\r\n", b"0\r\n")
+        self.expect(b"incr n 7 noreply\r\n", b"")
+        self.expect(b"decr n 1 noreply\r\n", b"")
+        self.expect(b"incr n 0\r\n", b"6\r\n")
+
+    def test_incr_grows_length_and_keeps_flags(self):
+        self.set(b"n", b"99", flags=5)
+        self.expect(b"incr n 1\r\n", b"100\r\n")
+        self.expect(b"get n\r\n", b"VALUE n 5 3\r\n100\r\nEND\r\n")
+
+    def test_decr_shrinking_length(self):
+        # protocol.txt: the value MAY be space-padded after a decr that
+        # loses digits (memcached pads in place); only the number counts.
+        self.set(b"n", b"100")
+        self.expect(b"decr n 1\r\n", b"99\r\n")
+        self.c.send(b"get n\r\n")
+        reply = self.c.recv_retrieval()
+        m = re.fullmatch(rb"VALUE n 0 (\d+)\r\n(99 *)\r\nEND\r\n", reply)
+        self.assertIsNotNone(m, reply)
+        self.assertEqual(int(m.group(1)), len(m.group(2)))
+        self.expect(b"incr n 1\r\n", b"100\r\n")
+
+    def test_incr_wraps_at_64_bits(self):
+        self.set(b"n", b"18446744073709551615")
+        self.expect(b"incr n 1\r\n", b"0\r\n")
+        self.set(b"n", b"1")
+        self.expect(b"incr n 18446744073709551615\r\n", b"0\r\n")
+        self.set(b"n", b"0")
+        self.expect(b"incr n 18446744073709551615\r\n", b"18446744073709551615\r\n")
+
+    def test_invalid_delta(self):
+        self.set(b"n", b"5")
+        bad = b"CLIENT_ERROR invalid numeric delta argument\r\n"
+        self.expect(b"incr n abc\r\n", bad)
+        self.expect(b"incr n -1\r\n", bad)
+        self.expect(b"decr n 18446744073709551616\r\n", bad)
+        self.expect(b"incr n\r\n", b"ERROR\r\n")
+        self.expect(b"incr n 0\r\n", b"5\r\n")
+
+    def test_non_numeric_value(self):
+        bad = b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+        for value in (b"x", b"-1", b"18446744073709551616", b"1x"):
+            self.set(b"n", value)
+            self.expect(b"incr n 1\r\n", bad)
+            self.expect(b"decr n 1\r\n", bad)
+
+
+class TouchAndExpiry(SharedDaemonCase):
+
+    def test_touch(self):
+        self.expect(b"touch k 10\r\n", b"NOT_FOUND\r\n")
+        self.set(b"k", b"x")
+        self.expect(b"touch k 10\r\n", b"TOUCHED\r\n")
+        self.expect(b"touch k 10 noreply\r\n", b"")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_touch_errors(self):
+        self.set(b"k", b"x")
+        self.expect(b"touch k\r\n", b"ERROR\r\n")
+        self.expect(b"touch\r\n", b"ERROR\r\n")
+        self.expect(b"touch k abc\r\n", b"CLIENT_ERROR invalid exptime argument\r\n")
+
+    def test_touch_negative_expires(self):
+        self.set(b"k", b"x")
+        self.expect(b"touch k -1\r\n", b"TOUCHED\r\n")
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_negative_exptime_is_already_expired(self):
+        self.expect(b"set k 0 -1 1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"get k\r\n", b"END\r\n")
+        self.expect(b"add k 0 0 1\r\ny\r\n", b"STORED\r\n")
+
+    def test_thirty_days_is_the_relative_absolute_boundary(self):
+        # <= 30 days: relative seconds; above: an absolute unix time, and
+        # 2592001 (January 1970) or 10^9 (2001) are long past.
+        self.expect(b"set a 0 2592000 1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"set b 0 2592001 1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"set c 0 1000000000 1\r\nx\r\n", b"STORED\r\n")
+        self.expect(b"get a b c\r\n", b"VALUE a 0 1\r\nx\r\nEND\r\n")
+
+    def test_absolute_exptime_in_the_future(self):
+        now = int(self.c.stats()["time"])
+        self.expect(b"set k 0 %d 1\r\nx\r\n" % (now + 3600), b"STORED\r\n")
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+
+class Admin(SharedDaemonCase):
+
+    def test_flush_all(self):
+        self.set(b"a", b"1")
+        self.set(b"b", b"2")
+        self.expect(b"flush_all\r\n", b"OK\r\n")
+        self.expect(b"get a b\r\n", b"END\r\n")
+        self.set(b"a", b"1")
+        self.expect(b"flush_all 0\r\n", b"OK\r\n")
+        self.expect(b"get a\r\n", b"END\r\n")
+        self.set(b"a", b"1")
+        self.expect(b"flush_all noreply\r\n", b"")
+        self.expect(b"get a\r\n", b"END\r\n")
+        self.set(b"a", b"1")
+        self.expect(b"flush_all 0 noreply\r\n", b"")
+        self.expect(b"get a\r\n", b"END\r\n")
+        self.set(b"a", b"1")
+        self.expect(b"flush_all -1\r\n", b"OK\r\n")
+        self.expect(b"get a\r\n", b"END\r\n")
+
+    def test_flush_all_delayed(self):
+        self.set(b"a", b"1")
+        self.expect(b"flush_all 100\r\n", b"OK\r\n")
+        self.expect(b"get a\r\n", b"VALUE a 0 1\r\n1\r\nEND\r\n")
+        self.expect(b"flush_all\r\n", b"OK\r\n")   # cancels the delayed flush
+
+    def test_flush_all_bad_delay(self):
+        self.expect(b"flush_all abc\r\n", b"CLIENT_ERROR invalid exptime argument\r\n")
+
+    def test_version(self):
+        self.c.send(b"version\r\n")
+        self.assertRegex(self.c.recv_line(), VERSION_RE)
+
+    def test_verbosity(self):
+        self.expect(b"verbosity 1\r\n", b"OK\r\n")
+        self.expect(b"verbosity 0 noreply\r\n", b"")
+        self.expect(b"verbosity\r\n", b"ERROR\r\n")
+        self.expect(b"verbosity abc\r\n", b"CLIENT_ERROR bad command line format\r\n")
+        self.expect(b"verbosity 0\r\n", b"OK\r\n")
+
+    def test_quit(self):
+        self.set(b"k", b"x")
+        self.c.send(b"quit\r\nget k\r\n")
+        self.assertTrue(self.c.closed_by_peer())
+        self.assertEqual(self.c.drain(), b"")
+
+    def test_unknown_commands(self):
+        self.expect(b"bogus\r\n", b"ERROR\r\n")
+        self.expect(b"\r\n", b"ERROR\r\n")
+        self.expect(b"GET k\r\n", b"ERROR\r\n")
+
+    def test_overlong_line_without_newline_closes(self):
+        # bounded memory: a non-get line past 2 KB with no '\n' is dropped
+        for junk in (b"set " + b"k" * 3000, b"bogus" * 1000):
+            with self.daemon.connect() as c:
+                c.send(junk)
+                self.assertTrue(c.closed_by_peer(), junk[:20])
+                self.assertEqual(c.drain(), b"")
+
+    def test_long_get_line_is_not_limited(self):
+        self.set(b"k", b"x")
+        line = b"get " + b"nokey " * 1000 + b"k"     # 6 KB, arriving in parts
+        self.c.send(line[:3000])
+        self.assertFalse(self.c.closed_by_peer(0.3))
+        self.expect(line[3000:] + b"\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_debugtime_refused_unless_enabled(self):
+        # the shared daemon runs without -o enable_debugtime
+        self.expect(b"debugtime 100\r\n", b"ERROR\r\n")
+
+    def test_shutdown_refused_without_A(self):
+        self.expect(b"shutdown\r\n", b"ERROR: shutdown not enabled\r\n")
+        self.assertTrue(self.daemon.alive())
+
+
+class Stats(SharedDaemonCase):
+
+    def test_general_stats(self):
+        s = self.c.stats()
+        for name in ("pid", "uptime", "time", "version", "curr_connections",
+                     "total_connections", "rejected_connections", "cmd_get",
+                     "cmd_set", "cmd_flush", "cmd_touch", "get_hits",
+                     "get_misses", "delete_hits", "delete_misses",
+                     "incr_hits", "incr_misses", "decr_hits", "decr_misses",
+                     "cas_hits", "cas_misses", "cas_badval", "touch_hits",
+                     "touch_misses", "curr_items", "total_items", "bytes",
+                     "evictions", "limit_maxbytes", "threads",
+                     "max_connections"):
+            self.assertIn(name, s)
+        if self.daemon.proc is not None:
+            self.assertEqual(int(s["pid"]), self.daemon.proc.pid)
+        self.assertEqual(int(s["threads"]), 4)
+        self.assertEqual(int(s["limit_maxbytes"]), 64 * MIB)
+        self.assertGreaterEqual(int(s["curr_items"]), 0)
+        self.assertGreaterEqual(int(s["curr_connections"]), 1)
+        self.assertLess(abs(int(s["time"]) - time.time()), 5)
+
+    def test_counters_move(self):
+        before = self.c.stats()
+        self.set(b"a", b"1")
+        self.expect(b"get a nope\r\n", b"VALUE a 0 1\r\n1\r\nEND\r\n")
+        self.expect(b"delete nope\r\n", b"NOT_FOUND\r\n")
+        self.expect(b"incr a 1\r\n", b"2\r\n")
+        self.expect(b"touch a 0\r\n", b"TOUCHED\r\n")
+        after = self.c.stats()
+
+        def delta(name):
+            return int(after[name]) - int(before[name])
+        self.assertEqual(delta("cmd_set"), 1)
+        self.assertEqual(delta("cmd_get"), 2)
+        self.assertEqual(delta("get_hits"), 1)
+        self.assertEqual(delta("get_misses"), 1)
+        self.assertEqual(delta("delete_misses"), 1)
+        self.assertEqual(delta("incr_hits"), 1)
+        self.assertEqual(delta("touch_hits"), 1)
+        self.assertEqual(delta("cmd_touch"), 1)
+        # memcached counts flushed items until they are reaped
+        self.assertGreaterEqual(int(after["curr_items"]), 1)
+        self.assertGreater(int(after["bytes"]), 0)
+
+    def test_stats_reset(self):
+        self.expect(b"get nope\r\n", b"END\r\n")
+        self.expect(b"stats reset\r\n", b"RESET\r\n")
+        self.assertEqual(int(self.c.stats()["get_misses"]), 0)
+
+    def test_stats_unknown_subcommand(self):
+        self.expect(b"stats bogus\r\n", b"ERROR\r\n")
+
+    def test_stats_settings(self):
+        s = self.c.stats("settings")
+        self.assertEqual(int(s["maxconns"]), 1024)
+        if not H.external_addr():
+            self.assertEqual(int(s["tcpport"]), self.daemon.port)
+        self.assertEqual(int(s["item_size_max"]), MIB)
+        self.assertEqual(s["evictions"], "on")
+        self.assertEqual(s["cas_enabled"], "yes")
+        self.assertEqual(int(s["num_threads"]), 4)
+
+    def test_stats_items_and_slabs_format(self):
+        self.set(b"a", b"1")
+        for sub in (b"items", b"slabs"):
+            self.c.send(b"stats %s\r\n" % sub)
+            for _ in range(100000):
+                line = self.c.recv_line()
+                if line == b"END\r\n":
+                    break
+                self.assertRegex(line, STAT_RE)
+
+
+# ---------------------------------------------------------------------------
+class Pipelining(SharedDaemonCase):
+
+    def build(self, rng, n):
+        """n mixed requests with their exact expected replies, computed
+        from a model of the cache."""
+        model = {}
+        counters = {}
+        reqs, reps = [], []
+        keys = [b"p%d" % i for i in range(40)]
+        nums = [b"n%d" % i for i in range(5)]
+        for _ in range(n):
+            op = rng.choice(("set", "get", "mget", "add", "replace", "append",
+                             "prepend", "delete", "incr", "decr", "setnum",
+                             "touch", "noreply"))
+            k = rng.choice(keys)
+            if op in ("set", "add", "replace", "append", "prepend"):
+                v = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
+                f = rng.randrange(0, 1 << 16)
+                reqs.append(b"%s %s %d 0 %d\r\n%s\r\n" % (op.encode(), k, f, len(v), v))
+                exists = k in model
+                if op == "set" or (op == "add" and not exists) or \
+                        (op == "replace" and exists):
+                    model[k] = (f, v)
+                    reps.append(b"STORED\r\n")
+                elif op in ("append", "prepend") and exists:
+                    of, ov = model[k]
+                    model[k] = (of, ov + v if op == "append" else v + ov)
+                    reps.append(b"STORED\r\n")
+                else:
+                    reps.append(b"NOT_STORED\r\n")
+            elif op in ("get", "mget"):
+                ks = [k] if op == "get" else rng.sample(keys, 4)
+                reqs.append(b"get " + b" ".join(ks) + b"\r\n")
+                out = b""
+                for kk in ks:
+                    if kk in model:
+                        f, v = model[kk]
+                        out += b"VALUE %s %d %d\r\n%s\r\n" % (kk, f, len(v), v)
+                reps.append(out + b"END\r\n")
+            elif op == "delete":
+                reqs.append(b"delete %s\r\n" % k)
+                reps.append(b"DELETED\r\n" if model.pop(k, None) else b"NOT_FOUND\r\n")
+            elif op == "touch":
+                reqs.append(b"touch %s 1000\r\n" % k)
+                reps.append(b"TOUCHED\r\n" if k in model else b"NOT_FOUND\r\n")
+            elif op == "setnum":
+                nk = rng.choice(nums)
+                val = rng.randrange(0, 10 ** 6)
+                reqs.append(b"set %s 0 0 %d\r\n%d\r\n" % (nk, len(b"%d" % val), val))
+                counters[nk] = val
+                reps.append(b"STORED\r\n")
+            elif op in ("incr", "decr"):
+                nk = rng.choice(nums)
+                d = rng.randrange(0, 1000)
+                reqs.append(b"%s %s %d\r\n" % (op.encode(), nk, d))
+                if nk not in counters:
+                    reps.append(b"NOT_FOUND\r\n")
+                else:
+                    c = counters[nk]
+                    c = (c + d) % (1 << 64) if op == "incr" else max(0, c - d)
+                    counters[nk] = c
+                    reps.append(b"%d\r\n" % c)
+            else:  # noreply set: no reply at all
+                reqs.append(b"set %s 1 0 2 noreply\r\nnr\r\n" % k)
+                model[k] = (1, b"nr")
+        return reqs, reps
+
+    def run_pipeline(self, seed):
+        rng = random.Random(seed)
+        reqs, reps = self.build(rng, 1000)
+        self.assertEqual(len(reqs), 1000)
+        blob = b"".join(reqs)
+        want = b"".join(reps)
+        self.c.send(blob)       # ONE write of all 1000 requests
+        got = self.c.recv_exact(len(want), timeout=20)
+        if got != want:
+            # point at the first differing reply
+            pos = 0
+            for i, r in enumerate(reps):
+                if got[pos:pos + len(r)] != r:
+                    self.fail("reply %d to %r: want %r, got %r"
+                              % (i, reqs[i][:80], r[:120], got[pos:pos + 120]))
+                pos += len(r)
+        self.expect(b"", b"")   # nothing extra
+
+    def test_1000_mixed_requests_in_one_write(self):
+        self.run_pipeline(1)
+
+    def test_1000_mixed_requests_in_one_write_seed2(self):
+        self.run_pipeline(2)
+
+
+class PipeliningOneRequestPerEvent(Pipelining):
+    """Same, against -R 1 (yield to other connections after every request)."""
+    daemon_args = ("-R", "1")
+
+
+# ---------------------------------------------------------------------------
+class Sizes(SharedDaemonCase):
+
+    def store(self, n, key=b"big"):
+        self.c.send(b"set %s 0 0 %d\r\n" % (key, n) + b"v" * n + b"\r\n")
+        return self.c.recv_line(timeout=10)
+
+    def test_largest_value_at_default_item_size(self):
+        # find the largest storable value for this key (bounded bisection)
+        lo, hi = MIB - 4096, MIB + 1
+        self.assertEqual(self.store(lo), b"STORED\r\n")
+        self.assertEqual(self.store(hi), b"SERVER_ERROR object too large for cache\r\n")
+        for _ in range(20):
+            if hi - lo <= 1:
+                break
+            mid = (lo + hi) // 2
+            if self.store(mid) == b"STORED\r\n":
+                lo = mid
+            else:
+                hi = mid
+        self.assertEqual(hi - lo, 1)
+        # memcached 1.6.18: 1048514 for a 3-byte key; zeekdb's header is
+        # meant to be smaller, so at least as much must fit
+        self.assertGreaterEqual(lo, MIB - 512)
+        self.assertLessEqual(lo, MIB)
+        self.assertEqual(self.store(lo), b"STORED\r\n")
+        self.c.send(b"get big\r\n")
+        self.assertEqual(self.c.recv_retrieval(timeout=10),
+                         b"VALUE big 0 %d\r\n" % lo + b"v" * lo + b"\r\nEND\r\n")
+        self.assertEqual(self.store(lo + 1), b"SERVER_ERROR object too large for cache\r\n")
+        self.expect(b"get small\r\n", b"END\r\n")
+
+    def test_too_large_is_swallowed_and_connection_works(self):
+        self.set(b"k", b"old")
+        n = MIB + 1
+        self.expect(b"set k 0 0 %d\r\n" % n + b"x" * n + b"\r\n",
+                    b"SERVER_ERROR object too large for cache\r\n")
+        # a failed set does not leave the stale value behind
+        self.expect(b"get k\r\n", b"END\r\n")
+        n = 2 * MIB
+        self.expect(b"set k 0 0 %d\r\n" % n + b"x" * n + b"\r\n",
+                    b"SERVER_ERROR object too large for cache\r\n")
+        self.set(b"k", b"new")
+        self.expect(b"get k\r\n", b"VALUE k 0 3\r\nnew\r\nEND\r\n")
+
+    def test_value_sent_in_one_byte_writes(self):
+        value = bytes(range(256)) + b"\r\n" + b"tail"
+        req = b"set slow 42 0 %d\r\n%s\r\n" % (len(value), value)
+        deadline = time.monotonic() + 20
+        for i in range(len(req)):
+            self.c.sock.send(req[i:i + 1])
+            if i % 64 == 0:
+                time.sleep(0.001)
+            self.assertLess(time.monotonic(), deadline)
+        self.assertEqual(self.c.recv_line(), b"STORED\r\n")
+        req = b"get slow\r\n"
+        for i in range(len(req)):
+            self.c.sock.send(req[i:i + 1])
+            time.sleep(0.001)
+        self.assertEqual(self.c.recv_retrieval(),
+                         b"VALUE slow 42 %d\r\n%s\r\nEND\r\n" % (len(value), value))
+
+
+# ---------------------------------------------------------------------------
+class Concurrency(SharedDaemonCase):
+
+    def test_200_concurrent_connections(self):
+        conns = []
+        try:
+            for i in range(200):
+                conns.append(self.daemon.connect())
+            for i, c in enumerate(conns):   # all in flight at once
+                c.send(b"set c%d %d 0 %d\r\nv%d\r\n" % (i, i, len(b"v%d" % i), i))
+            for c in conns:
+                self.assertEqual(c.recv_line(), b"STORED\r\n")
+            for i, c in enumerate(conns):
+                c.send(b"get c%d\r\n" % ((i + 1) % 200))
+            for i, c in enumerate(conns):
+                j = (i + 1) % 200
+                self.assertEqual(c.recv_retrieval(),
+                                 b"VALUE c%d %d %d\r\nv%d\r\nEND\r\n"
+                                 % (j, j, len(b"v%d" % j), j))
+            # every one has been served, so every one has been accepted
+            s = self.c.stats()
+            self.assertGreaterEqual(int(s["curr_connections"]), 201)
+        finally:
+            for c in conns:
+                c.close()
+
+    def test_threads_hammering_shared_counter(self):
+        self.set(b"ctr", b"0")
+        errors = []
+        nthreads, per = 16, 200
+
+        def worker():
+            try:
+                with self.daemon.connect() as c:
+                    for _ in range(per):
+                        c.send(b"incr ctr 1\r\n")
+                        line = c.recv_line()
+                        if not re.fullmatch(rb"\d+\r\n", line):
+                            errors.append(line)
+                            return
+            except Exception as e:   # reported below
+                errors.append(e)
+        threads = [threading.Thread(target=worker) for _ in range(nthreads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertFalse(any(t.is_alive() for t in threads), "workers hung")
+        self.assertEqual(errors, [])
+        self.expect(b"incr ctr 0\r\n", b"%d\r\n" % (nthreads * per))
+
+    def test_slow_reader_does_not_block_others(self):
+        value = b"s" * (256 * 1024)
+        self.set(b"big", value)
+        hog = self.daemon.connect()
+        self.addCleanup(hog.close)
+        hog.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hog.sock.setblocking(False)
+        chunk = b"get big\r\n" * 1000
+        sent = 0
+        deadline = time.monotonic() + 5
+        for _ in range(200):        # at most 200 * 1000 gets = ~50 GB asked
+            if time.monotonic() > deadline:
+                break
+            try:
+                sent += hog.sock.send(chunk)
+            except BlockingIOError:
+                break               # the daemon stopped reading from us
+        self.assertGreater(sent, 0)
+        # another client is served promptly while the hog never reads
+        other = self.daemon.connect()
+        self.addCleanup(other.close)
+        start = time.monotonic()
+        for i in range(200):
+            self.expect(b"set o%d 0 0 1\r\nx\r\n" % i, b"STORED\r\n", other)
+            self.expect(b"get o%d\r\n" % i, b"VALUE o%d 0 1\r\nx\r\nEND\r\n" % i, other)
+        self.assertLess(time.monotonic() - start, 5.0)
+        # the same on a fresh daemon thread assignment: several new clients
+        for _ in range(8):
+            with self.daemon.connect(timeout=2) as c:
+                self.expect(b"get o1\r\n", b"VALUE o1 0 1\r\nx\r\nEND\r\n", c)
+        hog.close()
+        self.expect(b"get o0\r\n", b"VALUE o0 0 1\r\nx\r\nEND\r\n")
+
+
+class SlowReaderOneThread(SharedDaemonCase):
+    """With one worker thread the hog and the other client share a loop."""
+    daemon_args = ("-t", "1")
+    test_slow_reader_does_not_block_others = \
+        Concurrency.test_slow_reader_does_not_block_others
+
+
+# ---------------------------------------------------------------------------
+class Flags(unittest.TestCase):
+    """Tests that need a daemon of their own."""
+
+    def connect(self, d):
+        c = d.connect()
+        self.addCleanup(c.close)
+        return c
+
+    def exact(self, c, req, rep):
+        c.send(req)
+        self.assertEqual(c.recv_exact(len(rep)), rep, req[:100])
+
+    def test_connection_limit(self):
+        # zeekdb: -c N means N client connections, exactly. memcached also
+        # counts its own fds (listeners, pipes, reserved), so for it we only
+        # require the error within the first N + 1 connections.
+        limit = 16 if H.is_zeekdb() else 64
+        d = own_daemon(self, ["-c", str(limit)])
+        conns = []
+        rejected_at = None
+        for i in range(limit + 1):
+            c = self.connect(d)
+            # a rejection comes unasked; look for it before writing, so our
+            # write does not race the daemon's close (RST)
+            if select.select([c.sock], [], [], 0.05)[0]:
+                line = c.recv_line()
+            else:
+                c.send(b"version\r\n")
+                line = c.recv_line()
+            if line == b"ERROR Too many open connections\r\n":
+                self.assertTrue(c.closed_by_peer(), "rejected connection left open")
+                rejected_at = i
+                break
+            self.assertRegex(line, VERSION_RE)
+            conns.append(c)
+        self.assertIsNotNone(rejected_at, "no rejection within %d connections" % (limit + 1))
+        if H.is_zeekdb():
+            self.assertEqual(rejected_at, limit)
+        self.assertGreaterEqual(rejected_at, 1)
+        # the served connections still work, and stats count the rejection
+        s = conns[0].stats()
+        self.assertEqual(int(s["rejected_connections"]), 1)
+        self.assertEqual(int(s["max_connections"]), limit)
+        self.exact(conns[-1], b"set k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        # freeing a slot admits a new client (bounded wait for the close)
+        conns.pop().close()
+
+        def admitted():
+            with d.connect() as c:
+                c.send(b"version\r\n")
+                return VERSION_RE.match(c.recv_line()) is not None
+        self.assertTrue(H.wait_until(admitted, 5, 0.05))
+
+    def test_disable_evictions_out_of_memory(self):
+        d = own_daemon(self, ["-M", "-m", "2"])
+        c = self.connect(d)
+        value = b"m" * 100000
+        err = None
+        for i in range(200):     # 20 MB asked of a 2 MB cache
+            c.send(b"set k%d 0 0 %d\r\n%s\r\n" % (i, len(value), value))
+            line = c.recv_line()
+            if line != b"STORED\r\n":
+                err = (i, line)
+                break
+        self.assertIsNotNone(err, "no error with -M after 20 MB in a 2 MB cache")
+        self.assertEqual(err[1], b"SERVER_ERROR out of memory storing object\r\n")
+        self.assertGreater(err[0], 0)
+        # nothing was evicted: the first item is still there
+        c.send(b"get k0\r\n")
+        self.assertEqual(c.recv_retrieval(), b"VALUE k0 0 %d\r\n%s\r\nEND\r\n"
+                         % (len(value), value))
+        s = c.stats()
+        self.assertEqual(int(s["evictions"]), 0)
+        self.assertEqual(int(s["curr_items"]), err[0])
+        self.assertEqual(c.stats("settings")["evictions"], "off")
+        # deleting makes room again
+        self.exact(c, b"delete k1\r\n", b"DELETED\r\n")
+        self.exact(c, b"set again 0 0 %d\r\n%s\r\n" % (len(value), value), b"STORED\r\n")
+
+    def test_evictions_without_M(self):
+        d = own_daemon(self, ["-m", "2"])
+        c = self.connect(d)
+        value = b"e" * 100000
+        for i in range(60):      # 6 MB into a 2 MB cache, all stored
+            self.exact(c, b"set k%d 0 0 %d\r\n%s\r\n" % (i, len(value), value),
+                       b"STORED\r\n")
+        self.assertGreater(int(c.stats()["evictions"]), 0)
+        c.send(b"get k59\r\n")
+        self.assertEqual(c.recv_retrieval(), b"VALUE k59 0 %d\r\n%s\r\nEND\r\n"
+                         % (len(value), value))
+
+    def test_disable_cas(self):
+        d = own_daemon(self, ["-C"])
+        c = self.connect(d)
+        self.exact(c, b"set k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        self.exact(c, b"gets k\r\n", b"VALUE k 0 1 0\r\nx\r\nEND\r\n")
+        self.assertEqual(c.stats("settings")["cas_enabled"], "no")
+
+    def test_settings_follow_flags(self):
+        d = own_daemon(self, ["-t", "2", "-c", "500", "-R", "7", "-m", "32",
+                              "-I", "2m", "-A", "-v"])
+        c = self.connect(d)
+        s = c.stats("settings")
+        self.assertEqual(int(s["num_threads"]), 2)
+        self.assertEqual(int(s["maxconns"]), 500)
+        self.assertEqual(int(s["reqs_per_event"]), 7)
+        self.assertEqual(int(s["maxbytes"]), 32 * MIB)
+        self.assertEqual(int(s["item_size_max"]), 2 * MIB)
+        self.assertEqual(s["shutdown_command"], "yes")
+        self.assertEqual(int(s["verbosity"]), 1)
+        n = MIB + 100000     # fits under -I 2m
+        c.send(b"set k 0 0 %d\r\n" % n + b"z" * n + b"\r\n")
+        self.assertEqual(c.recv_line(timeout=10), b"STORED\r\n")
+        c.send(b"get k\r\n")
+        self.assertEqual(c.recv_retrieval(timeout=10),
+                         b"VALUE k 0 %d\r\n" % n + b"z" * n + b"\r\nEND\r\n")
+
+    def test_sigterm_exits_zero(self):
+        d = own_daemon(self)
+        c = self.connect(d)
+        self.exact(c, b"set k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        d.signal(signal.SIGTERM)
+        rc = d.wait_exit(10)
+        self.assertEqual(rc, 0, "exit code after SIGTERM; stderr:\n" + d.stderr())
+        self.assertTrue(c.closed_by_peer(2))
+
+    def test_shutdown_command_with_A(self):
+        d = own_daemon(self, ["-A"])
+        c = self.connect(d)
+        other = self.connect(d)
+        self.exact(c, b"shutdown bogus\r\n", b"CLIENT_ERROR invalid shutdown mode\r\n")
+        c.send(b"shutdown\r\n")
+        self.assertTrue(c.closed_by_peer(5))
+        self.assertEqual(c.drain(), b"")
+        rc = d.wait_exit(10)
+        self.assertEqual(rc, 0, "exit code after shutdown; stderr:\n" + d.stderr())
+        self.assertTrue(other.closed_by_peer(2))
+
+    def test_refuses_root_without_u(self):
+        if H.external_addr():
+            self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
+        if os.geteuid() != 0:
+            self.skipTest("not running as root")
+        d = H.Daemon([], add_user=False)
+        self.addCleanup(d.kill)
+        with self.assertRaises(H.HarnessError) as ctx:
+            d.start()
+        self.assertIsNotNone(d.proc.returncode)
+        self.assertNotEqual(d.proc.returncode, 0)
+        msg = str(ctx.exception)
+        self.assertIn("root", msg)
+        self.assertIn("-u", msg)
+
+
+# ---------------------------------------------------------------------------
+@unittest.skipUnless(H.is_zeekdb(), "debugtime is a zeekdb-only command")
+class DebugTime(SharedDaemonCase):
+    """TTLs without sleeping: -o enable_debugtime and `debugtime N`."""
+    debugtime = True
+
+    def advance(self, n):
+        self.expect(b"debugtime %d\r\n" % n, b"OK\r\n")
+
+    def test_debugtime_moves_the_clock(self):
+        t0 = int(self.c.stats()["time"])
+        self.advance(1000)
+        self.assertGreaterEqual(int(self.c.stats()["time"]) - t0, 1000)
+
+    def test_relative_ttl(self):
+        self.set(b"k", b"x", exptime=100)
+        self.advance(50)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.advance(60)
+        self.expect(b"get k\r\n", b"END\r\n")
+        self.expect(b"add k 0 0 1\r\ny\r\n", b"STORED\r\n")
+
+    def test_zero_ttl_never_expires(self):
+        self.set(b"k", b"x")
+        self.advance(40 * 86400)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_absolute_ttl(self):
+        now = int(self.c.stats()["time"])
+        self.set(b"k", b"x", exptime=now + 100)
+        self.advance(50)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.advance(60)
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_thirty_day_relative(self):
+        self.set(b"k", b"x", exptime=2592000)
+        self.advance(2592000 - 100)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.advance(200)
+        self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_touch_extends(self):
+        self.set(b"k", b"x", exptime=100)
+        self.advance(50)
+        self.expect(b"touch k 100\r\n", b"TOUCHED\r\n")
+        self.advance(60)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.advance(50)
+        self.expect(b"get k\r\n", b"END\r\n")
+        self.expect(b"touch k 100\r\n", b"NOT_FOUND\r\n")
+
+    def test_gat_extends(self):
+        self.set(b"k", b"x", exptime=100)
+        self.advance(50)
+        self.expect(b"gat 100 k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.advance(60)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.expect(b"gat 0 k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+        self.advance(1000)
+        self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
+
+    def test_expired_item_is_gone_for_every_command(self):
+        self.set(b"n", b"5", exptime=10)
+        self.advance(20)
+        self.expect(b"incr n 1\r\n", b"NOT_FOUND\r\n")
+        self.expect(b"append n 0 0 1\r\n1\r\n", b"NOT_STORED\r\n")
+        self.expect(b"replace n 0 0 1\r\n1\r\n", b"NOT_STORED\r\n")
+        self.expect(b"delete n\r\n", b"NOT_FOUND\r\n")
+        self.expect(b"gets n\r\n", b"END\r\n")
+
+    def test_flush_all_delayed(self):
+        self.set(b"a", b"1")
+        self.expect(b"flush_all 100\r\n", b"OK\r\n")
+        self.advance(50)
+        self.expect(b"get a\r\n", b"VALUE a 0 1\r\n1\r\nEND\r\n")
+        self.advance(60)
+        self.expect(b"get a\r\n", b"END\r\n")
+        self.set(b"b", b"2")
+        self.expect(b"get b\r\n", b"VALUE b 0 1\r\n2\r\nEND\r\n")
+
+    def test_debugtime_bad_argument(self):
+        self.expect(b"debugtime\r\n", b"ERROR\r\n")
+        self.expect(b"debugtime abc\r\n", b"CLIENT_ERROR bad command line format\r\n")
+
+
+if __name__ == "__main__":
+    H.main()
