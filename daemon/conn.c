@@ -49,6 +49,7 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
         return NULL;
     }
     reply_init(&c->reply, srv->cache);
+    c->last_active = clock_now(srv->clock);
     worker_conn_added(w, c);
     atomic_fetch_add(&srv->curr_conns, 1);
     atomic_fetch_add(&srv->total_conns, 1);
@@ -255,6 +256,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
+    c->last_active = clock_now(c->srv->clock);
     if (what & EV_WRITE) {
         if (!conn_write(c))
             goto close;

@@ -53,6 +53,7 @@ struct conn {
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */
+    rel_time_t last_active; /* for -o idle_timeout */
     struct conn *prev, *next; /* the worker's list */
 };
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -96,6 +97,22 @@ static void raise_fd_limit(int maxconns)
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         log_warn("cannot raise the open files limit to %llu for -c %d",
                  (unsigned long long)want, maxconns);
+}
+
+/* -r and -k, as memcached: best effort, a warning when refused. */
+static void apply_process_limits(const struct settings *s)
+{
+    if (s->enable_coredumps) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+            rl.rlim_cur = rl.rlim_max;
+            if (setrlimit(RLIMIT_CORE, &rl) != 0)
+                log_warn("cannot raise the core file size limit");
+        }
+    }
+    if (s->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+        log_warn("cannot lock memory (-k): %s; running unlocked",
+                 strerror(errno));
 }
 
 static struct cache *make_cache(const struct settings *s, struct clock *clk)
@@ -237,6 +254,7 @@ int main(int argc, char **argv)
     log_set_level(rt.settings.verbose);
     check_startup_rules(&rt.settings);
     raise_fd_limit(rt.settings.maxconns);
+    apply_process_limits(&rt.settings);
     start_engine(&rt);
     start_network(&rt);
     drop_privileges(rt.settings.username);

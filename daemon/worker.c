@@ -33,6 +33,7 @@ struct worker {
     bool started;
     struct event_base *base;
     struct event *wake_ev;
+    struct event *idle_ev;     /* -o idle_timeout sweep, or NULL */
     int wake[2];               /* [0] read end in the loop, [1] write end */
     pthread_mutex_t lock;
     struct fd_queue queue;     /* guarded by lock */
@@ -109,6 +110,32 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Close connections silent for longer than -o idle_timeout. */
+static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    rel_time_t now = clock_now(w->srv->clock);
+    rel_time_t limit = (rel_time_t)w->srv->settings->idle_timeout;
+    for (struct conn *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (now - c->last_active > limit) {
+            log_debug("closing idle connection on fd %d", c->fd);
+            conn_destroy(c);
+        }
+    }
+}
+
+static bool watch_idle(struct worker *w)
+{
+    if (w->srv->settings->idle_timeout <= 0)
+        return true;
+    struct timeval second = {1, 0};
+    w->idle_ev = event_new(w->base, -1, EV_PERSIST, on_idle_sweep, w);
+    return w->idle_ev != NULL && event_add(w->idle_ev, &second) == 0;
+}
+
 struct worker *worker_create(struct server *srv, int id)
 {
     struct worker *w = calloc(1, sizeof(*w));
@@ -123,7 +150,8 @@ struct worker *worker_create(struct server *srv, int id)
         goto fail;
     w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST,
                            on_wake, w);
-    if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) != 0)
+    if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) != 0 ||
+        !watch_idle(w))
         goto fail;
     return w;
 fail:
@@ -137,6 +165,8 @@ void worker_destroy(struct worker **wp)
         return;
     struct worker *w = *wp;
     close_all(w);
+    if (w->idle_ev != NULL)
+        event_free(w->idle_ev);
     if (w->wake_ev != NULL)
         event_free(w->wake_ev);
     if (w->base != NULL)

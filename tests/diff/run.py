@@ -452,6 +452,10 @@ def run_case(case, server, check=False):
                 break
             reply, marker, closed = collect(sock, st, case_deadline,
                                             step_timeout(server))
+            if (check and st.until == "lines" and marker is None
+                    and reply.count(b"\r\n") != st.count):
+                warnings.append("line %d: send/%d got %d lines at once"
+                                % (st.line, st.count, reply.count(b"\r\n")))
             if check and marker is None and not closed:
                 extra = drain_after(sock, CHECK_QUIET)
                 if extra:

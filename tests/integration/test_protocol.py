@@ -813,6 +813,18 @@ class Flags(unittest.TestCase):
         c.send(req)
         self.assertEqual(c.recv_exact(len(rep)), rep, req[:100])
 
+    def test_idle_timeout_closes_silent_connections(self):
+        d = own_daemon(self, ["-o", "idle_timeout=1"])
+        idle = self.connect(d)
+        busy = self.connect(d)
+        closed = False
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and not closed:
+            self.assertTrue(busy.request(b"version\r\n").startswith(b"VERSION "))
+            closed = idle.closed_by_peer(timeout=0.3)
+        self.assertTrue(closed, "idle connection still open after 8 s")
+        self.assertTrue(busy.request(b"version\r\n").startswith(b"VERSION "))
+
     def test_connection_limit(self):
         # zeekdb: -c N means N client connections, exactly. memcached also
         # counts its own fds (listeners, pipes, reserved), so for it we only
