@@ -308,6 +308,43 @@ uint64_t assoc_bytes(struct assoc *a)
     return b;
 }
 
+static void walk_bucket(struct assoc *a, uint64_t b,
+                        void (*fn)(struct item *, uint64_t, void *),
+                        void *arg)
+{
+    for (uint32_t ref = a->table[b]; ref != 0;) {
+        struct item *it = item_at(a, ref);
+        ref = it->h_next;
+        fn(it, assoc_hash(item_ckey(it, a->with_cas), it->nkey), arg);
+    }
+}
+
+bool assoc_walk_step(struct assoc *a, uint64_t *cursor, unsigned budget,
+                     void (*fn)(struct item *it, uint64_t hv, void *arg),
+                     void *arg)
+{
+    bool wrapped = false;
+    pthread_mutex_lock(&a->grow_lock);
+    uint64_t buckets = (uint64_t)1 << a->power;
+    if (a->growing)
+        goto out;
+    if (*cursor >= buckets)
+        *cursor = 0;
+    for (unsigned n = 0; n < budget && !wrapped; n++) {
+        pthread_mutex_t *stripe = &a->stripes[*cursor & a->stripe_mask];
+        pthread_mutex_lock(stripe);
+        walk_bucket(a, *cursor, fn, arg);
+        pthread_mutex_unlock(stripe);
+        if (++*cursor == buckets) {
+            *cursor = 0;
+            wrapped = true;
+        }
+    }
+out:
+    pthread_mutex_unlock(&a->grow_lock);
+    return wrapped;
+}
+
 static void walk_table(struct assoc *a, uint32_t *t, uint64_t from,
                        uint64_t to, void (*fn)(struct item *, void *),
                        void *arg)

@@ -68,6 +68,15 @@ unsigned assoc_power(struct assoc *a);
 bool assoc_is_growing(struct assoc *a);
 uint64_t assoc_bytes(struct assoc *a);
 
+/* Walk the table a few buckets at a time (the background reaper): visit
+ * the items of up to `budget` buckets from *cursor, each bucket under its
+ * stripe lock. fn may remove the item it is given (its successor has been
+ * read). *cursor advances and wraps to 0 past the last bucket; returns
+ * true when it wrapped. While the table grows nothing is visited. */
+bool assoc_walk_step(struct assoc *a, uint64_t *cursor, unsigned budget,
+                     void (*fn)(struct item *it, uint64_t hv, void *arg),
+                     void *arg);
+
 /* Visit every item with all stripes held (checks and tests only). */
 void assoc_foreach(struct assoc *a, void (*fn)(struct item *, void *),
                    void *arg);

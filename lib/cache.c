@@ -48,7 +48,13 @@ struct cache {
     _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
     _Atomic uint64_t total_items;
     _Atomic uint64_t bytes;
+    _Atomic uint64_t crawler_reclaimed;
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
+    /* The background reaper's place in the hash table; only
+     * cache_maintain() (one thread at a time) uses these. */
+    uint64_t reap_cursor;
+    uint64_t reaped_this_pass;
+    uint64_t reaped_last_pass;
 };
 
 static void count(_Atomic uint64_t *ctr, int64_t delta)
@@ -549,11 +555,59 @@ bool cache_set_limit(struct cache *c, uint64_t limit)
     return slabs_set_limit(c->slabs, limit);
 }
 
+struct reap_ctx {
+    struct cache *c;
+    rel_time_t now;
+    uint64_t reaped;
+};
+
+/* Reaper callback, under the item's stripe: free a dead item nobody
+ * holds. */
+static void reap_item(struct item *it, uint64_t hv, void *arg)
+{
+    struct reap_ctx *r = arg;
+    struct cache *c = r->c;
+    if (item_refcount(it) != 1 || !is_dead(c, it, r->now))
+        return;
+    struct class_counters *cc = &c->per_class[it->clsid];
+    count(&cc->reclaimed, 1);
+    if (!(item_iflags(it) & ITEM_FETCHED))
+        count(&cc->expired_unfetched, 1);
+    count(&c->crawler_reclaimed, 1);
+    unlink_locked(c, it, hv, false);
+    r->reaped++;
+}
+
+/* One bounded step of the expiry reaper. Returns true while a pass is
+ * under way that is finding dead items, or follows one that did. A step
+ * covers at least 1/REAP_FRACTION of the table, so an idle daemon still
+ * sweeps it all every few seconds, but never more than REAP_STEP_MAX
+ * buckets (about a millisecond of work). */
+#define REAP_FRACTION 32
+#define REAP_STEP_MAX 65536
+static bool reap_step(struct cache *c, unsigned budget)
+{
+    uint64_t share = ((uint64_t)1 << assoc_power(c->assoc)) / REAP_FRACTION;
+    if (share > budget)
+        budget = share > REAP_STEP_MAX ? REAP_STEP_MAX : (unsigned)share;
+    struct reap_ctx r = {c, clock_now(c->clock), 0};
+    bool wrapped = assoc_walk_step(c->assoc, &c->reap_cursor, budget,
+                                   reap_item, &r);
+    c->reaped_this_pass += r.reaped;
+    if (wrapped) {
+        c->reaped_last_pass = c->reaped_this_pass;
+        c->reaped_this_pass = 0;
+    }
+    return c->reaped_this_pass > 0 || c->reaped_last_pass > 0;
+}
+
 bool cache_maintain(struct cache *c, unsigned budget)
 {
     if (assoc_wants_growth(c->assoc))
         assoc_grow_start(c->assoc);
-    return assoc_grow_step(c->assoc, budget);
+    bool growing = assoc_grow_step(c->assoc, budget);
+    bool reaping = reap_step(c, budget);
+    return growing || reaping;
 }
 
 uint64_t cache_count(struct cache *c)
@@ -567,6 +621,7 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         .curr_items = assoc_count(c->assoc),
         .total_items = load(&c->total_items),
         .bytes = load(&c->bytes),
+        .crawler_reclaimed = load(&c->crawler_reclaimed),
         .limit_maxbytes = slabs_limit(c->slabs),
         .hash_bytes = assoc_bytes(c->assoc),
         .hash_power = assoc_power(c->assoc),

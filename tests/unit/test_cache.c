@@ -409,6 +409,42 @@ static void held_item_survives_delete(void **state)
     cache_release(c, it);
 }
 
+static void reaper_frees_expired_items_untouched(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    fill(c, 100000, 1, "ttl");
+    fill(c, 1000, 0, "keep");
+    while (cache_maintain(c, 4096)) /* finish the hash table growth */
+        ;
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.curr_items, 101000);
+    assert_int_equal(st.crawler_reclaimed, 0);
+    clock_advance(e->clock, 2);
+    for (int i = 0; i < 1000 && cache_maintain(c, 4096); i++)
+        ;
+    cache_stats(c, &st);
+    assert_int_equal(st.curr_items, 1000);
+    assert_int_equal(st.crawler_reclaimed, 100000);
+    assert_int_equal(st.reclaimed, 100000);
+    assert_int_equal(st.expired_unfetched, 100000);
+    assert_false(cache_maintain(c, 4096)); /* nothing left: idle */
+    char buf[128];
+    assert_non_null(get(c, "keep000999", buf, sizeof(buf)));
+}
+
+static void reaper_frees_flushed_items(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    fill(c, 5000, 0, "f");
+    cache_flush(c, 0);
+    for (int i = 0; i < 1000 && cache_maintain(c, 4096); i++)
+        ;
+    assert_int_equal(cache_count(c), 0);
+}
+
 /* The figure for the issue note: 32-byte keys, 100-byte values, 64 MiB. */
 static void items_per_64_mib(void **state)
 {
@@ -453,6 +489,10 @@ int main(void)
         cmocka_unit_test(expired_reclaimed_before_live_evicted),
         cmocka_unit_test(no_eviction_means_out_of_memory),
         cmocka_unit_test_setup_teardown(held_item_survives_delete, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(reaper_frees_expired_items_untouched,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(reaper_frees_flushed_items, setup,
                                         teardown),
         cmocka_unit_test(items_per_64_mib),
     };

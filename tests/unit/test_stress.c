@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "lib/cache.c"
-#include "lib/lru.c"
+#include "lib/policy_lru.c"
 
 #define THREADS 4
 #define KEYS 50000

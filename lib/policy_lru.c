@@ -1,11 +1,11 @@
 /*
- * lib/lru.c - see lru.h.
+ * lib/policy_lru.c - see policy_lru.h.
  *
  * Each class has a doubly linked list threaded through the items' prev and
  * next fields (slab references), guarded by the class mutex. head is the
  * most recently used end.
  */
-#include "lib/lru.h"
+#include "lib/policy_lru.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/lru.c through the policy interface. */
+/* Unit tests for lib/policy_lru.c through the policy interface. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lib/lru.h"
+#include "lib/policy_lru.h"
 
 #define MiB (1024ull * 1024)
 
