@@ -82,6 +82,20 @@ static void set_interest(struct conn *c, short flags)
     c->ev_flags = flags;
 }
 
+/* Give back a read buffer that grew for one long request once it is
+ * empty again, so an idle connection costs RBUF_INITIAL. */
+static void shrink_rbuf(struct conn *c)
+{
+    if (c->rcap <= RBUF_INITIAL || c->rpos != c->rlen)
+        return;
+    char *b = realloc(c->rbuf, RBUF_INITIAL);
+    if (b == NULL)
+        return;
+    c->rbuf = b;
+    c->rcap = RBUF_INITIAL;
+    c->rpos = c->rlen = 0;
+}
+
 /* Make room for more input: drop parsed bytes, grow when a line is longer
  * than the buffer. False when the line is too long to accept. */
 static bool make_room(struct conn *c)
@@ -268,6 +282,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     if ((what & EV_READ) && !c->yielded && !conn_read(c))
         goto close;
     conn_process(c);
+    shrink_rbuf(c);
     if (c->closing)
         goto close;
     if (!conn_write(c))

@@ -13,6 +13,9 @@
 #include <sys/uio.h>
 
 #define REPLY_IOV_MAX 256
+/* Buffers larger than this are freed once their reply is out. */
+#define REPLY_KEEP_BYTES (64 * 1024)
+#define REPLY_KEEP_SEGS 1024
 
 void reply_init(struct reply *r, struct cache *cache)
 {
@@ -153,10 +156,21 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
         *written += (size_t)w;
         advance(r, (size_t)w);
     }
-    /* All out: start the buffers over. */
+    /* All out: start the buffers over, giving back what one large reply
+     * made them grow to. */
     r->len = 0;
     r->nsegs = 0;
     r->first = 0;
     r->first_done = 0;
+    if (r->cap > REPLY_KEEP_BYTES) {
+        free(r->buf);
+        r->buf = NULL;
+        r->cap = 0;
+    }
+    if (r->segs_cap > REPLY_KEEP_SEGS) {
+        free(r->segs);
+        r->segs = NULL;
+        r->segs_cap = 0;
+    }
     return REPLY_DONE;
 }

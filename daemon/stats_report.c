@@ -81,6 +81,7 @@ static void put_engine(struct server *srv, struct emitter *e)
     put_u64(e, "evictions", cs.evictions);
     put_u64(e, "reclaimed", cs.reclaimed);
     put_u64(e, "crawler_reclaimed", cs.crawler_reclaimed);
+    put_u64(e, "slabs_moved", cs.slabs_moved);
 }
 
 void stats_report_general(struct server *srv,

@@ -25,6 +25,7 @@
 #define CACHE_EVICT_TRIES 5   /* tail items looked at per eviction */
 #define CACHE_ALLOC_TRIES 10  /* evict-then-allocate rounds */
 #define CACHE_REF_MAX 0xfff0  /* refcount is 16-bit; refuse beyond this */
+#define CACHE_BORROW_CLASSES 4 /* larger classes a starving class may use */
 
 /* Per slab class; the totals in `stats` are their sums. */
 struct class_counters {
@@ -49,6 +50,9 @@ struct cache {
     _Atomic uint64_t total_items;
     _Atomic uint64_t bytes;
     _Atomic uint64_t crawler_reclaimed;
+    _Atomic uint64_t starving;      /* bit per class that found no memory */
+    _Atomic uint64_t move_evictions; /* items evicted to move a page */
+    uint32_t move_cursor;           /* next chunk of the moving page */
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
     /* The background reaper's place in the hash table; only
      * cache_maintain() (one thread at a time) uses these. */
@@ -263,16 +267,37 @@ static bool make_room(struct cache *c, unsigned cls)
     return c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item, &t);
 }
 
-static struct item *alloc_chunk(struct cache *c, unsigned cls, size_t total)
+static struct item *alloc_in_class(struct cache *c, unsigned cls,
+                                   size_t total)
 {
     for (int i = 0; i < CACHE_ALLOC_TRIES; i++) {
         struct item *it = slabs_alloc(c->slabs, cls, total);
-        if (it != NULL)
+        if (it != NULL || !make_room(c, cls))
             return it;
-        if (!make_room(c, cls))
-            break;
     }
-    count(&c->per_class[cls].outofmemory, 1);
+    return NULL;
+}
+
+/* A chunk for `total` bytes: from its own class, else, while the
+ * maintainer moves a page to that class, from one of the next few larger
+ * classes, so a class that finds every page taken does not fail requests
+ * in the meantime. *cls is updated to the class used. */
+static struct item *alloc_chunk(struct cache *c, unsigned *cls, size_t total)
+{
+    struct item *it = alloc_in_class(c, *cls, total);
+    if (it != NULL)
+        return it;
+    count(&c->per_class[*cls].outofmemory, 1);
+    atomic_fetch_or(&c->starving, (uint64_t)1 << *cls);
+    unsigned last = *cls + CACHE_BORROW_CLASSES;
+    for (unsigned k = *cls + 1; k <= last && k <= slabs_nclasses(c->slabs);
+         k++) {
+        it = alloc_in_class(c, k, total);
+        if (it != NULL) {
+            *cls = k;
+            return it;
+        }
+    }
     return NULL;
 }
 
@@ -287,7 +312,7 @@ static enum cache_status alloc_item(struct cache *c, const char *key,
     *out = NULL;
     if (nkey == 0 || nkey > ITEM_KEY_MAX || nbytes < 2 || cls == 0)
         return CACHE_TOO_LARGE;
-    struct item *it = alloc_chunk(c, cls, total);
+    struct item *it = alloc_chunk(c, &cls, total);
     if (it == NULL)
         return CACHE_NO_MEMORY;
     item_init(it, c->use_cas, cls, key, nkey, flags, nexptime, nbytes,
@@ -601,13 +626,69 @@ static bool reap_step(struct cache *c, unsigned budget)
     return c->reaped_this_pass > 0 || c->reaped_last_pass > 0;
 }
 
+/* Evict a linked item of a page being moved, if nobody holds it. The
+ * chunk cannot be reused meanwhile (its page is out of service), so its
+ * key stays readable even if the item is unlinked under us. */
+static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
+{
+    if (!(item_iflags(it) & ITEM_LINKED))
+        return false;
+    uint64_t hv = hash_of(c, it);
+    if (!assoc_trylock(c->assoc, hv))
+        return false;
+    bool taken = (item_iflags(it) & ITEM_LINKED) && item_refcount(it) == 1;
+    if (taken) {
+        struct class_counters *cc = &c->per_class[it->clsid];
+        bool dead = is_dead(c, it, now);
+        count(dead ? &cc->reclaimed : &c->move_evictions, 1);
+        unlink_locked(c, it, hv, false);
+    }
+    assoc_unlock(c->assoc, hv);
+    return taken;
+}
+
+/* Start a page move toward the lowest starving class, if any class can
+ * spare a page. */
+static void move_begin(struct cache *c)
+{
+    uint64_t want = atomic_load(&c->starving);
+    if (want == 0)
+        return;
+    unsigned dst = (unsigned)__builtin_ctzll(want);
+    atomic_fetch_and(&c->starving, ~((uint64_t)1 << dst));
+    unsigned src = slabs_fattest_class(c->slabs, dst);
+    if (src != 0 && slabs_move_start(c->slabs, src, dst))
+        c->move_cursor = 0;
+}
+
+/* One bounded step of moving a page between classes. Returns true while
+ * a move is under way. */
+static bool move_step(struct cache *c, unsigned budget)
+{
+    if (!slabs_moving(c->slabs))
+        move_begin(c);
+    char *page;
+    size_t size;
+    uint32_t n;
+    if (!slabs_move_page(c->slabs, &page, &size, &n))
+        return false;
+    rel_time_t now = clock_now(c->clock);
+    for (unsigned i = 0; i < budget && i < n; i++) {
+        evict_for_move(c, (struct item *)(page + (size_t)c->move_cursor * size),
+                       now);
+        c->move_cursor = (c->move_cursor + 1) % n;
+    }
+    return !slabs_move_try_finish(c->slabs);
+}
+
 bool cache_maintain(struct cache *c, unsigned budget)
 {
     if (assoc_wants_growth(c->assoc))
         assoc_grow_start(c->assoc);
     bool growing = assoc_grow_step(c->assoc, budget);
     bool reaping = reap_step(c, budget);
-    return growing || reaping;
+    bool moving = move_step(c, budget);
+    return growing || reaping || moving;
 }
 
 uint64_t cache_count(struct cache *c)
@@ -627,6 +708,8 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         .hash_power = assoc_power(c->assoc),
         .hash_growing = assoc_is_growing(c->assoc),
     };
+    out->slabs_moved = slabs_pages_moved(c->slabs);
+    out->evictions = load(&c->move_evictions);
     for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
         struct class_counters *cc = &c->per_class[i];
         out->evictions += load(&cc->evictions);

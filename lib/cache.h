@@ -71,6 +71,7 @@ struct cache_stats {
     uint64_t expired_unfetched;
     uint64_t evicted_unfetched;
     uint64_t crawler_reclaimed; /* dead items freed by the reaper */
+    uint64_t slabs_moved;       /* pages moved between classes */
     uint64_t limit_maxbytes;
     uint64_t hash_bytes;
     unsigned hash_power;
@@ -138,10 +139,12 @@ bool cache_exists(struct cache *c, const char *key, size_t nkey);
 
 /* Change the memory limit; false when it cannot be raised that far. */
 bool cache_set_limit(struct cache *c, uint64_t limit);
-/* Background work, at most budget hash buckets of each kind: hash table
- * growth, and the expiry reaper, which sweeps the table and frees expired
- * and flushed items nobody holds. Returns true while there is more to do
- * soon. Call from one thread at a time. */
+/* Background work, at most budget units of each kind: hash table growth;
+ * the expiry reaper, which sweeps the table and frees expired and flushed
+ * items nobody holds; and page moves, which give a class that found no
+ * memory a page from the class with the most (evicting what that page
+ * holds). Returns true while there is more to do soon. Call from one
+ * thread at a time. */
 bool cache_maintain(struct cache *c, unsigned budget);
 
 uint64_t cache_count(struct cache *c);

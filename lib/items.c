@@ -10,13 +10,19 @@ void item_init(struct item *it, bool with_cas, unsigned clsid,
                rel_time_t now)
 {
     /* Every header byte is written: the chunk holds a stale item or the
-     * free-list link. The real CAS is set when the item is linked. */
-    memset(it, 0, ITEM_HEADER);
+     * free-list link. The flag bytes are written atomically because a
+     * page mover may look at them (see slabs_move_start). The real CAS is
+     * set when the item is linked. */
+    it->h_next = 0;
+    it->prev = 0;
+    it->next = 0;
+    __atomic_store_n(&it->iflags, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&it->pbits, 0, __ATOMIC_RELAXED);
     it->exptime = exptime;
-    it->atime = now;
+    item_set_atime(it, now);
     it->nbytes = (uint32_t)nbytes;
     it->flags = flags;
-    it->refcount = 1;
+    __atomic_store_n(&it->refcount, 1, __ATOMIC_RELAXED);
     it->clsid = (uint8_t)clsid;
     it->nkey = (uint8_t)nkey;
     item_set_cas(it, with_cas, 0);

@@ -8,6 +8,10 @@
 
 static const struct policy_ops *const policies[] = {
     &policy_lru,
+    &policy_fifo,
+    &policy_random,
+    &policy_sieve,
+    &policy_lfu,
 };
 
 const struct policy_ops *policy_find(const char *name)

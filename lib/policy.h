@@ -45,5 +45,7 @@ struct policy_ops {
 const struct policy_ops *policy_find(const char *name);
 
 extern const struct policy_ops policy_lru;
+extern const struct policy_ops policy_fifo, policy_random, policy_sieve,
+    policy_lfu;
 
 #endif

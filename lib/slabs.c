@@ -21,6 +21,18 @@ struct slab_class {
     uint64_t used;
     uint64_t nfree;
     uint64_t requested;
+    /* A page being emptied to move to another class: its chunks are
+     * taken off the free list and counted in `drained` as they free up. */
+    char *draining;
+    uint64_t drained;
+};
+
+/* The one page move in progress; only the mover thread touches it. */
+struct page_move {
+    unsigned src, dst;        /* 0: no move */
+    char *page;
+    uint64_t next_scan;       /* page index the next pick starts from */
+    uint64_t moved;           /* pages moved so far */
 };
 
 struct slabs {
@@ -31,10 +43,13 @@ struct slabs {
     unsigned nclasses;
     struct slab_class cls[SLABS_MAX_CLASSES + 1]; /* index 0 unused */
 
+    struct page_move move;
+
     pthread_mutex_t lock;     /* guards the fields below */
     uint64_t limit;
     uint64_t npages;          /* pages handed to classes */
     uint64_t charged;         /* bytes charged from outside */
+    uint8_t *owner;           /* class of each page handed out */
 };
 
 static size_t round_up(size_t n, size_t unit)
@@ -94,6 +109,12 @@ struct slabs *slabs_create(const struct slabs_config *cfg)
         free(s);
         return NULL;
     }
+    s->owner = calloc(s->reserve / s->page_size, 1);
+    if (s->owner == NULL) {
+        munmap(s->region, s->reserve);
+        free(s);
+        return NULL;
+    }
     pthread_mutex_init(&s->lock, NULL);
     init_classes(s, cfg);
     return s;
@@ -108,6 +129,7 @@ void slabs_destroy(struct slabs **sp)
         pthread_mutex_destroy(&s->cls[i].lock);
     pthread_mutex_destroy(&s->lock);
     munmap(s->region, s->reserve);
+    free(s->owner);
     free(s);
     *sp = NULL;
 }
@@ -161,8 +183,8 @@ bool slabs_owns(const struct slabs *s, const void *p)
     return c >= s->region && c < s->region + s->reserve;
 }
 
-/* Take a fresh page for the budget, or NULL. */
-static char *grab_page(struct slabs *s)
+/* Take a fresh page for class cls within the budget, or NULL. */
+static char *grab_page(struct slabs *s, unsigned cls)
 {
     char *page = NULL;
     pthread_mutex_lock(&s->lock);
@@ -172,7 +194,7 @@ static char *grab_page(struct slabs *s)
         offset + s->page_size <= s->reserve) {
         page = s->region + offset;
         if (mprotect(page, s->page_size, PROT_READ | PROT_WRITE) == 0)
-            s->npages++;
+            s->owner[s->npages++] = (uint8_t)cls;
         else
             page = NULL;
     }
@@ -180,12 +202,10 @@ static char *grab_page(struct slabs *s)
     return page;
 }
 
-/* Cut a new page into the class's free list; class lock held. */
-static bool add_page_locked(struct slabs *s, struct slab_class *c)
+/* Cut a page into the class's free list; class lock held. */
+static void carve_page_locked(struct slabs *s, struct slab_class *c,
+                              char *page)
 {
-    char *page = grab_page(s);
-    if (page == NULL)
-        return false;
     /* Chain the chunks back to front so the list hands them out in
      * address order. */
     for (uint32_t i = c->per_page; i-- > 0;) {
@@ -195,6 +215,14 @@ static bool add_page_locked(struct slabs *s, struct slab_class *c)
     }
     c->pages++;
     c->nfree += c->per_page;
+}
+
+static bool add_page_locked(struct slabs *s, struct slab_class *c)
+{
+    char *page = grab_page(s, (unsigned)(c - s->cls));
+    if (page == NULL)
+        return false;
+    carve_page_locked(s, c, page);
     return true;
 }
 
@@ -216,10 +244,25 @@ void *slabs_alloc(struct slabs *s, unsigned cls, size_t size)
     return chunk;
 }
 
+static bool in_page(const struct slabs *s, const char *page, const void *p)
+{
+    return page != NULL && (const char *)p >= page &&
+           (const char *)p < page + s->page_size;
+}
+
 void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size)
 {
     struct slab_class *c = &s->cls[cls];
     pthread_mutex_lock(&c->lock);
+    if (in_page(s, c->draining, chunk)) {
+        /* Leaving: not back on the free list, and not written to, so the
+         * mover can still read what the chunk held. */
+        c->drained++;
+        c->used--;
+        c->requested -= size;
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     memcpy(chunk, &c->free_head, sizeof(uint32_t));
     c->free_head = slabs_ref(s, chunk);
     c->nfree++;
@@ -302,4 +345,129 @@ void slabs_class_stats(struct slabs *s, unsigned cls,
     out->free_chunks = c->nfree;
     out->requested = c->requested;
     pthread_mutex_unlock(&c->lock);
+}
+
+/* ------------------------------------------------------------ page moves */
+
+unsigned slabs_fattest_class(struct slabs *s, unsigned except)
+{
+    unsigned best = 0;
+    uint64_t most = 1; /* a class keeps its last page */
+    for (unsigned i = 1; i <= s->nclasses; i++) {
+        if (i == except)
+            continue;
+        pthread_mutex_lock(&s->cls[i].lock);
+        uint64_t pages = s->cls[i].pages;
+        pthread_mutex_unlock(&s->cls[i].lock);
+        if (pages > most) {
+            most = pages;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* A page owned by cls, searching from where the last search stopped so
+ * successive moves take different pages. */
+static char *pick_page(struct slabs *s, unsigned cls)
+{
+    char *page = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (uint64_t n = 0; n < s->npages && page == NULL; n++) {
+        uint64_t i = (s->move.next_scan + n) % s->npages;
+        if (s->owner[i] == cls) {
+            page = s->region + i * s->page_size;
+            s->move.next_scan = i + 1;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return page;
+}
+
+/* Take the page's free chunks off the class's free list; class lock
+ * held. */
+static void pull_free_chunks_locked(struct slabs *s, struct slab_class *c)
+{
+    uint32_t *link = &c->free_head;
+    while (*link != 0) {
+        char *chunk = slabs_ptr(s, *link);
+        if (in_page(s, c->draining, chunk)) {
+            memcpy(link, chunk, sizeof(uint32_t));
+            c->nfree--;
+            c->drained++;
+        } else {
+            link = (uint32_t *)chunk; /* the chunk's first word links on */
+        }
+    }
+}
+
+bool slabs_move_start(struct slabs *s, unsigned src, unsigned dst)
+{
+    if (s->move.src != 0 || src == dst || src < 1 || src > s->nclasses ||
+        dst < 1 || dst > s->nclasses)
+        return false;
+    char *page = pick_page(s, src);
+    if (page == NULL)
+        return false;
+    struct slab_class *c = &s->cls[src];
+    pthread_mutex_lock(&c->lock);
+    c->draining = page;
+    c->drained = 0;
+    pull_free_chunks_locked(s, c);
+    pthread_mutex_unlock(&c->lock);
+    s->move.src = src;
+    s->move.dst = dst;
+    s->move.page = page;
+    return true;
+}
+
+bool slabs_move_page(struct slabs *s, char **page, size_t *chunk_size,
+                     uint32_t *nchunks)
+{
+    if (s->move.src == 0)
+        return false;
+    *page = s->move.page;
+    *chunk_size = s->cls[s->move.src].size;
+    *nchunks = s->cls[s->move.src].per_page;
+    return true;
+}
+
+bool slabs_move_try_finish(struct slabs *s)
+{
+    if (s->move.src == 0)
+        return false;
+    struct slab_class *from = &s->cls[s->move.src];
+    pthread_mutex_lock(&from->lock);
+    bool done = from->drained == from->per_page;
+    if (done) {
+        from->draining = NULL;
+        from->pages--;
+    }
+    pthread_mutex_unlock(&from->lock);
+    if (!done)
+        return false;
+    char *page = s->move.page;
+    /* Chunk boundaries change: clear what the old items left behind. */
+    memset(page, 0, s->page_size);
+    pthread_mutex_lock(&s->lock);
+    s->owner[(uint64_t)(page - s->region) / s->page_size] =
+        (uint8_t)s->move.dst;
+    pthread_mutex_unlock(&s->lock);
+    struct slab_class *to = &s->cls[s->move.dst];
+    pthread_mutex_lock(&to->lock);
+    carve_page_locked(s, to, page);
+    pthread_mutex_unlock(&to->lock);
+    s->move = (struct page_move){.next_scan = s->move.next_scan,
+                                 .moved = s->move.moved + 1};
+    return true;
+}
+
+bool slabs_moving(const struct slabs *s)
+{
+    return s->move.src != 0;
+}
+
+uint64_t slabs_pages_moved(const struct slabs *s)
+{
+    return s->move.moved;
 }

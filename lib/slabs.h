@@ -78,6 +78,24 @@ uint64_t slabs_pages_total(struct slabs *s);
 void slabs_class_stats(struct slabs *s, unsigned cls,
                        struct slabs_class_stats *out);
 
+/*
+ * Moving a page from one class to another, for a class that needs memory
+ * when every page is taken. One move at a time, driven by one thread:
+ * slabs_move_start() takes a page of src out of service (its free chunks
+ * leave the free list, chunks freed later stay out); the caller empties
+ * the chunks still in use (slabs_move_page() says where they are); once
+ * all are free, slabs_move_try_finish() gives the page to dst.
+ */
+/* The class with the most pages other than `except`, if it has at least
+ * two; else 0. */
+unsigned slabs_fattest_class(struct slabs *s, unsigned except);
+bool slabs_move_start(struct slabs *s, unsigned src, unsigned dst);
+bool slabs_move_page(struct slabs *s, char **page, size_t *chunk_size,
+                     uint32_t *nchunks);
+bool slabs_move_try_finish(struct slabs *s);
+bool slabs_moving(const struct slabs *s);
+uint64_t slabs_pages_moved(const struct slabs *s);
+
 uint32_t slabs_ref(const struct slabs *s, const void *chunk);
 void *slabs_ptr(const struct slabs *s, uint32_t ref);
 /* True if p points into a chunk of this arena (for tests and checks). */

@@ -15,9 +15,9 @@ Exit status: 0 when every difference is listed in known-differences.txt,
 1 when some is not, 77 (automake SKIP) when the reference is not installed,
 99 on a hard error (bad corpus, a server that will not start).
 
-The case format is described in tests/diff/README (and at the top of
-cases/00-format.txt). Standard library only; everything talks to
-127.0.0.1 only; every loop is bounded in count and time.
+The case format is described in tests/diff/README. Standard library only;
+everything talks to 127.0.0.1 only; every loop is bounded in count and
+time.
 """
 
 import argparse
@@ -389,8 +389,6 @@ def collect(sock, st, case_deadline, timeout):
                 return bytes(data), None, False
             return bytes(data), "<timeout>", False
         if chunk == b"":
-            if st.until == "close":
-                return bytes(data), "<closed>", True
             return bytes(data), "<closed>", True
         data += chunk
     return bytes(data), "<too-many-reads>", False
@@ -725,6 +723,16 @@ def main():
                                           " " + a[2] if a and a[2] else ""))
             print("  %-9s: %s%s" % (test_label, show(b[1]) if b else "<none>",
                                     " " + b[2] if b and b[2] else ""))
+            if a and b and a[1] != b[1]:
+                la, lb = a[1].split(b"\r\n"), b[1].split(b"\r\n")
+                for j in range(min(len(la), len(lb), 100000)):
+                    if la[j] != lb[j]:
+                        break
+                else:
+                    j = min(len(la), len(lb))
+                print("  first differing line %d: memcached %s | %s %s" % (
+                    j + 1, show(la[j], 200) if j < len(la) else "<none>",
+                    test_label, show(lb[j], 200) if j < len(lb) else "<none>"))
     finally:
         ref.stop()
         test.stop()

@@ -445,6 +445,70 @@ static void reaper_frees_flushed_items(void **state)
     assert_int_equal(cache_count(c), 0);
 }
 
+static void starving_class_gets_a_page_moved(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    fill(c, 40000, 0, "small"); /* one class takes every page */
+    char big[5000];
+    memset(big, 'B', sizeof(big));
+    assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
+                     CACHE_NO_MEMORY);
+    uint64_t before = cache_count(c);
+    for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)
+        ;
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 1);
+    assert_true(cache_count(c) < before); /* the page's items went */
+    assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
+                     CACHE_OK);
+    char buf[sizeof(big) + 1];
+    assert_non_null(get(c, "big", buf, sizeof(buf)));
+    assert_memory_equal(buf, big, sizeof(big));
+    /* The old class still works, within its one remaining page. */
+    fill(c, 1000, 0, "again");
+    assert_non_null(get(c, "again000999", buf, sizeof(buf)));
+    assert_true(slabs_used(cache_slabs(c)) <= 3 * MiB);
+    teardown((void **)&e);
+}
+
+static void held_item_delays_a_page_move(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    fill(c, 40000, 0, "small");
+    /* Hold every item a reader could: the move must wait for them. */
+    static struct item *held[40000];
+    char key[32];
+    int nheld = 0;
+    for (int i = 0; i < 40000; i++) {
+        snprintf(key, sizeof(key), "small%06d", i);
+        struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+        if (it != NULL)
+            held[nheld++] = it;
+    }
+    char big[5000] = {0};
+    assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
+                     CACHE_NO_MEMORY);
+    for (int i = 0; i < 50; i++)
+        cache_maintain(c, 1024);
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 0);
+    for (int i = 0; i < nheld; i++)
+        cache_release(c, held[i]);
+    for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)
+        ;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 1);
+    assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
+                     CACHE_OK);
+    teardown((void **)&e);
+}
+
 /* The figure for the issue note: 32-byte keys, 100-byte values, 64 MiB. */
 static void items_per_64_mib(void **state)
 {
@@ -494,6 +558,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(reaper_frees_flushed_items, setup,
                                         teardown),
+        cmocka_unit_test(starving_class_gets_a_page_moved),
+        cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(items_per_64_mib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

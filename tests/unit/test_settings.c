@@ -445,7 +445,8 @@ static void test_error_extended_forms(void **state)
                 "no_enable_debugtime=1");
     PARSE_FAILS(f, "-o enable_debugtime=maybe: not a boolean", "-o",
                 "enable_debugtime=maybe");
-    PARSE_FAILS(f, "-o eviction=mru: unknown value, use one of: lru", "-o",
+    PARSE_FAILS(f, "-o eviction=mru: unknown value, use one of: lru, fifo, "
+                "random, sieve, lfu", "-o",
                 "eviction=mru");
     PARSE_FAILS(f, "-o idle_timeout=soon: not an integer", "-o",
                 "idle_timeout=soon");
