@@ -1,14 +1,24 @@
 /*
  * lib/assoc.c - see assoc.h.
  *
+ * The table's shape (current and old bucket arrays, size, whether it is
+ * growing) is an immutable struct assoc_state, published through one
+ * atomic pointer and replaced, never modified, by the single growing
+ * thread (under grow_lock). A request loads it after taking its stripe.
+ *
  * Invariants:
  * - nstripes <= buckets of the current table, so every item in one bucket
  *   maps to one stripe, in the old table and in the new one.
- * - table, old, power and growing change only with every stripe held (and
- *   grow_lock); a thread holding any one stripe may read them.
  * - migrated (the next old bucket to move) is stored while holding that
  *   bucket's stripe, after the move. A reader holding its stripe thus sees
- *   migrated > its old bucket exactly when its bucket has moved.
+ *   migrated > its old bucket exactly when its bucket has moved, and a
+ *   reader that still sees the state before a growth began is working on
+ *   a bucket no migration has touched (moving it needs the reader's
+ *   stripe).
+ * - A replaced state (and, after a growth, the old bucket array) is freed
+ *   only after quiesce() has taken and released every stripe in turn:
+ *   then no reader can still hold it. No thread ever holds more than one
+ *   stripe, so a growth never stops every request at once.
  */
 #include "lib/assoc.h"
 
@@ -24,16 +34,20 @@
 #define ASSOC_LOAD_NUM 3
 #define ASSOC_LOAD_DEN 2
 
+struct assoc_state {
+    uint32_t *table;
+    uint32_t *old;    /* while growing: the half-size table being emptied */
+    unsigned power;   /* log2 of table's buckets */
+    bool growing;
+};
+
 struct assoc {
     struct slabs *slabs;
     bool with_cas;
-    uint32_t *table;
-    uint32_t *old;
-    unsigned power;
-    bool growing;
+    struct assoc_state *_Atomic state;
     _Atomic uint64_t migrated;
     _Atomic uint64_t count;
-    pthread_mutex_t grow_lock;
+    pthread_mutex_t grow_lock; /* serialises growth, walks and shape reads */
     unsigned stripe_mask;
     pthread_mutex_t *stripes;
 };
@@ -59,6 +73,22 @@ static void table_free(struct slabs *slabs, uint32_t *t, unsigned power)
     slabs_uncharge(slabs, table_bytes(power));
 }
 
+static struct assoc_state *state_new(uint32_t *table, uint32_t *old,
+                                     unsigned power, bool growing)
+{
+    struct assoc_state *st = malloc(sizeof(*st));
+    if (st != NULL)
+        *st = (struct assoc_state){table, old, power, growing};
+    return st;
+}
+
+/* The current shape: under a stripe (requests) or grow_lock (the rest). */
+static struct assoc_state *shape(const struct assoc *a)
+{
+    return atomic_load_explicit(&((struct assoc *)a)->state,
+                                memory_order_acquire);
+}
+
 struct assoc *assoc_create(struct slabs *slabs, bool with_cas, unsigned power,
                            unsigned stripe_power)
 {
@@ -75,17 +105,20 @@ struct assoc *assoc_create(struct slabs *slabs, bool with_cas, unsigned power,
         return NULL;
     a->slabs = slabs;
     a->with_cas = with_cas;
-    a->power = power;
     a->stripe_mask = (1u << stripe_power) - 1;
-    a->table = table_alloc(slabs, power);
+    uint32_t *table = table_alloc(slabs, power);
+    struct assoc_state *st = table ? state_new(table, NULL, power, false)
+                                   : NULL;
     a->stripes = calloc((size_t)a->stripe_mask + 1, sizeof(pthread_mutex_t));
-    if (a->table == NULL || a->stripes == NULL) {
-        if (a->table != NULL)
-            table_free(slabs, a->table, power);
+    if (st == NULL || a->stripes == NULL) {
+        if (table != NULL)
+            table_free(slabs, table, power);
+        free(st);
         free(a->stripes);
         free(a);
         return NULL;
     }
+    atomic_init(&a->state, st);
     for (unsigned i = 0; i <= a->stripe_mask; i++)
         pthread_mutex_init(&a->stripes[i], NULL);
     pthread_mutex_init(&a->grow_lock, NULL);
@@ -97,9 +130,11 @@ void assoc_destroy(struct assoc **ap)
     if (ap == NULL || *ap == NULL)
         return;
     struct assoc *a = *ap;
-    if (a->old != NULL)
-        table_free(a->slabs, a->old, a->power - 1);
-    table_free(a->slabs, a->table, a->power);
+    struct assoc_state *st = shape(a);
+    if (st->old != NULL)
+        table_free(a->slabs, st->old, st->power - 1);
+    table_free(a->slabs, st->table, st->power);
+    free(st);
     for (unsigned i = 0; i <= a->stripe_mask; i++)
         pthread_mutex_destroy(&a->stripes[i]);
     pthread_mutex_destroy(&a->grow_lock);
@@ -128,27 +163,35 @@ void assoc_unlock(struct assoc *a, uint64_t hv)
     pthread_mutex_unlock(&a->stripes[hv & a->stripe_mask]);
 }
 
-static void lock_all(struct assoc *a)
+/* Wait until every thread that might have loaded an older state has let
+ * go of its stripe. */
+static void quiesce(struct assoc *a)
 {
-    for (unsigned i = 0; i <= a->stripe_mask; i++)
+    for (unsigned i = 0; i <= a->stripe_mask; i++) {
         pthread_mutex_lock(&a->stripes[i]);
+        pthread_mutex_unlock(&a->stripes[i]);
+    }
 }
 
-static void unlock_all(struct assoc *a)
+/* Publish a new shape and free the one it replaces; grow_lock held. */
+static void publish(struct assoc *a, struct assoc_state *next)
 {
-    for (unsigned i = a->stripe_mask + 1; i-- > 0;)
-        pthread_mutex_unlock(&a->stripes[i]);
+    struct assoc_state *prev = shape(a);
+    atomic_store_explicit(&a->state, next, memory_order_release);
+    quiesce(a);
+    free(prev);
 }
 
 /* The head of hv's chain; the caller holds hv's stripe. */
 static uint32_t *bucket_for(struct assoc *a, uint64_t hv)
 {
-    if (a->growing) {
-        uint64_t ob = hv & (((uint64_t)1 << (a->power - 1)) - 1);
+    const struct assoc_state *st = shape(a);
+    if (st->growing) {
+        uint64_t ob = hv & (((uint64_t)1 << (st->power - 1)) - 1);
         if (ob >= atomic_load_explicit(&a->migrated, memory_order_relaxed))
-            return &a->old[ob];
+            return &st->old[ob];
     }
-    return &a->table[hv & (((uint64_t)1 << a->power) - 1)];
+    return &st->table[hv & (((uint64_t)1 << st->power) - 1)];
 }
 
 static struct item *item_at(struct assoc *a, uint32_t ref)
@@ -196,8 +239,9 @@ bool assoc_remove_locked(struct assoc *a, uint64_t hv, struct item *it)
 bool assoc_wants_growth(struct assoc *a)
 {
     pthread_mutex_lock(&a->grow_lock);
-    uint64_t buckets = (uint64_t)1 << a->power;
-    bool wants = !a->growing && a->power < ASSOC_MAX_POWER &&
+    const struct assoc_state *st = shape(a);
+    uint64_t buckets = (uint64_t)1 << st->power;
+    bool wants = !st->growing && st->power < ASSOC_MAX_POWER &&
                  atomic_load(&a->count) * ASSOC_LOAD_DEN >
                      buckets * ASSOC_LOAD_NUM;
     pthread_mutex_unlock(&a->grow_lock);
@@ -208,18 +252,21 @@ bool assoc_grow_start(struct assoc *a)
 {
     bool started = false;
     pthread_mutex_lock(&a->grow_lock);
-    if (a->growing || a->power >= ASSOC_MAX_POWER)
+    const struct assoc_state *st = shape(a);
+    if (st->growing || st->power >= ASSOC_MAX_POWER)
         goto out;
-    uint32_t *bigger = table_alloc(a->slabs, a->power + 1);
-    if (bigger == NULL)
+    uint32_t *bigger = table_alloc(a->slabs, st->power + 1);
+    struct assoc_state *next = bigger ? state_new(bigger, st->table,
+                                                  st->power + 1, true)
+                                      : NULL;
+    if (next == NULL) {
+        if (bigger != NULL)
+            table_free(a->slabs, bigger, st->power + 1);
         goto out;
-    lock_all(a);
-    a->old = a->table;
-    a->table = bigger;
-    a->power++;
+    }
+    /* Before the state that makes readers look at it. */
     atomic_store(&a->migrated, 0);
-    a->growing = true;
-    unlock_all(a);
+    publish(a, next);
     started = true;
 out:
     pthread_mutex_unlock(&a->grow_lock);
@@ -227,50 +274,54 @@ out:
 }
 
 /* Move one old bucket's chain into the new table; its stripe is held. */
-static void migrate_bucket(struct assoc *a, uint64_t ob)
+static void migrate_bucket(struct assoc *a, const struct assoc_state *st,
+                           uint64_t ob)
 {
-    uint64_t mask = ((uint64_t)1 << a->power) - 1;
-    uint32_t ref = a->old[ob];
+    uint64_t mask = ((uint64_t)1 << st->power) - 1;
+    uint32_t ref = st->old[ob];
     while (ref != 0) {
         struct item *it = item_at(a, ref);
         uint32_t next = it->h_next;
         uint64_t hv = assoc_hash(item_ckey(it, a->with_cas), it->nkey);
-        uint32_t *head = &a->table[hv & mask];
+        uint32_t *head = &st->table[hv & mask];
         it->h_next = *head;
         *head = ref;
         ref = next;
     }
-    a->old[ob] = 0;
+    st->old[ob] = 0;
 }
 
-static void grow_finish(struct assoc *a)
+/* Every old bucket has moved: drop the old table. grow_lock held. */
+static void grow_finish(struct assoc *a, const struct assoc_state *st)
 {
-    lock_all(a);
-    uint32_t *old = a->old;
-    a->old = NULL;
-    a->growing = false;
-    unlock_all(a);
-    table_free(a->slabs, old, a->power - 1);
+    uint32_t *old = st->old;
+    unsigned power = st->power;
+    struct assoc_state *next = state_new(st->table, NULL, power, false);
+    if (next == NULL)
+        return; /* try again at the next step */
+    publish(a, next);
+    table_free(a->slabs, old, power - 1);
 }
 
 bool assoc_grow_step(struct assoc *a, unsigned budget)
 {
     pthread_mutex_lock(&a->grow_lock);
-    bool more = a->growing;
+    const struct assoc_state *st = shape(a);
+    bool more = st->growing;
     if (!more)
         goto out;
-    uint64_t old_buckets = (uint64_t)1 << (a->power - 1);
+    uint64_t old_buckets = (uint64_t)1 << (st->power - 1);
     uint64_t ob = atomic_load(&a->migrated);
     for (unsigned n = 0; n < budget && ob < old_buckets; n++, ob++) {
         pthread_mutex_t *stripe = &a->stripes[ob & a->stripe_mask];
         pthread_mutex_lock(stripe);
-        migrate_bucket(a, ob);
+        migrate_bucket(a, st, ob);
         atomic_store_explicit(&a->migrated, ob + 1, memory_order_relaxed);
         pthread_mutex_unlock(stripe);
     }
     if (ob == old_buckets) {
-        grow_finish(a);
-        more = false;
+        grow_finish(a, st);
+        more = shape(a)->growing;
     }
 out:
     pthread_mutex_unlock(&a->grow_lock);
@@ -285,7 +336,7 @@ uint64_t assoc_count(const struct assoc *a)
 unsigned assoc_power(struct assoc *a)
 {
     pthread_mutex_lock(&a->grow_lock);
-    unsigned p = a->power;
+    unsigned p = shape(a)->power;
     pthread_mutex_unlock(&a->grow_lock);
     return p;
 }
@@ -293,7 +344,7 @@ unsigned assoc_power(struct assoc *a)
 bool assoc_is_growing(struct assoc *a)
 {
     pthread_mutex_lock(&a->grow_lock);
-    bool g = a->growing;
+    bool g = shape(a)->growing;
     pthread_mutex_unlock(&a->grow_lock);
     return g;
 }
@@ -301,18 +352,20 @@ bool assoc_is_growing(struct assoc *a)
 uint64_t assoc_bytes(struct assoc *a)
 {
     pthread_mutex_lock(&a->grow_lock);
-    uint64_t b = table_bytes(a->power);
-    if (a->growing)
-        b += table_bytes(a->power - 1);
+    const struct assoc_state *st = shape(a);
+    uint64_t b = table_bytes(st->power);
+    if (st->growing)
+        b += table_bytes(st->power - 1);
     pthread_mutex_unlock(&a->grow_lock);
     return b;
 }
 
-static void walk_bucket(struct assoc *a, uint64_t b,
-                        void (*fn)(struct item *, uint64_t, void *),
-                        void *arg)
+/* Visit one chain; fn may unlink the item it gets. */
+static void walk_chain(struct assoc *a, uint32_t ref,
+                       void (*fn)(struct item *, uint64_t, void *),
+                       void *arg)
 {
-    for (uint32_t ref = a->table[b]; ref != 0;) {
+    while (ref != 0) {
         struct item *it = item_at(a, ref);
         ref = it->h_next;
         fn(it, assoc_hash(item_ckey(it, a->with_cas), it->nkey), arg);
@@ -325,15 +378,16 @@ bool assoc_walk_step(struct assoc *a, uint64_t *cursor, unsigned budget,
 {
     bool wrapped = false;
     pthread_mutex_lock(&a->grow_lock);
-    uint64_t buckets = (uint64_t)1 << a->power;
-    if (a->growing)
+    const struct assoc_state *st = shape(a);
+    uint64_t buckets = (uint64_t)1 << st->power;
+    if (st->growing)
         goto out;
     if (*cursor >= buckets)
         *cursor = 0;
     for (unsigned n = 0; n < budget && !wrapped; n++) {
         pthread_mutex_t *stripe = &a->stripes[*cursor & a->stripe_mask];
         pthread_mutex_lock(stripe);
-        walk_bucket(a, *cursor, fn, arg);
+        walk_chain(a, st->table[*cursor], fn, arg);
         pthread_mutex_unlock(stripe);
         if (++*cursor == buckets) {
             *cursor = 0;
@@ -345,28 +399,38 @@ out:
     return wrapped;
 }
 
-static void walk_table(struct assoc *a, uint32_t *t, uint64_t from,
-                       uint64_t to, void (*fn)(struct item *, void *),
-                       void *arg)
+/* Adapts a plain visitor to walk_chain's. */
+struct plain_visit {
+    void (*fn)(struct item *, void *);
+    void *arg;
+};
+
+static void visit_plain(struct item *it, uint64_t hv, void *arg)
 {
-    for (uint64_t b = from; b < to; b++) {
-        for (uint32_t ref = t[b]; ref != 0;) {
-            struct item *it = item_at(a, ref);
-            ref = it->h_next;
-            fn(it, arg);
-        }
-    }
+    struct plain_visit *v = arg;
+    (void)hv;
+    v->fn(it, v->arg);
 }
 
 void assoc_foreach(struct assoc *a, void (*fn)(struct item *, void *),
                    void *arg)
 {
+    /* Bucket by bucket, each under its stripe, like the reaper's walk;
+     * with growth held off (grow_lock) the shape cannot change. */
+    struct plain_visit v = {fn, arg};
     pthread_mutex_lock(&a->grow_lock);
-    lock_all(a);
-    walk_table(a, a->table, 0, (uint64_t)1 << a->power, fn, arg);
-    if (a->growing)
-        walk_table(a, a->old, atomic_load(&a->migrated),
-                   (uint64_t)1 << (a->power - 1), fn, arg);
-    unlock_all(a);
+    const struct assoc_state *st = shape(a);
+    uint64_t buckets = (uint64_t)1 << st->power;
+    uint64_t old_buckets = st->growing ? buckets / 2 : 0;
+    for (uint64_t b = 0; b < buckets + old_buckets; b++) {
+        uint64_t idx = b < buckets ? b : b - buckets;
+        pthread_mutex_t *stripe = &a->stripes[idx & a->stripe_mask];
+        pthread_mutex_lock(stripe);
+        if (b < buckets)
+            walk_chain(a, st->table[idx], visit_plain, &v);
+        else if (idx >= atomic_load(&a->migrated))
+            walk_chain(a, st->old[idx], visit_plain, &v);
+        pthread_mutex_unlock(stripe);
+    }
     pthread_mutex_unlock(&a->grow_lock);
 }

@@ -9,9 +9,8 @@
  * Growth is incremental: assoc_grow_start() allocates a table twice the
  * size, then each assoc_grow_step() moves a bounded number of old buckets.
  * Lookups stay correct in between: an old bucket not yet moved is searched
- * in the old table, a moved one in the new. Starting and finishing a growth
- * lock every stripe briefly; nothing else ever holds more than one stripe
- * except a migration step on a table smaller than the stripe count.
+ * in the old table, a moved one in the new. No thread ever holds more than
+ * one stripe, so growing never stalls every request at once.
  *
  * The buckets are charged against the slab arena's limit.
  *
@@ -77,7 +76,8 @@ bool assoc_walk_step(struct assoc *a, uint64_t *cursor, unsigned budget,
                      void (*fn)(struct item *it, uint64_t hv, void *arg),
                      void *arg);
 
-/* Visit every item with all stripes held (checks and tests only). */
+/* Visit every item, bucket by bucket under each stripe (checks and tests
+ * only: the result is exact only when nothing changes meanwhile). */
 void assoc_foreach(struct assoc *a, void (*fn)(struct item *, void *),
                    void *arg);
 

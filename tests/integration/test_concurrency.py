@@ -141,6 +141,28 @@ class Worker(threading.Thread):
                     b"EXISTS\r\n")
 
 
+class Filler(threading.Thread):
+    """Pipelines many small items while the workers run, so the hash
+    table grows (and migrates buckets) under concurrent load."""
+
+    def __init__(self, daemon, count):
+        super().__init__(daemon=True)
+        self.d = daemon
+        self.count = count
+        self.error = None
+
+    def run(self):
+        try:
+            with self.d.connect(timeout=30) as c:
+                for base in range(0, self.count, 1000):
+                    c.send(b"".join(b"set fill:%d 0 0 1 noreply\r\nf\r\n"
+                                    % (base + i) for i in range(1000)))
+                if not c.request(b"version\r\n").startswith(b"VERSION "):
+                    raise AssertionError("filler lost sync")
+        except Exception as e:
+            self.error = "filler: %r" % e
+
+
 class Concurrency(unittest.TestCase):
     def test_many_clients_under_memory_pressure(self):
         d = H.Daemon(["-t", "4", "-m", "4", "-c", "256",
@@ -148,19 +170,22 @@ class Concurrency(unittest.TestCase):
         try:
             deadline = time.monotonic() + SECONDS
             workers = [Worker(d, i, deadline) for i in range(CLIENTS)]
-            for w in workers:
+            filler = Filler(d, 20000)
+            for w in workers + [filler]:
                 w.start()
-            for w in workers:
+            for w in workers + [filler]:
                 w.join(SECONDS + 30)
-                self.assertFalse(w.is_alive(), "client %d hung" % w.wid)
-            errors = [w.error for w in workers if w.error]
+                self.assertFalse(w.is_alive(), "a client hung")
+            errors = [w.error for w in workers + [filler] if w.error]
             self.assertEqual(errors, [])
             total = sum(w.ops for w in workers)
             self.assertGreater(total, 1000)
             with d.connect() as c:
                 stats = c.stats()
             self.assertGreater(int(stats["evictions"]), 0)
-            self.assertGreater(int(stats["cmd_set"]), 0)
+            self.assertGreater(int(stats["cmd_set"]), 20000)
+            # The table grew from 2^12 buckets while requests ran.
+            self.assertGreater(int(stats["hash_power_level"]), 12)
             self.assertTrue(d.alive())
         finally:
             H.stop_checked(d)

@@ -977,18 +977,19 @@ class DebugTime(SharedDaemonCase):
         self.expect(b"debugtime %d\r\n" % n, b"OK\r\n")
 
     def test_expired_items_are_reaped_without_requests(self):
-        # 100k items with a 1 s TTL, pipelined; after the clock passes
-        # their expiry, the background reaper frees them all with no
-        # request touching them.
+        # 100k items with a 100 s TTL (long enough for a slow sanitizer
+        # build to store them all), pipelined; after the clock passes their
+        # expiry, the background reaper frees them all with no request
+        # touching them.
         c = self.c
         start = c.stats()
         before = int(start["curr_items"])
         for chunk in range(10):
-            c.send(b"".join(b"set reap:%d 0 1 3 noreply\r\nabc\r\n"
+            c.send(b"".join(b"set reap:%d 0 100 3 noreply\r\nabc\r\n"
                             % (chunk * 10000 + i) for i in range(10000)))
         self.assertEqual(c.request(b"version\r\n")[:8], b"VERSION ")
         self.assertEqual(int(c.stats()["curr_items"]), before + 100000)
-        self.advance(2)
+        self.advance(101)
         deadline = time.monotonic() + 15
         stats = c.stats()
         while int(stats["curr_items"]) > before and time.monotonic() < deadline:
