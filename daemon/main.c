@@ -24,6 +24,7 @@
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/maintainer.h"
+#include "daemon/prefix_stats.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/worker.h"
@@ -179,7 +180,8 @@ static void start_engine(struct runtime *rt)
     srv->started = time(NULL);
     srv->clock = clock_create(srv->started);
     srv->cache = srv->clock ? make_cache(&rt->settings, srv->clock) : NULL;
-    if (srv->cache == NULL)
+    srv->prefix = prefix_stats_create(':');
+    if (srv->cache == NULL || srv->prefix == NULL)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "
              "and -n", "that size");
     srv->request_shutdown = request_shutdown;
@@ -240,6 +242,7 @@ static void teardown(struct runtime *rt)
     event_free(rt->sig_int);
     event_free(rt->sig_term);
     event_base_free(rt->base);
+    prefix_stats_destroy(&srv->prefix);
     cache_destroy(&srv->cache);
     clock_destroy(&srv->clock);
     if (rt->settings.pid_file != NULL)

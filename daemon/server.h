@@ -16,11 +16,13 @@
 #include "lib/clock.h"
 
 struct worker;
+struct prefix_stats;
 
 struct server {
     const struct settings *settings;
     struct cache *cache;
     struct clock *clock;
+    struct prefix_stats *prefix;          /* stats detail */
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

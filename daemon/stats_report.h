@@ -7,6 +7,8 @@
 #ifndef ZK_DAEMON_STATS_REPORT_H
 #define ZK_DAEMON_STATS_REPORT_H
 
+#include <stddef.h>
+
 struct server;
 
 /* What `version` and `stats` report: the memcached protocol level this
@@ -24,6 +26,11 @@ void stats_report_slabs(struct server *srv,
                         stats_emit_fn emit, void *arg);
 void stats_report_items(struct server *srv,
                         stats_emit_fn emit, void *arg);
+/* `stats cachedump`: "ITEM ..." lines for up to limit items of cls. */
+void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
+                            void (*emit)(const char *line, size_t len,
+                                         void *arg),
+                            void *arg);
 void stats_report_reset(struct server *srv);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/prefix_stats.h"
 #include "daemon/server.h"
 #include "daemon/stats_report.h"
 #include "daemon/worker.h"
@@ -82,6 +83,7 @@ static void exec_retrieve(struct conn *c, const struct text_request *req)
         enum cache_miss why;
         struct item *it = cache_get(c->srv->cache, key, nkey,
                                     touch ? &req->exptime : NULL, &why);
+        prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_GET);
         STAT_INC(ts, cmd_get);
         if (touch)
             STAT_INC(ts, cmd_touch);
@@ -93,6 +95,7 @@ static void exec_retrieve(struct conn *c, const struct text_request *req)
             STAT_INC(ts, touch_hits);
         else
             STAT_INC(ts, get_hits);
+        prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_HIT);
         send_value(c, it, with_cas);
     }
     text_exec_reply(c, TEXT_R_END);
@@ -136,6 +139,7 @@ static void exec_storage(struct conn *c, const struct text_request *req)
     struct item *it = NULL;
     enum cache_status st = CACHE_TOO_LARGE;
     STAT_INC(tstats(c), cmd_set);
+    prefix_stats_record(c->srv->prefix, req->key, req->nkey, PREFIX_SET);
     if ((size_t)req->nbytes + 2 <= cache_item_size_max(c->srv->cache))
         st = cache_alloc(c->srv->cache, req->key, req->nkey, req->flags,
                          req->exptime, (size_t)req->nbytes + 2, &it);
@@ -193,6 +197,7 @@ void text_exec_store(struct conn *c)
 static void exec_delete(struct conn *c, const struct text_request *req)
 {
     enum cache_status st = cache_delete(c->srv->cache, req->key, req->nkey);
+    prefix_stats_record(c->srv->prefix, req->key, req->nkey, PREFIX_DEL);
     if (st == CACHE_OK)
         STAT_INC(tstats(c), delete_hits);
     else
@@ -335,12 +340,68 @@ static bool word_is(const char *w, size_t n, const char *want)
     return n == strlen(want) && memcmp(w, want, n) == 0;
 }
 
+static void emit_raw_line(const char *line, size_t len, void *arg)
+{
+    reply_text(&((struct conn *)arg)->reply, line, len);
+}
+
+/* stats detail on|off|dump */
+static void stats_detail(struct conn *c, const char *cur, const char *end)
+{
+    const char *w;
+    size_t n = 0;
+    text_next_key(&cur, end, &w, &n);
+    if (word_is(w, n, "on") || word_is(w, n, "off")) {
+        prefix_stats_enable(c->srv->prefix, word_is(w, n, "on"));
+        text_exec_reply(c, TEXT_R_OK);
+    } else if (word_is(w, n, "dump")) {
+        prefix_stats_dump(c->srv->prefix, emit_raw_line, c);
+        text_exec_reply(c, TEXT_R_END);
+    } else {
+        say_str(c, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+    }
+}
+
+/* A number argument of stats cachedump, as memcached's safe_strtoul. */
+static bool word_u32(const char *w, size_t n, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 10)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] < '0' || w[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(w[i] - '0');
+    }
+    *out = (uint32_t)v;
+    return v <= UINT32_MAX;
+}
+
+/* stats cachedump <class> <limit>: keys of one slab class. */
+static void stats_cachedump(struct conn *c, const char *cur, const char *end)
+{
+    const char *w1 = "", *w2 = "";
+    size_t n1 = 0, n2 = 0;
+    uint32_t cls, limit;
+    if (!text_next_key(&cur, end, &w1, &n1) ||
+        !text_next_key(&cur, end, &w2, &n2)) {
+        say_str(c, "CLIENT_ERROR bad command line\r\n");
+    } else if (!word_u32(w1, n1, &cls) || !word_u32(w2, n2, &limit)) {
+        text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
+    } else if (cls < 1 || cls > cache_nclasses(c->srv->cache)) {
+        say_str(c, "CLIENT_ERROR Illegal slab id\r\n");
+    } else {
+        stats_report_cachedump(c->srv, cls, limit, emit_raw_line, c);
+        text_exec_reply(c, TEXT_R_END);
+    }
+}
+
 static void exec_stats(struct conn *c, const struct text_request *req)
 {
     struct server *srv = c->srv;
     const char *cur = req->arg, *end = req->arg + req->narg, *sub = "";
     size_t nsub = 0;
-    /* memcached picks the report by the first word and ignores the rest. */
+    /* memcached picks the report by the first word. */
     text_next_key(&cur, end, &sub, &nsub);
     if (nsub == 0) {
         stats_report_general(srv, emit_stat_line, c);
@@ -350,6 +411,16 @@ static void exec_stats(struct conn *c, const struct text_request *req)
         stats_report_slabs(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "items")) {
         stats_report_items(srv, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "sizes")) {
+        /* Size histograms are not tracked: memcached's answer when its
+         * tracking is off. */
+        emit_stat_line("sizes_status", "disabled", c);
+    } else if (word_is(sub, nsub, "detail")) {
+        stats_detail(c, cur, end);
+        return;
+    } else if (word_is(sub, nsub, "cachedump")) {
+        stats_cachedump(c, cur, end);
+        return;
     } else if (word_is(sub, nsub, "reset")) {
         stats_report_reset(srv);
         text_exec_reply(c, TEXT_R_RESET);

@@ -688,7 +688,9 @@ bool cache_maintain(struct cache *c, unsigned budget)
     bool growing = assoc_grow_step(c->assoc, budget);
     bool reaping = reap_step(c, budget);
     bool moving = move_step(c, budget);
-    return growing || reaping || moving;
+    bool juggling = c->pops->maintain != NULL &&
+                    c->pops->maintain(c->policy, clock_now(c->clock), budget);
+    return growing || reaping || moving || juggling;
 }
 
 uint64_t cache_count(struct cache *c)
@@ -754,4 +756,33 @@ size_t cache_item_size_max(struct cache *c)
 struct slabs *cache_slabs(struct cache *c)
 {
     return c->slabs;
+}
+
+struct dump_ctx {
+    struct cache *c;
+    unsigned cls;
+    unsigned left;
+    cache_dump_fn fn;
+    void *arg;
+};
+
+static void dump_item(struct item *it, void *arg)
+{
+    struct dump_ctx *d = arg;
+    if (d->left == 0 || it->clsid != d->cls)
+        return;
+    struct cache_item_view v;
+    cache_item_view(d->c, it, &v);
+    time_t expires = it->exptime == 0
+                         ? 0
+                         : clock_epoch(d->c->clock) + (time_t)it->exptime;
+    d->fn(&v, expires, d->arg);
+    d->left--;
+}
+
+void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
+                      cache_dump_fn fn, void *arg)
+{
+    struct dump_ctx d = {c, cls, limit, fn, arg};
+    assoc_foreach(c->assoc, dump_item, &d);
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/clock.h"
 #include "lib/items.h"
@@ -153,6 +154,13 @@ void cache_stats(struct cache *c, struct cache_stats *out);
 unsigned cache_nclasses(struct cache *c);
 void cache_class_stats(struct cache *c, unsigned cls,
                        struct cache_class_stats *out);
+/* Visit up to `limit` items of slab class cls (a debugging aid: it walks
+ * the whole hash table). expires is a unix time, 0 for never. */
+typedef void (*cache_dump_fn)(const struct cache_item_view *v, time_t expires,
+                              void *arg);
+void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
+                      cache_dump_fn fn, void *arg);
+
 size_t cache_item_size_max(struct cache *c);
 struct slabs *cache_slabs(struct cache *c);
 

@@ -11,6 +11,13 @@
  * and expiry) and, to take one, unlinks it with unlink_locked(). evict()
  * stops at the first candidate taken, or after `tries` candidates.
  *
+ * maintain() is optional (NULL when a policy keeps its order up to date
+ * by itself): the cache's background step calls it once per
+ * cache_maintain(), from one thread at a time, to do at most `budget`
+ * units of the policy's own background work (for lru, moving items between
+ * segments). It returns true while work remains, so the maintainer knows
+ * not to back off.
+ *
  * One const struct policy_ops per policy; policy_find() is the registry.
  */
 #ifndef ZK_LIB_POLICY_H
@@ -39,6 +46,7 @@ struct policy_ops {
     bool (*evict)(struct policy *p, unsigned cls, unsigned tries,
                   policy_take_fn take, void *ctx);
     uint64_t (*count)(struct policy *p, unsigned cls);
+    bool (*maintain)(struct policy *p, rel_time_t now, unsigned budget);
 };
 
 /* The policy called name, or NULL. */

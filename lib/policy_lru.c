@@ -1,31 +1,51 @@
 /*
  * lib/policy_lru.c - see policy_lru.h.
  *
- * Each class has a doubly linked list threaded through the items' prev and
- * next fields (slab references), guarded by the class mutex. head is the
- * most recently used end.
+ * Per class: a mutex and three lists (lib/policy_list.h, head = newest),
+ * one per segment. The mutex guards the lists and every change of an
+ * item's segment bits; hit() only ORs HIT or ACTIVE into pbits. Because
+ * the two writers touch different bits and both use atomic
+ * read-modify-writes, neither loses the other's update: a move clears
+ * ACTIVE with fetch_and and then flips the segment with fetch_xor, so a
+ * hit landing in between is kept, and counts in the segment the item lands
+ * in (a HOT item read just as it drops to COLD is then rescued from COLD).
+ *
+ * Lock order: the cache's stripe -> this class lock (-> the stripe by
+ * trylock only, inside evict()'s take()). maintain() takes one class lock
+ * at a time and calls nothing outside this file.
+ *
+ * Cost: link, unlink O(1) under the class lock; hit one atomic load, no
+ * lock, and a write only on the item's first read and its first read
+ * after each move (an atomic OR), and to atime once per
+ * LRU_BUMP_INTERVAL; evict at most
+ * 2 * LRU_EVICT_MOVES moves plus `tries` offers; maintain at most `budget`
+ * moves plus one lock round per class.
  */
 #include "lib/policy_lru.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-struct lru_list {
+#include "lib/policy_list.h"
+
+struct lru_class {
     pthread_mutex_t lock;
-    uint32_t head;
-    uint32_t tail;
-    uint64_t count;
+    struct plist segs[LRU_NSEGS];
 };
 
 struct policy {
     struct slabs *slabs;
-    struct lru_list lists[SLABS_MAX_CLASSES + 1];
+    unsigned cursor; /* atomic: maintain() starts after this class */
+    struct lru_class classes[SLABS_MAX_CLASSES + 1];
 };
 
-static struct item *at(struct policy *p, uint32_t ref)
-{
-    return slabs_ptr(p->slabs, ref);
-}
+/* What one evict() call has left to spend. */
+struct lru_offers {
+    policy_take_fn take;
+    void *ctx;
+    unsigned tries;   /* candidates still to offer */
+    unsigned rescues; /* ACTIVE COLD items still to move to WARM */
+};
 
 static struct policy *lru_create(struct slabs *slabs)
 {
@@ -34,7 +54,7 @@ static struct policy *lru_create(struct slabs *slabs)
         return NULL;
     p->slabs = slabs;
     for (unsigned i = 0; i <= SLABS_MAX_CLASSES; i++)
-        pthread_mutex_init(&p->lists[i].lock, NULL);
+        pthread_mutex_init(&p->classes[i].lock, NULL);
     return p;
 }
 
@@ -43,96 +63,227 @@ static void lru_destroy(struct policy *p)
     if (p == NULL)
         return;
     for (unsigned i = 0; i <= SLABS_MAX_CLASSES; i++)
-        pthread_mutex_destroy(&p->lists[i].lock);
+        pthread_mutex_destroy(&p->classes[i].lock);
     free(p);
 }
 
-static void push_head_locked(struct policy *p, struct lru_list *l,
-                             struct item *it)
+static uint8_t lru_bits(const struct item *it)
 {
-    uint32_t ref = slabs_ref(p->slabs, it);
-    it->prev = 0;
-    it->next = l->head;
-    if (l->head != 0)
-        at(p, l->head)->prev = ref;
-    l->head = ref;
-    if (l->tail == 0)
-        l->tail = ref;
-    l->count++;
+    return __atomic_load_n(&it->pbits, __ATOMIC_RELAXED);
 }
 
-static void remove_locked(struct policy *p, struct lru_list *l,
-                          struct item *it)
+static enum lru_seg lru_seg_of(const struct item *it)
 {
-    if (it->prev != 0)
-        at(p, it->prev)->next = it->next;
-    else
-        l->head = it->next;
-    if (it->next != 0)
-        at(p, it->next)->prev = it->prev;
-    else
-        l->tail = it->prev;
-    it->prev = it->next = 0;
-    l->count--;
+    return (enum lru_seg)(lru_bits(it) & LRU_SEG_MASK);
+}
+
+/* Clears ACTIVE and says whether it was set. Reads first, so the tail of
+ * an idle list is only read. */
+static bool lru_clear_active(struct item *it)
+{
+    if (!(lru_bits(it) & LRU_ACTIVE))
+        return false;
+    return __atomic_fetch_and(&it->pbits, (uint8_t)~LRU_ACTIVE,
+                              __ATOMIC_RELAXED) & LRU_ACTIVE;
+}
+
+static uint64_t lru_total_locked(const struct lru_class *lc)
+{
+    return lc->segs[LRU_HOT].count + lc->segs[LRU_WARM].count +
+           lc->segs[LRU_COLD].count;
+}
+
+/* Whether HOT or WARM holds more than its share of the class. */
+static bool lru_over_locked(const struct lru_class *lc, enum lru_seg s)
+{
+    uint64_t pct = s == LRU_HOT ? LRU_HOT_PCT : LRU_WARM_PCT;
+    return lc->segs[s].count > lru_total_locked(lc) * pct / 100;
+}
+
+static bool lru_cold_tail_active_locked(struct policy *p,
+                                        const struct lru_class *lc)
+{
+    uint32_t tail = lc->segs[LRU_COLD].tail;
+    return tail != 0 && (lru_bits(plist_at(p->slabs, tail)) & LRU_ACTIVE);
+}
+
+/* Class lock held: it, in segment from, goes to the head of to. Only the
+ * segment bits change here. */
+static void lru_move_locked(struct policy *p, struct lru_class *lc,
+                            struct item *it, enum lru_seg from,
+                            enum lru_seg to)
+{
+    plist_remove(&lc->segs[from], p->slabs, it);
+    plist_push_head(&lc->segs[to], p->slabs, it);
+    if (from != to)
+        __atomic_fetch_xor(&it->pbits, (uint8_t)(from ^ to),
+                           __ATOMIC_RELAXED);
+}
+
+/* Class lock held: move the tail of HOT or WARM (not empty) down, or, if
+ * it is ACTIVE, to WARM's head. */
+static void lru_step_locked(struct policy *p, struct lru_class *lc,
+                            enum lru_seg s)
+{
+    struct item *it = plist_at(p->slabs, lc->segs[s].tail);
+    lru_move_locked(p, lc, it, s,
+                    lru_clear_active(it) ? LRU_WARM : LRU_COLD);
+}
+
+/* Class lock held: bring HOT, then WARM, back to their shares with at
+ * most budget moves. Returns the moves made. */
+static unsigned lru_shrink_locked(struct policy *p, struct lru_class *lc,
+                                  unsigned budget)
+{
+    unsigned n = 0;
+    for (; n < budget && lru_over_locked(lc, LRU_HOT); n++)
+        lru_step_locked(p, lc, LRU_HOT);
+    for (; n < budget && lru_over_locked(lc, LRU_WARM); n++)
+        lru_step_locked(p, lc, LRU_WARM);
+    return n;
+}
+
+/* Class lock held: move ACTIVE items at COLD's tail to WARM, at most
+ * budget of them. Returns how many moved. */
+static unsigned lru_rescue_locked(struct policy *p, struct lru_class *lc,
+                                  unsigned budget)
+{
+    unsigned n = 0;
+    for (; n < budget && lc->segs[LRU_COLD].tail != 0; n++) {
+        struct item *it = plist_at(p->slabs, lc->segs[LRU_COLD].tail);
+        if (!lru_clear_active(it))
+            break;
+        lru_move_locked(p, lc, it, LRU_COLD, LRU_WARM);
+    }
+    return n;
 }
 
 static void lru_link(struct policy *p, struct item *it, rel_time_t now)
 {
-    struct lru_list *l = &p->lists[it->clsid];
-    pthread_mutex_lock(&l->lock);
-    item_set_atime(it, now);
-    push_head_locked(p, l, it);
-    pthread_mutex_unlock(&l->lock);
+    struct lru_class *lc = &p->classes[it->clsid];
+    pthread_mutex_lock(&lc->lock);
+    item_set_atime(it, now); /* the store time, which flush_all compares */
+    __atomic_store_n(&it->pbits, (uint8_t)LRU_HOT, __ATOMIC_RELAXED);
+    plist_push_head(&lc->segs[LRU_HOT], p->slabs, it);
+    pthread_mutex_unlock(&lc->lock);
 }
 
 static void lru_unlink_locked(struct policy *p, struct item *it)
 {
-    remove_locked(p, &p->lists[it->clsid], it);
+    struct lru_class *lc = &p->classes[it->clsid];
+    plist_remove(&lc->segs[lru_seg_of(it)], p->slabs, it);
 }
 
 static void lru_unlink(struct policy *p, struct item *it)
 {
-    struct lru_list *l = &p->lists[it->clsid];
-    pthread_mutex_lock(&l->lock);
-    remove_locked(p, l, it);
-    pthread_mutex_unlock(&l->lock);
+    struct lru_class *lc = &p->classes[it->clsid];
+    pthread_mutex_lock(&lc->lock);
+    lru_unlink_locked(p, it);
+    pthread_mutex_unlock(&lc->lock);
 }
 
+/* The caller holds the item's stripe, so hits on one item are serial;
+ * only a move under the class lock may run beside it. */
 static void lru_hit(struct policy *p, struct item *it, rel_time_t now)
 {
-    if (now < item_atime(it) + LRU_BUMP_INTERVAL)
-        return;
-    struct lru_list *l = &p->lists[it->clsid];
-    pthread_mutex_lock(&l->lock);
-    /* The caller holds the item's stripe, so it is still linked here. */
-    remove_locked(p, l, it);
-    push_head_locked(p, l, it);
-    item_set_atime(it, now);
-    pthread_mutex_unlock(&l->lock);
+    (void)p;
+    uint8_t bits = lru_bits(it);
+    if (!(bits & LRU_HIT))
+        __atomic_fetch_or(&it->pbits, (uint8_t)LRU_HIT, __ATOMIC_RELAXED);
+    else if (!(bits & LRU_ACTIVE))
+        __atomic_fetch_or(&it->pbits, (uint8_t)LRU_ACTIVE, __ATOMIC_RELAXED);
+    if (now >= item_atime(it) + LRU_BUMP_INTERVAL)
+        item_set_atime(it, now);
 }
 
+/* Class lock held: offer s's items, tail first, until one is taken or the
+ * tries run out. In COLD an ACTIVE item is moved to WARM instead, while
+ * rescues last. */
+static bool lru_offer_locked(struct policy *p, struct lru_class *lc,
+                             enum lru_seg s, struct lru_offers *o)
+{
+    uint32_t ref = lc->segs[s].tail;
+    while (ref != 0 && o->tries > 0) {
+        struct item *it = plist_at(p->slabs, ref);
+        ref = it->prev; /* read first: take() or a rescue unlinks it */
+        if (s == LRU_COLD && o->rescues > 0 && lru_clear_active(it)) {
+            o->rescues--;
+            lru_move_locked(p, lc, it, LRU_COLD, LRU_WARM);
+            continue;
+        }
+        o->tries--;
+        if (o->take(o->ctx, it))
+            return true;
+    }
+    return false;
+}
+
+/* Candidates come from COLD's tail; when COLD runs out, from HOT's, then
+ * WARM's. */
 static bool lru_evict(struct policy *p, unsigned cls, unsigned tries,
                       policy_take_fn take, void *ctx)
 {
-    struct lru_list *l = &p->lists[cls];
-    bool taken = false;
-    pthread_mutex_lock(&l->lock);
-    uint32_t ref = l->tail;
-    for (unsigned n = 0; n < tries && ref != 0 && !taken; n++) {
-        struct item *it = at(p, ref);
-        ref = it->prev; /* read first: take() may unlink it */
-        taken = take(ctx, it);
-    }
-    pthread_mutex_unlock(&l->lock);
+    struct lru_class *lc = &p->classes[cls];
+    struct lru_offers o = {take, ctx, tries, LRU_EVICT_MOVES};
+    pthread_mutex_lock(&lc->lock);
+    lru_shrink_locked(p, lc, LRU_EVICT_MOVES);
+    bool taken = lru_offer_locked(p, lc, LRU_COLD, &o) ||
+                 lru_offer_locked(p, lc, LRU_HOT, &o) ||
+                 lru_offer_locked(p, lc, LRU_WARM, &o);
+    pthread_mutex_unlock(&lc->lock);
     return taken;
+}
+
+/* At most budget moves in one class, under its lock: rescues from COLD's
+ * tail first (they may push WARM over), then HOT and WARM shrink. *more
+ * says whether the class was left with work. */
+static unsigned lru_juggle(struct policy *p, struct lru_class *lc,
+                           unsigned budget, bool *more)
+{
+    pthread_mutex_lock(&lc->lock);
+    unsigned n = lru_rescue_locked(p, lc, budget);
+    n += lru_shrink_locked(p, lc, budget - n);
+    *more = lru_over_locked(lc, LRU_HOT) || lru_over_locked(lc, LRU_WARM) ||
+            lru_cold_tail_active_locked(p, lc);
+    pthread_mutex_unlock(&lc->lock);
+    return n;
+}
+
+/* Visits every class once and gives each what it needs of what is left
+ * of the budget, in batches of LRU_MAINTAIN_BATCH moves per lock hold.
+ * When the budget runs out in a class, the next call starts with the
+ * class after it, so one busy class cannot starve the others. */
+static bool lru_maintain(struct policy *p, rel_time_t now, unsigned budget)
+{
+    (void)now;
+    unsigned cls = __atomic_load_n(&p->cursor, __ATOMIC_RELAXED);
+    bool more = false;
+    for (unsigned i = 0; i < SLABS_MAX_CLASSES; i++) {
+        cls = cls % SLABS_MAX_CLASSES + 1; /* 1..SLABS_MAX_CLASSES */
+        bool busy = true;
+        while (busy && budget > 0) {
+            unsigned batch = budget < LRU_MAINTAIN_BATCH ? budget
+                                                         : LRU_MAINTAIN_BATCH;
+            unsigned n = lru_juggle(p, &p->classes[cls], batch, &busy);
+            budget -= n;
+            if (n < batch)
+                break; /* all it could do; busy only by a racing hit */
+        }
+        more |= busy;
+        if (budget == 0) {
+            __atomic_store_n(&p->cursor, cls, __ATOMIC_RELAXED);
+            return true; /* maybe not, but nothing was left to look */
+        }
+    }
+    return more;
 }
 
 static uint64_t lru_count(struct policy *p, unsigned cls)
 {
-    struct lru_list *l = &p->lists[cls];
-    pthread_mutex_lock(&l->lock);
-    uint64_t n = l->count;
-    pthread_mutex_unlock(&l->lock);
+    struct lru_class *lc = &p->classes[cls];
+    pthread_mutex_lock(&lc->lock);
+    uint64_t n = lru_total_locked(lc);
+    pthread_mutex_unlock(&lc->lock);
     return n;
 }
 
@@ -146,4 +297,5 @@ const struct policy_ops policy_lru = {
     .hit = lru_hit,
     .evict = lru_evict,
     .count = lru_count,
+    .maintain = lru_maintain,
 };

@@ -35,27 +35,15 @@
  * stdout. Exit status 0 only if there were no errors.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+
+#define BENCH_PROG "loadgen"
+#include "bench_common.h"
 
 #define PRELOAD_DEPTH 64       /* sets per batch while preloading/filling */
 #define FILL_CHECK_EVERY 2048  /* sets between two `stats` polls in --fill */
@@ -152,13 +140,6 @@ struct config {
     uint64_t seed;
     long server_pid;           /* 0: do not sample the server's CPU */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* xorshift64*: fast, good enough to pick keys. */
 static uint64_t rng_next(uint64_t *s)
@@ -270,19 +251,8 @@ static void note_error(struct worker *w, const char *line, size_t len)
  * send/receive timeouts set, or made non-blocking. Returns fd or -1. */
 static int connect_to(const struct config *cfg, bool nonblock)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct timeval tv = { cfg->timeout_ms / 1000, (cfg->timeout_ms % 1000) * 1000 };
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (const struct sockaddr *)&cfg->addr, sizeof cfg->addr) < 0) {
-        close(fd);
-        return -1;
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (nonblock)
+    int fd = bench_connect(&cfg->addr, cfg->timeout_ms, 0);
+    if (fd >= 0 && nonblock)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
 }
@@ -388,25 +358,6 @@ static bool line_is(const char *line, size_t len, const char *word)
     return len == n && memcmp(line, word, n) == 0;
 }
 
-static bool line_is_error(const char *line, size_t len)
-{
-    return line_is(line, len, "ERROR") || line_is(line, len, "NOT_STORED") ||
-           (len >= 12 && memcmp(line, "SERVER_ERROR", 12) == 0) ||
-           (len >= 12 && memcmp(line, "CLIENT_ERROR", 12) == 0);
-}
-
-static bool parse_num(const char **p, const char *end, unsigned long long *out)
-{
-    const char *s = *p;
-    unsigned long long v = 0;
-    while (s < end && *s >= '0' && *s <= '9' && v < ULLONG_MAX / 10)
-        v = v * 10 + (unsigned long long)(*s++ - '0');
-    if (s == *p)
-        return false;
-    *out = v;
-    *p = s;
-    return true;
-}
 
 /* "VALUE <key> <flags> <bytes>[ <cas>]" for the current get. 0 ok, -1 bad. */
 static int on_value_line(struct worker *w, struct conn *c, const struct req *r,
@@ -421,8 +372,8 @@ static int on_value_line(struct worker *w, struct conn *c, const struct req *r,
     if (p >= end)
         return -1;
     p++;
-    if (!parse_num(&p, end, &flags) || p >= end || *p++ != ' ' ||
-        !parse_num(&p, end, &bytes) || (p < end && *p != ' '))
+    if (!bench_parse_num(&p, end, &flags) || p >= end || *p++ != ' ' ||
+        !bench_parse_num(&p, end, &bytes) || (p < end && *p != ' '))
         return -1;
     char want[256];
     bool found = false;
@@ -448,7 +399,7 @@ static int on_line(struct worker *w, struct conn *c, const char *line, size_t le
     if (r->type == REQ_SET) {
         if (line_is(line, len, "STORED"))
             c->batch_stored++;
-        else if (line_is_error(line, len))
+        else if (bench_is_error_line(line, len))
             note_error(w, line, len);
         else
             return -1;
@@ -462,7 +413,7 @@ static int on_line(struct worker *w, struct conn *c, const char *line, size_t le
     }
     if (len > 6 && memcmp(line, "VALUE ", 6) == 0)
         return on_value_line(w, c, r, line, len);
-    if (!line_is_error(line, len))
+    if (!bench_is_error_line(line, len))
         return -1;
     note_error(w, line, len);
     c->cur++;
@@ -504,17 +455,14 @@ static int parse_replies(struct worker *w, struct conn *c)
                 return 0;
             continue;
         }
-        char *line = c->rbuf + c->roff;
-        size_t avail = c->rlen - c->roff;
-        char *nl = memchr(line, '\n', avail);
-        if (nl == NULL)
-            return avail > MAX_LINE ? -1 : 0;
-        if (nl == line || nl[-1] != '\r')
-            return -1;
-        c->roff += (size_t)(nl + 1 - line);
-        if (on_line(w, c, line, (size_t)(nl - 1 - line)) < 0) {
-            conn_fail(w, NULL, "unexpected reply '%.*s'",
-                      (int)(nl - line > 100 ? 100 : nl - 1 - line), line);
+        const char *line = c->rbuf + c->roff;
+        size_t len;
+        int rc = bench_line(line, c->rlen - c->roff, MAX_LINE, &len);
+        if (rc <= 0)
+            return rc;
+        c->roff += len + 2;
+        if (on_line(w, c, line, len) < 0) {
+            conn_fail(w, NULL, "unexpected reply '%.*s'", (int)(len > 100 ? 100 : len), line);
             return -1;
         }
     }
@@ -653,9 +601,11 @@ struct srvstats {
     bool ok;
 };
 
-static void stats_field(struct srvstats *s, const char *name, long long v)
+/* One `stats` round trip on a fresh blocking connection. Fields the
+ * server does not report stay at -1. */
+static struct srvstats stats_query(const struct config *cfg)
 {
-    static const struct { const char *name; size_t off; } fields[] = {
+    static const struct bench_stat_field fields[] = {
         { "curr_items", offsetof(struct srvstats, curr_items) },
         { "total_items", offsetof(struct srvstats, total_items) },
         { "evictions", offsetof(struct srvstats, evictions) },
@@ -665,46 +615,14 @@ static void stats_field(struct srvstats *s, const char *name, long long v)
         { "get_hits", offsetof(struct srvstats, get_hits) },
         { "cmd_set", offsetof(struct srvstats, cmd_set) },
     };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (strcmp(name, fields[i].name) == 0)
-            *(long long *)((char *)s + fields[i].off) = v;
-}
-
-/* One `stats` round trip on a fresh blocking connection. Fields the
- * server does not report stay at -1. */
-static struct srvstats stats_query(const struct config *cfg)
-{
     struct srvstats s;
     memset(&s, 0xff, sizeof s);   /* every long long = -1 */
     s.ok = false;
     int fd = connect_to(cfg, false);
     if (fd < 0)
         return s;
-    char buf[65536];
-    size_t len = 0;
-    if (send(fd, "stats\r\n", 7, MSG_NOSIGNAL) == 7) {
-        while (len < sizeof buf - 1) {
-            ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
-            if (n <= 0)
-                break;
-            len += (size_t)n;
-            if (len >= 5 && memcmp(buf + len - 5, "END\r\n", 5) == 0) {
-                s.ok = true;
-                break;
-            }
-            if (len >= 7 && memcmp(buf + len - 7, "ERROR\r\n", 7) == 0)
-                break;                /* `stats` not supported */
-        }
-    }
+    s.ok = bench_stats(fd, fields, sizeof fields / sizeof fields[0], &s) > 0;
     close(fd);
-    buf[len] = '\0';
-    char *save = NULL;
-    for (char *l = strtok_r(buf, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
-        char name[64];
-        long long v;
-        if (sscanf(l, "STAT %63s %lld", name, &v) == 2)
-            stats_field(&s, name, v);
-    }
     return s;
 }
 
@@ -753,15 +671,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "loadgen: watchdog expired, giving up\n";
-    ssize_t rc = write(2, msg, sizeof msg - 1);
-    (void)rc;
-    _exit(3);
-}
-
 /* ---- options --------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -789,52 +698,6 @@ static void usage(FILE *f)
 "any error or timeout, 2 on bad usage, 3 if the watchdog fires.\n");
 }
 
-static long opt_long(const char *name, const char *s, long lo, long hi)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi) {
-        fprintf(stderr, "loadgen: --%s must be an integer in %ld..%ld\n", name, lo, hi);
-        exit(2);
-    }
-    return v;
-}
-
-static double opt_double(const char *name, const char *s, double lo, double hi)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || end == s || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "loadgen: --%s must be a number in %g..%g\n", name, lo, hi);
-        exit(2);
-    }
-    return v;
-}
-
-static void opt_server(struct config *cfg, const char *s)
-{
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    size_t hl = colon ? (size_t)(colon - s) : 0;
-    if (!colon || hl == 0 || hl >= sizeof host) {
-        fprintf(stderr, "loadgen: --server wants HOST:PORT\n");
-        exit(2);
-    }
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    cfg->addr.sin_family = AF_INET;
-    cfg->addr.sin_port = htons((uint16_t)opt_long("server port", colon + 1, 1, 65535));
-    if (inet_pton(AF_INET, host, &cfg->addr.sin_addr) != 1 ||
-        (ntohl(cfg->addr.sin_addr.s_addr) >> 24) != 127) {
-        fprintf(stderr, "loadgen: only loopback IPv4 targets (127.x.x.x) are allowed\n");
-        exit(2);
-    }
-    snprintf(cfg->target, sizeof cfg->target, "%s:%u", host, ntohs(cfg->addr.sin_port));
-}
-
 static void parse_options(struct config *cfg, int argc, char **argv)
 {
     enum { O_KSZ = 256, O_VSZ, O_PRE, O_NOPRE, O_FILL, O_VERIFY, O_TMO, O_SEED, O_PID };
@@ -852,11 +715,11 @@ static void parse_options(struct config *cfg, int argc, char **argv)
     *cfg = (struct config){ .threads = 1, .conns = 4, .pipeline = 1, .multiget = 1,
         .key_size = 32, .value_size = 100, .timeout_ms = 2000, .keys = 100000,
         .duration = 5, .get_ratio = 0.9, .preload = true, .seed = 1 };
-    opt_server(cfg, "127.0.0.1:11211");
+    opt_server("127.0.0.1:11211", &cfg->addr, cfg->target, sizeof cfg->target);
     int o;
     while ((o = getopt_long(argc, argv, "s:t:c:d:k:g:P:M:h", opts, NULL)) != -1) {
         switch (o) {
-        case 's': opt_server(cfg, optarg); break;
+        case 's': opt_server(optarg, &cfg->addr, cfg->target, sizeof cfg->target); break;
         case 't': cfg->threads = (int)opt_long("threads", optarg, 1, 64); break;
         case 'c': cfg->conns = (int)opt_long("conns", optarg, 1, 1000); break;
         case 'd': cfg->duration = opt_double("duration", optarg, 0.1, 3600); break;
@@ -1026,8 +889,7 @@ int main(int argc, char **argv)
 {
     struct config cfg;
     parse_options(&cfg, argc, argv);
-    signal(SIGALRM, on_alarm);
-    alarm((unsigned)(cfg.duration + PHASE_BUDGET_S + 2 * cfg.timeout_ms / 1000 + 30));
+    bench_watchdog((unsigned)(cfg.duration + PHASE_BUDGET_S + 2 * cfg.timeout_ms / 1000 + 30));
 
     struct worker *ws = calloc((size_t)cfg.threads, sizeof *ws);
     if (ws == NULL)

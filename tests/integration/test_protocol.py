@@ -475,6 +475,54 @@ class Admin(SharedDaemonCase):
 
 class Stats(SharedDaemonCase):
 
+    def test_stats_detail_counts_by_prefix(self):
+        c = self.c
+        self.assertEqual(c.request(b"stats detail on\r\n"), b"OK\r\n")
+        try:
+            c.send(b"set dtl:a 0 0 1\r\nx\r\nget dtl:a\r\nget dtl:b\r\n"
+                   b"get nodelimiter\r\ndelete dtl:a\r\n")
+            self.assertEqual(c.recv_line(), b"STORED\r\n")
+            for _ in range(3):
+                c.recv_retrieval()
+            self.assertEqual(c.recv_line(), b"DELETED\r\n")
+            c.send(b"stats detail dump\r\n")
+            dump = c.recv_until(b"END\r\n")
+            self.assertIn(b"PREFIX dtl get 2 hit 1 set 1 del 1\r\n", dump)
+            self.assertNotIn(b"nodelimiter", dump)
+        finally:
+            self.assertEqual(c.request(b"stats detail off\r\n"), b"OK\r\n")
+        # Off stops counting but keeps what was counted.
+        c.request(b"delete dtl:a\r\n")
+        c.send(b"stats detail dump\r\n")
+        self.assertIn(b"PREFIX dtl get 2 hit 1 set 1 del 1\r\n",
+                      c.recv_until(b"END\r\n"))
+        self.assertEqual(c.request(b"stats detail bogus\r\n"),
+                         b"CLIENT_ERROR usage: stats detail on|off|dump\r\n")
+
+    def test_stats_cachedump(self):
+        c = self.c
+        self.assertEqual(c.request(b"stats cachedump\r\n"),
+                         b"CLIENT_ERROR bad command line\r\n")
+        self.assertEqual(c.request(b"stats cachedump x 1\r\n"),
+                         b"CLIENT_ERROR bad command line format\r\n")
+        self.assertEqual(c.request(b"stats cachedump 200 1\r\n"),
+                         b"CLIENT_ERROR Illegal slab id\r\n")
+        if not H.is_zeekdb():
+            return  # memcached dumps only part of its LRU
+        c.send(b"set dumpme 0 0 3\r\nabc\r\n")
+        self.assertEqual(c.recv_line(), b"STORED\r\n")
+        found = False
+        for k in c.stats("items"):
+            if k.endswith(":number"):
+                c.send(b"stats cachedump %s 0\r\n" % k.split(":")[1].encode())
+                found |= b"ITEM dumpme [3 b; 0 s]\r\n" in c.recv_until(b"END\r\n")
+        self.assertTrue(found)
+
+    def test_stats_sizes_reports_disabled(self):
+        self.c.send(b"stats sizes\r\n")
+        self.assertEqual(self.c.recv_until(b"END\r\n"),
+                         b"STAT sizes_status disabled\r\nEND\r\n")
+
     def test_general_stats(self):
         s = self.c.stats()
         for name in ("pid", "uptime", "time", "version", "curr_connections",

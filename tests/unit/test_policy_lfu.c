@@ -3,103 +3,15 @@
  * counter (policy_lfu.h). Below LFU_INIT + 1 a hit always counts, which
  * keeps the predictions exact; only counter_grows_logarithmically leaves
  * that range. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <cmocka.h>
-
 #include "lib/policy_lfu.h"
 
-#define MiB (1024ull * 1024)
+#define POLICY_NAME "lfu"
+#define POLICY_OPS policy_lfu
 #define NITEMS 20
+#include "tests/unit/policy_fixture.h"
+
 #define T0 100
 #define MIN LFU_DECAY_SECONDS
-
-struct fixture {
-    struct slabs *slabs;
-    const struct policy_ops *ops;
-    struct policy *p;
-    struct item *items[NITEMS];
-    unsigned cls;
-};
-
-static int setup(void **state)
-{
-    static struct fixture f;
-    struct slabs_config cfg = {
-        .limit = 4 * MiB, .item_size_max = MiB, .min_chunk = 48,
-        .factor = 1.25,
-    };
-    f.slabs = slabs_create(&cfg);
-    f.ops = policy_find("lfu");
-    f.p = f.ops->create(f.slabs);
-    size_t total = item_total(2, 2, false);
-    f.cls = slabs_class_for(f.slabs, total);
-    for (int i = 0; i < NITEMS; i++) {
-        f.items[i] = slabs_alloc(f.slabs, f.cls, total);
-        item_init(f.items[i], false, f.cls, "kk", 2, 0, 0, 2, 1);
-    }
-    *state = &f;
-    return f.slabs != NULL && f.p != NULL ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    f->ops->destroy(f->p);
-    slabs_destroy(&f->slabs);
-    return 0;
-}
-
-struct order {
-    int seen[NITEMS];
-    int n;
-    int take_at; /* -1: take none */
-    struct fixture *f;
-};
-
-static bool record(void *arg, struct item *it)
-{
-    struct order *o = arg;
-    int idx = -2;
-    for (int i = 0; i < NITEMS; i++)
-        if (o->f->items[i] == it)
-            idx = i;
-    o->seen[o->n] = idx;
-    if (o->n++ == o->take_at) {
-        o->f->ops->unlink_locked(o->f->p, it);
-        return true;
-    }
-    return false;
-}
-
-/* Offer order of a pass with `tries` that takes the take_at-th. */
-static void expect_offers(struct fixture *f, unsigned tries, int take_at,
-                          const int *want, int nwant)
-{
-    struct order o = {.take_at = take_at, .f = f};
-    bool taken = f->ops->evict(f->p, f->cls, tries, record, &o);
-    assert_int_equal(taken, take_at >= 0 && take_at < nwant);
-    assert_int_equal(o.n, nwant);
-    for (int i = 0; i < nwant; i++)
-        assert_int_equal(o.seen[i], want[i]);
-}
-
-static void link_n(struct fixture *f, int n, rel_time_t now)
-{
-    for (int i = 0; i < n; i++)
-        f->ops->link(f->p, f->items[i], now);
-}
-
-static void registry(void **state)
-{
-    (void)state;
-    assert_ptr_equal(policy_find("lfu"), &policy_lfu);
-    assert_string_equal(policy_lfu.name, "lfu");
-}
 
 /* New items count LFU_INIT (5); one hit makes 6. Lowest first, and among
  * equals the older first: 0(5) 3(5) 1(6) 2(6). */
@@ -186,19 +98,6 @@ static void counter_grows_logarithmically(void **state)
         f->ops->hit(f->p, f->items[0], T0);
     assert_int_equal(f->items[0]->pbits, 255);
 }
-
-static void classes_are_separate(void **state)
-{
-    struct fixture *f = *state;
-    f->ops->link(f->p, f->items[0], 5);
-    assert_int_equal(f->ops->count(f->p, f->cls + 1), 0);
-    struct order o = {.take_at = 0, .f = f};
-    assert_false(f->ops->evict(f->p, f->cls + 1, 5, record, &o));
-    assert_true(f->ops->evict(f->p, f->cls, 5, record, &o));
-    assert_int_equal(f->ops->count(f->p, f->cls), 0);
-}
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {

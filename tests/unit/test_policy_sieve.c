@@ -1,97 +1,12 @@
 /* Unit tests for lib/policy_sieve.c through the policy interface. Each
  * test links items 0, 1, 2, ... in that order, so 0 is at the tail where
  * the hand starts. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <cmocka.h>
-
 #include "lib/policy_sieve.h"
 
-#define MiB (1024ull * 1024)
+#define POLICY_NAME "sieve"
+#define POLICY_OPS policy_sieve
 #define NITEMS (SIEVE_MAX_VISITS + 88)
-
-struct fixture {
-    struct slabs *slabs;
-    const struct policy_ops *ops;
-    struct policy *p;
-    struct item *items[NITEMS];
-    unsigned cls;
-};
-
-static int setup(void **state)
-{
-    static struct fixture f;
-    struct slabs_config cfg = {
-        .limit = 4 * MiB, .item_size_max = MiB, .min_chunk = 48,
-        .factor = 1.25,
-    };
-    f.slabs = slabs_create(&cfg);
-    f.ops = policy_find("sieve");
-    f.p = f.ops->create(f.slabs);
-    size_t total = item_total(2, 2, false);
-    f.cls = slabs_class_for(f.slabs, total);
-    for (int i = 0; i < NITEMS; i++) {
-        f.items[i] = slabs_alloc(f.slabs, f.cls, total);
-        item_init(f.items[i], false, f.cls, "kk", 2, 0, 0, 2, 1);
-    }
-    *state = &f;
-    return f.slabs != NULL && f.p != NULL ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    f->ops->destroy(f->p);
-    slabs_destroy(&f->slabs);
-    return 0;
-}
-
-struct order {
-    struct item *seen[16];
-    int n;
-    int take_at; /* -1: take none */
-    struct fixture *f;
-};
-
-static bool record(void *arg, struct item *it)
-{
-    struct order *o = arg;
-    o->seen[o->n] = it;
-    if (o->n++ == o->take_at) {
-        o->f->ops->unlink_locked(o->f->p, it);
-        return true;
-    }
-    return false;
-}
-
-/* The index of the item the next eviction takes, -1 if none. */
-static int evict_one(struct fixture *f)
-{
-    struct order o = {.take_at = 0, .f = f};
-    if (!f->ops->evict(f->p, f->cls, 5, record, &o))
-        return -1;
-    for (int i = 0; i < NITEMS; i++)
-        if (f->items[i] == o.seen[0])
-            return i;
-    return -2;
-}
-
-static void link_n(struct fixture *f, int n)
-{
-    for (int i = 0; i < n; i++)
-        f->ops->link(f->p, f->items[i], 100);
-}
-
-static void registry(void **state)
-{
-    (void)state;
-    assert_ptr_equal(policy_find("sieve"), &policy_sieve);
-    assert_string_equal(policy_sieve.name, "sieve");
-}
+#include "tests/unit/policy_fixture.h"
 
 /* Hits on 1 and 3. #1 takes 0 (hand -> 1). #2 clears 1, takes 2
  * (hand -> 3). Then 5 is linked and 1 hit again. #3 clears 3, takes 4
@@ -101,18 +16,18 @@ static void registry(void **state)
 static void hand_sweeps_and_wraps(void **state)
 {
     struct fixture *f = *state;
-    link_n(f, 5);
+    link_n(f, 5, 100);
     f->ops->hit(f->p, f->items[1], 100);
     f->ops->hit(f->p, f->items[3], 100);
-    assert_int_equal(evict_one(f), 0);
-    assert_int_equal(evict_one(f), 2);
+    assert_int_equal(evict_one(f, 5), 0);
+    assert_int_equal(evict_one(f, 5), 2);
     f->ops->link(f->p, f->items[5], 101);
     f->ops->hit(f->p, f->items[1], 102);
-    assert_int_equal(evict_one(f), 4);
-    assert_int_equal(evict_one(f), 5);
-    assert_int_equal(evict_one(f), 3);
-    assert_int_equal(evict_one(f), 1);
-    assert_int_equal(evict_one(f), -1);
+    assert_int_equal(evict_one(f, 5), 4);
+    assert_int_equal(evict_one(f, 5), 5);
+    assert_int_equal(evict_one(f, 5), 3);
+    assert_int_equal(evict_one(f, 5), 1);
+    assert_int_equal(evict_one(f, 5), -1);
     assert_int_equal(f->ops->count(f->p, f->cls), 0);
 }
 
@@ -122,21 +37,17 @@ static void hand_sweeps_and_wraps(void **state)
 static void a_refused_pass_changes_nothing(void **state)
 {
     struct fixture *f = *state;
-    link_n(f, 4);
+    link_n(f, 4, 100);
     f->ops->hit(f->p, f->items[0], 100);
     f->ops->hit(f->p, f->items[2], 100);
-    struct order o = {.take_at = -1, .f = f};
-    assert_false(f->ops->evict(f->p, f->cls, 2, record, &o));
-    assert_int_equal(o.n, 2);
-    assert_ptr_equal(o.seen[0], f->items[1]);
-    assert_ptr_equal(o.seen[1], f->items[3]);
+    expect_offers(f, 2, -1, (int[]){1, 3}, 2);
     assert_int_equal(f->items[0]->pbits, 1);
     assert_int_equal(f->items[2]->pbits, 1);
-    assert_int_equal(evict_one(f), 1);
+    assert_int_equal(evict_one(f, 5), 1);
     assert_int_equal(f->items[0]->pbits, 0);
-    assert_int_equal(evict_one(f), 3);
-    assert_int_equal(evict_one(f), 0);
-    assert_int_equal(evict_one(f), 2);
+    assert_int_equal(evict_one(f, 5), 3);
+    assert_int_equal(evict_one(f, 5), 0);
+    assert_int_equal(evict_one(f, 5), 2);
 }
 
 /* Unlinking the item under the hand moves the hand to its head-side
@@ -144,13 +55,13 @@ static void a_refused_pass_changes_nothing(void **state)
 static void unlink_moves_the_hand(void **state)
 {
     struct fixture *f = *state;
-    link_n(f, 5);
+    link_n(f, 5, 100);
     f->ops->hit(f->p, f->items[0], 100);
-    assert_int_equal(evict_one(f), 1); /* clears 0; hand -> 2 */
+    assert_int_equal(evict_one(f, 5), 1); /* clears 0; hand -> 2 */
     f->ops->unlink(f->p, f->items[2]); /* hand -> 3 */
-    assert_int_equal(evict_one(f), 3); /* hand -> 4 */
+    assert_int_equal(evict_one(f, 5), 3); /* hand -> 4 */
     f->ops->unlink(f->p, f->items[4]); /* the head: hand -> tail */
-    assert_int_equal(evict_one(f), 0);
+    assert_int_equal(evict_one(f, 5), 0);
     assert_int_equal(f->ops->count(f->p, f->cls), 0);
 }
 
@@ -159,15 +70,13 @@ static void unlink_moves_the_hand(void **state)
 static void small_classes(void **state)
 {
     struct fixture *f = *state;
-    link_n(f, 3);
-    struct order o = {.take_at = -1, .f = f};
-    assert_false(f->ops->evict(f->p, f->cls, 5, record, &o));
-    assert_int_equal(o.n, 3);
+    link_n(f, 3, 100);
+    expect_offers(f, 5, -1, (int[]){0, 1, 2}, 3);
     for (int i = 0; i < 3; i++)
         f->ops->hit(f->p, f->items[i], 100);
-    assert_int_equal(evict_one(f), 0);
-    assert_int_equal(evict_one(f), 1);
-    assert_int_equal(evict_one(f), 2);
+    assert_int_equal(evict_one(f, 5), 0);
+    assert_int_equal(evict_one(f, 5), 1);
+    assert_int_equal(evict_one(f, 5), 2);
 }
 
 /* With every item hit, one call passes SIEVE_MAX_VISITS items and then
@@ -176,15 +85,15 @@ static void small_classes(void **state)
 static void visits_per_call_are_bounded(void **state)
 {
     struct fixture *f = *state;
-    link_n(f, NITEMS);
+    link_n(f, NITEMS, 100);
     for (int i = 0; i < NITEMS; i++)
         f->ops->hit(f->p, f->items[i], 100);
-    assert_int_equal(evict_one(f), SIEVE_MAX_VISITS);
+    assert_int_equal(evict_one(f, 5), SIEVE_MAX_VISITS);
     assert_int_equal(f->items[SIEVE_MAX_VISITS - 1]->pbits, 0);
     assert_int_equal(f->items[SIEVE_MAX_VISITS + 1]->pbits, 1);
-    assert_int_equal(evict_one(f), 0);
+    assert_int_equal(evict_one(f, 5), 0);
     assert_int_equal(f->items[NITEMS - 1]->pbits, 0);
-    assert_int_equal(evict_one(f), 1);
+    assert_int_equal(evict_one(f, 5), 1);
     assert_int_equal(f->ops->count(f->p, f->cls), NITEMS - 3);
 }
 
@@ -192,7 +101,7 @@ static void visits_per_call_are_bounded(void **state)
 static void hit_only_sets_the_bit(void **state)
 {
     struct fixture *f = *state;
-    link_n(f, 2);
+    link_n(f, 2, 100);
     f->ops->hit(f->p, f->items[0], 200);
     f->ops->hit(f->p, f->items[0], 300);
     assert_int_equal(f->items[0]->pbits, 1);
@@ -200,22 +109,9 @@ static void hit_only_sets_the_bit(void **state)
     f->ops->unlink(f->p, f->items[0]);
     f->ops->link(f->p, f->items[0], 400);
     assert_int_equal(f->items[0]->pbits, 0);
-    assert_int_equal(evict_one(f), 1);
-    assert_int_equal(evict_one(f), 0);
+    assert_int_equal(evict_one(f, 5), 1);
+    assert_int_equal(evict_one(f, 5), 0);
 }
-
-static void classes_are_separate(void **state)
-{
-    struct fixture *f = *state;
-    f->ops->link(f->p, f->items[0], 5);
-    assert_int_equal(f->ops->count(f->p, f->cls + 1), 0);
-    struct order o = {.take_at = 0, .f = f};
-    assert_false(f->ops->evict(f->p, f->cls + 1, 5, record, &o));
-    assert_true(f->ops->evict(f->p, f->cls, 5, record, &o));
-    assert_int_equal(f->ops->count(f->p, f->cls), 0);
-}
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {

@@ -2,8 +2,8 @@
  * get/set/delete/incr/append on a small shared cache for under a second,
  * once per eviction policy, each run followed by a consistency check of
  * every structure against the others. Includes the engine sources to walk
- * their private structures; the list walk is LRU's, the other policies
- * are checked through their count(). */
+ * their private structures; the list walk is LRU's (all three segments),
+ * the other policies are checked through their count(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,26 +149,43 @@ static void check_item(struct item *it, void *arg)
     assert_int_equal(item_refcount(it), 1); /* nobody holds it now */
 }
 
-/* Walks every LRU list, checking its links, and appends its references
- * to out (room for KEYS); returns how many. */
+/* Walks one segment list of an LRU class, checking its links and that
+ * every item on it says (in pbits) it is in that segment, and appends its
+ * references to out (room for KEYS) at *total. */
+static void segment_refs(struct policy *p, unsigned cls, enum lru_seg s,
+                         uint32_t *out, uint64_t *total)
+{
+    struct plist *l = &p->classes[cls].segs[s];
+    uint64_t n = 0;
+    uint32_t prev = 0;
+    for (uint32_t ref = l->head; ref != 0;
+         ref = plist_at(p->slabs, ref)->next) {
+        struct item *it = plist_at(p->slabs, ref);
+        assert_int_equal(it->prev, prev);
+        assert_int_equal(it->clsid, cls);
+        assert_int_equal(__atomic_load_n(&it->pbits, __ATOMIC_RELAXED) &
+                             LRU_SEG_MASK,
+                         s);
+        prev = ref;
+        assert_true(++n <= l->count);
+        assert_true(*total < KEYS);
+        out[(*total)++] = ref;
+    }
+    assert_int_equal(l->tail, prev);
+    assert_int_equal(n, l->count);
+}
+
+/* Walks the HOT, WARM and COLD lists of every class and appends their
+ * references to out (room for KEYS); returns how many. Each class's
+ * count() is the sum of its three lists. */
 static uint64_t list_refs(struct policy *p, unsigned nclasses, uint32_t *out)
 {
     uint64_t total = 0;
     for (unsigned cls = 1; cls <= nclasses; cls++) {
-        struct lru_list *l = &p->lists[cls];
-        uint64_t n = 0;
-        uint32_t prev = 0;
-        for (uint32_t ref = l->head; ref != 0; ref = at(p, ref)->next) {
-            struct item *it = at(p, ref);
-            assert_int_equal(it->prev, prev);
-            assert_int_equal(it->clsid, cls);
-            prev = ref;
-            assert_true(++n <= l->count);
-            assert_true(total < KEYS);
-            out[total++] = ref;
-        }
-        assert_int_equal(l->tail, prev);
-        assert_int_equal(n, l->count);
+        uint64_t before = total;
+        for (int s = LRU_HOT; s < LRU_NSEGS; s++)
+            segment_refs(p, cls, (enum lru_seg)s, out, &total);
+        assert_int_equal(policy_lru.count(p, cls), total - before);
     }
     return total;
 }
@@ -179,7 +196,8 @@ static int ref_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The lists hold exactly the items of the table. */
+/* The lists hold exactly the items of the table, so (the table holding
+ * each item once) each item is in exactly one list. */
 static void check_lru_lists(struct check *ck)
 {
     uint32_t *in_lists = calloc(KEYS, sizeof(uint32_t));
