@@ -85,6 +85,7 @@ static void put_engine(struct server *srv, struct emitter *e)
     put_u64(e, "reclaimed", cs.reclaimed);
     put_u64(e, "crawler_reclaimed", cs.crawler_reclaimed);
     put_u64(e, "slabs_moved", cs.slabs_moved);
+    cache_policy_stats(srv->cache, put_counter, e);
 }
 
 void stats_report_general(struct server *srv,

@@ -786,3 +786,9 @@ void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
     struct dump_ctx d = {c, cls, limit, fn, arg};
     assoc_foreach(c->assoc, dump_item, &d);
 }
+
+void cache_policy_stats(struct cache *c, policy_stat_fn emit, void *arg)
+{
+    if (c->pops->stats != NULL)
+        c->pops->stats(c->policy, emit, arg);
+}

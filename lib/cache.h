@@ -150,6 +150,11 @@ bool cache_maintain(struct cache *c, unsigned budget);
 
 uint64_t cache_count(struct cache *c);
 void cache_stats(struct cache *c, struct cache_stats *out);
+/* The eviction policy's own counters (name, value), if it keeps any. */
+void cache_policy_stats(struct cache *c,
+                        void (*emit)(const char *name, uint64_t value,
+                                     void *arg),
+                        void *arg);
 /* Class ids run from 1 to cache_nclasses(). */
 unsigned cache_nclasses(struct cache *c);
 void cache_class_stats(struct cache *c, unsigned cls,

@@ -32,6 +32,9 @@
 
 struct policy;
 
+/* Receives one policy counter for `stats`. */
+typedef void (*policy_stat_fn)(const char *name, uint64_t value, void *arg);
+
 /* Returns true when it took (unlinked) the item. */
 typedef bool (*policy_take_fn)(void *ctx, struct item *it);
 
@@ -46,6 +49,8 @@ struct policy_ops {
     bool (*evict)(struct policy *p, unsigned cls, unsigned tries,
                   policy_take_fn take, void *ctx);
     uint64_t (*count)(struct policy *p, unsigned cls);
+    /* Optional: the policy's own counters, summed over classes. */
+    void (*stats)(struct policy *p, policy_stat_fn emit, void *arg);
     bool (*maintain)(struct policy *p, rel_time_t now, unsigned budget);
 };
 

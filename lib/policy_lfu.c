@@ -42,6 +42,8 @@
 struct lfu_class {
     pthread_mutex_t lock;
     struct plist list;
+    uint64_t sampled;   /* candidates compared by evict, under lock */
+    uint64_t rotated;   /* survivors sent round again, under lock */
 };
 
 /* Written by every hit that draws a number: one cache line each, apart
@@ -197,6 +199,7 @@ static bool lfu_evict(struct policy *p, unsigned cls, unsigned tries,
         tries = LFU_WINDOW_MAX;
     pthread_mutex_lock(&lc->lock);
     unsigned n = window_locked(p, lc, tries, win, order);
+    lc->sampled += n;
     for (unsigned i = 0; i < n && victim == 0; i++)
         if (take(ctx, plist_at(p->slabs, win[i].ref)))
             victim = win[i].ref;
@@ -208,6 +211,7 @@ static bool lfu_evict(struct policy *p, unsigned cls, unsigned tries,
         struct item *it = plist_at(p->slabs, order[i]);
         plist_remove(&lc->list, p->slabs, it);
         plist_push_head(&lc->list, p->slabs, it);
+        lc->rotated++;
     }
     pthread_mutex_unlock(&lc->lock);
     return victim != 0;
@@ -222,6 +226,20 @@ static uint64_t lfu_count(struct policy *p, unsigned cls)
     return n;
 }
 
+static void lfu_stats(struct policy *p, policy_stat_fn emit, void *arg)
+{
+    uint64_t sampled = 0, rotated = 0;
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct lfu_class *lc = &p->classes[i];
+        pthread_mutex_lock(&lc->lock);
+        sampled += lc->sampled;
+        rotated += lc->rotated;
+        pthread_mutex_unlock(&lc->lock);
+    }
+    emit("lfu_sampled", sampled, arg);
+    emit("lfu_rotated", rotated, arg);
+}
+
 const struct policy_ops policy_lfu = {
     .name = "lfu",
     .create = lfu_create,
@@ -232,4 +250,5 @@ const struct policy_ops policy_lfu = {
     .hit = lfu_hit,
     .evict = lfu_evict,
     .count = lfu_count,
+    .stats = lfu_stats,
 };

@@ -31,6 +31,8 @@
 struct lru_class {
     pthread_mutex_t lock;
     struct plist segs[LRU_NSEGS];
+    /* memcached's counters of segment moves, under lock */
+    uint64_t moves_to_cold, moves_to_warm, moves_within_lru;
 };
 
 struct policy {
@@ -115,6 +117,12 @@ static void lru_move_locked(struct policy *p, struct lru_class *lc,
 {
     plist_remove(&lc->segs[from], p->slabs, it);
     plist_push_head(&lc->segs[to], p->slabs, it);
+    if (from == to)
+        lc->moves_within_lru++;
+    else if (to == LRU_COLD)
+        lc->moves_to_cold++;
+    else
+        lc->moves_to_warm++;
     if (from != to)
         __atomic_fetch_xor(&it->pbits, (uint8_t)(from ^ to),
                            __ATOMIC_RELAXED);
@@ -287,6 +295,22 @@ static uint64_t lru_count(struct policy *p, unsigned cls)
     return n;
 }
 
+static void lru_stats(struct policy *p, policy_stat_fn emit, void *arg)
+{
+    uint64_t cold = 0, warm = 0, within = 0;
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct lru_class *lc = &p->classes[i];
+        pthread_mutex_lock(&lc->lock);
+        cold += lc->moves_to_cold;
+        warm += lc->moves_to_warm;
+        within += lc->moves_within_lru;
+        pthread_mutex_unlock(&lc->lock);
+    }
+    emit("moves_to_cold", cold, arg);
+    emit("moves_to_warm", warm, arg);
+    emit("moves_within_lru", within, arg);
+}
+
 const struct policy_ops policy_lru = {
     .name = "lru",
     .create = lru_create,
@@ -297,5 +321,6 @@ const struct policy_ops policy_lru = {
     .hit = lru_hit,
     .evict = lru_evict,
     .count = lru_count,
+    .stats = lru_stats,
     .maintain = lru_maintain,
 };

@@ -36,6 +36,7 @@ struct sieve_class {
     pthread_mutex_t lock;
     struct plist list;
     uint32_t hand;
+    uint64_t hand_moves;  /* items the hand passed over, under lock */
 };
 
 struct policy {
@@ -145,6 +146,7 @@ static bool sieve_evict(struct policy *p, unsigned cls, unsigned tries,
                 break;
         }
         ref = it->prev != 0 ? it->prev : sc->list.tail;
+        sc->hand_moves++;
     }
     if (!taken)
         undo_sweep_locked(p, sc, &sw);
@@ -161,6 +163,18 @@ static uint64_t sieve_count(struct policy *p, unsigned cls)
     return n;
 }
 
+static void sieve_stats(struct policy *p, policy_stat_fn emit, void *arg)
+{
+    uint64_t moves = 0;
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct sieve_class *sc = &p->classes[i];
+        pthread_mutex_lock(&sc->lock);
+        moves += sc->hand_moves;
+        pthread_mutex_unlock(&sc->lock);
+    }
+    emit("sieve_hand_moves", moves, arg);
+}
+
 const struct policy_ops policy_sieve = {
     .name = "sieve",
     .create = sieve_create,
@@ -171,4 +185,5 @@ const struct policy_ops policy_sieve = {
     .hit = sieve_hit,
     .evict = sieve_evict,
     .count = sieve_count,
+    .stats = sieve_stats,
 };

@@ -861,6 +861,27 @@ class Flags(unittest.TestCase):
         c.send(req)
         self.assertEqual(c.recv_exact(len(rep)), rep, req[:100])
 
+    def test_eviction_policies_report_themselves(self):
+        if not H.is_zeekdb():
+            self.skipTest("-o eviction is zeekdb's")
+        counters = {"lru": "moves_to_cold", "sieve": "sieve_hand_moves",
+                    "lfu": "lfu_sampled", "fifo": None, "random": None}
+        for name, counter in counters.items():
+            d = own_daemon(self, ["-m", "2", "-o", "eviction=" + name])
+            c = self.connect(d)
+            settings = c.stats("settings")
+            self.assertEqual(settings["eviction_policy"], name)
+            value = b"v" * 1000
+            c.send(b"".join(b"set %s:%d 0 0 1000 noreply\r\n%s\r\n"
+                            % (name.encode(), i, value) for i in range(3000)))
+            c.send(b"get %s:2999\r\n" % name.encode())
+            self.assertTrue(c.recv_retrieval().startswith(b"VALUE "))
+            stats = c.stats()
+            self.assertGreater(int(stats["evictions"]), 0, name)
+            if counter is not None:
+                self.assertGreater(int(stats[counter]), 0, name)
+            d.stop()
+
     def test_idle_timeout_closes_silent_connections(self):
         d = own_daemon(self, ["-o", "idle_timeout=1"])
         idle = self.connect(d)
