@@ -140,7 +140,7 @@ X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
   "0", "0..", "sec",                                                          \
   "close connections idle this many seconds (0: never)")                      \
 X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
-  "lru", "lru|fifo|random|sieve|lfu", "name",                                 \
+  "sieve", "lru|fifo|random|sieve|lfu", "name",                               \
   "eviction policy")                                                          \
 X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime", NULL,                  \
   "no", NULL, NULL,                                                           \

@@ -60,7 +60,8 @@ struct cache_config {
     bool evict;            /* false: fail with CACHE_NO_MEMORY (like -M) */
     unsigned hashpower;    /* initial log2 buckets, 0 = default */
     unsigned stripe_power; /* log2 stripe locks, 0 = default */
-    const char *policy;    /* eviction policy name, NULL = "lru" */
+    const char *policy;    /* eviction policy name, NULL = "lru" (the
+                              daemon picks its own default) */
 };
 
 struct cache_stats {

@@ -139,7 +139,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->backlog, 1024);
     assert_int_equal(s->lock_memory, 0);
     assert_string_equal(s->binding_protocol, "auto");
-    assert_string_equal(s->eviction, "lru");
+    assert_string_equal(s->eviction, "sieve");
     assert_int_equal(s->idle_timeout, 0);
     assert_true(s->flush_enabled);
     assert_true(s->dump_enabled);
@@ -697,7 +697,7 @@ static void test_stats_defaults_match_memcached(void **state)
                         "flush_enabled yes\n"
                         "dump_enabled yes\n"
                         "idle_timeout 0\n"
-                        "eviction_policy lru\n");
+                        "eviction_policy sieve\n");
 }
 
 static void test_stats_after_parse(void **state)
