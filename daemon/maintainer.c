@@ -11,8 +11,9 @@
 #include "daemon/server.h"
 
 #define BUSY_PERIOD_MS 10
-/* Often enough that the clock never lags the wall by a whole second. */
-#define CLOCK_PERIOD_MS 100
+/* Idle, it wakes as each wall-clock second begins, so the clock is never
+ * behind by more than the wake-up latency. */
+#define IDLE_PERIOD_MS 1000
 #define STEP_BUDGET 512 /* hash buckets moved per step */
 
 struct maintainer {
@@ -49,6 +50,13 @@ static bool nap(struct maintainer *m, long ms)
     return go_on;
 }
 
+static long until_next_second(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return IDLE_PERIOD_MS - ts.tv_nsec / 1000000L + 1;
+}
+
 static void *maintainer_main(void *arg)
 {
     struct maintainer *m = arg;
@@ -56,7 +64,7 @@ static void *maintainer_main(void *arg)
     do {
         clock_set_wall(m->srv->clock, time(NULL));
         busy = cache_maintain(m->srv->cache, STEP_BUDGET);
-    } while (nap(m, busy ? BUSY_PERIOD_MS : CLOCK_PERIOD_MS));
+    } while (nap(m, busy ? BUSY_PERIOD_MS : until_next_second()));
     return NULL;
 }
 

@@ -46,6 +46,19 @@ static void put_rusage(struct emitter *e)
     e->emit("rusage_system", buf, e->arg);
 }
 
+/* Resident set size of the whole process, from /proc; 0 if unreadable. */
+static uint64_t process_rss(void)
+{
+    unsigned long long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 static void put_process(struct server *srv, struct emitter *e)
 {
     time_t now = clock_wall(srv->clock);
@@ -77,6 +90,8 @@ static void put_engine(struct server *srv, struct emitter *e)
     put_u64(e, "hash_bytes", cs.hash_bytes);
     put_u64(e, "hash_is_expanding", cs.hash_growing);
     put_u64(e, "bytes", cs.bytes);
+    put_u64(e, "bytes_peak", cs.bytes_peak);
+    put_u64(e, "rss_bytes", process_rss());
     put_u64(e, "curr_items", cs.curr_items);
     put_u64(e, "total_items", cs.total_items);
     put_u64(e, "expired_unfetched", cs.expired_unfetched);

@@ -49,6 +49,7 @@ struct cache {
     _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
     _Atomic uint64_t total_items;
     _Atomic uint64_t bytes;
+    _Atomic uint64_t bytes_peak;
     _Atomic uint64_t crawler_reclaimed;
     _Atomic uint64_t starving;      /* bit per class that found no memory */
     _Atomic uint64_t move_evictions; /* items evicted to move a page */
@@ -161,6 +162,21 @@ static bool is_dead(struct cache *c, const struct item *it, rel_time_t now)
     return is_flushed(c, it, now) || item_expired(it, now);
 }
 
+/* Add to the item bytes and keep the high-water mark: the compare and
+ * swap only runs while a new peak is being set. */
+static void note_bytes(struct cache *c, int64_t delta)
+{
+    uint64_t now = atomic_fetch_add_explicit(&c->bytes, (uint64_t)delta,
+                                             memory_order_relaxed) +
+                   (uint64_t)delta;
+    uint64_t peak = load(&c->bytes_peak);
+    while (now > peak &&
+           !atomic_compare_exchange_weak_explicit(&c->bytes_peak, &peak, now,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
 /* Stripe held. */
 static void link_locked(struct cache *c, struct item *it, uint64_t hv)
 {
@@ -173,7 +189,7 @@ static void link_locked(struct cache *c, struct item *it, uint64_t hv)
     assoc_insert_locked(c->assoc, hv, it);
     c->pops->link(c->policy, it, now);
     count(&c->total_items, 1);
-    count(&c->bytes, (int64_t)total_of(c, it));
+    note_bytes(c, (int64_t)total_of(c, it));
 }
 
 /* Stripe held; policy_locked says the caller holds the policy's class
@@ -704,6 +720,7 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         .curr_items = assoc_count(c->assoc),
         .total_items = load(&c->total_items),
         .bytes = load(&c->bytes),
+        .bytes_peak = load(&c->bytes_peak),
         .crawler_reclaimed = load(&c->crawler_reclaimed),
         .limit_maxbytes = slabs_limit(c->slabs),
         .hash_bytes = assoc_bytes(c->assoc),

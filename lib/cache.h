@@ -67,7 +67,8 @@ struct cache_config {
 struct cache_stats {
     uint64_t curr_items;
     uint64_t total_items;
-    uint64_t bytes;
+    uint64_t bytes;          /* bytes of the linked items */
+    uint64_t bytes_peak;     /* the most bytes ever linked at once */
     uint64_t evictions;
     uint64_t reclaimed;
     uint64_t expired_unfetched;

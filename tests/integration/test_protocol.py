@@ -518,6 +518,24 @@ class Stats(SharedDaemonCase):
                 found |= b"ITEM dumpme [3 b; 0 s]\r\n" in c.recv_until(b"END\r\n")
         self.assertTrue(found)
 
+    def test_memory_figures(self):
+        if not H.is_zeekdb():
+            self.skipTest("bytes_peak and rss_bytes are zeekdb's")
+        c = self.c
+        c.send(b"set peak:big 0 0 100000\r\n" + b"p" * 100000 + b"\r\n")
+        self.assertEqual(c.recv_line(), b"STORED\r\n")
+        with_item = c.stats()
+        self.assertGreaterEqual(int(with_item["bytes"]), 100000)
+        self.assertGreaterEqual(int(with_item["bytes_peak"]),
+                                int(with_item["bytes"]))
+        self.assertEqual(c.request(b"delete peak:big\r\n"), b"DELETED\r\n")
+        after = c.stats()
+        self.assertLessEqual(int(after["bytes"]),
+                             int(with_item["bytes"]) - 100000)
+        self.assertEqual(after["bytes_peak"], with_item["bytes_peak"])
+        # The daemon's resident memory: at least what the item took.
+        self.assertGreater(int(after["rss_bytes"]), 100000)
+
     def test_stats_sizes_reports_disabled(self):
         self.c.send(b"stats sizes\r\n")
         self.assertEqual(self.c.recv_until(b"END\r\n"),
