@@ -10,6 +10,11 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +33,34 @@
 #define REPLY_HIGH_WATER (4 * 1024 * 1024)
 
 static void conn_event(evutil_socket_t fd, short what, void *arg);
+
+/* "tcp:HOST:PORT" (or "unix:PATH") of a socket address. */
+static void format_addr(const struct sockaddr_storage *ss, socklen_t len,
+                        char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?", port[8] = "0";
+    if (ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+        snprintf(out, cap, "unix:%s", len > sizeof(sa_family_t)
+                                          ? sun->sun_path : "");
+        return;
+    }
+    getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), port,
+                sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(out, cap, ss->ss_family == AF_INET6 ? "tcp6:[%s]:%s"
+                                                 : "tcp:%s:%s", host, port);
+}
+
+static void describe_ends(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(&ss, len, c->addr, sizeof(c->addr));
+    len = sizeof(ss);
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(&ss, len, c->listen_addr, sizeof(c->listen_addr));
+}
 
 struct conn *conn_create(struct worker *w, struct server *srv, int fd)
 {
@@ -49,7 +82,9 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
         return NULL;
     }
     reply_init(&c->reply, srv->cache);
-    c->last_active = clock_now(srv->clock);
+    atomic_store_explicit(&c->last_active, clock_now(srv->clock),
+                          memory_order_relaxed);
+    describe_ends(c);
     worker_conn_added(w, c);
     atomic_fetch_add(&srv->curr_conns, 1);
     atomic_fetch_add(&srv->total_conns, 1);
@@ -266,16 +301,58 @@ static bool conn_write(struct conn *c)
     return true;
 }
 
+static void show_state(struct conn *c)
+{
+    static const int shown[] = {
+        [CONN_PARSE] = SHOWN_READ,
+        [CONN_NREAD] = SHOWN_NREAD,
+        [CONN_SWALLOW] = SHOWN_SWALLOW,
+    };
+    int st = reply_pending(&c->reply) > 0 ? SHOWN_WRITE : shown[c->state];
+    atomic_store_explicit(&c->shown_state, st, memory_order_relaxed);
+}
+
+void conn_describe(struct conn *c, rel_time_t now,
+                   void (*emit)(const char *name, const char *value,
+                                void *arg),
+                   void *arg)
+{
+    static const char *const names[] = {
+        [SHOWN_READ] = "conn_read",
+        [SHOWN_PARSE] = "conn_parse_cmd",
+        [SHOWN_NREAD] = "conn_nread",
+        [SHOWN_SWALLOW] = "conn_swallow",
+        [SHOWN_WRITE] = "conn_mwrite",
+    };
+    char key[32], secs[16];
+    rel_time_t last = atomic_load_explicit(&c->last_active,
+                                           memory_order_relaxed);
+    snprintf(key, sizeof(key), "%d:addr", c->fd);
+    emit(key, c->addr, arg);
+    snprintf(key, sizeof(key), "%d:listen_addr", c->fd);
+    emit(key, c->listen_addr, arg);
+    snprintf(key, sizeof(key), "%d:state", c->fd);
+    emit(key, names[atomic_load_explicit(&c->shown_state,
+                                         memory_order_relaxed)], arg);
+    snprintf(key, sizeof(key), "%d:secs_since_last_cmd", c->fd);
+    snprintf(secs, sizeof(secs), "%u", now > last ? now - last : 0);
+    emit(key, secs, arg);
+}
+
 static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
-    c->last_active = clock_now(c->srv->clock);
+    atomic_store_explicit(&c->last_active, clock_now(c->srv->clock),
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->shown_state, SHOWN_PARSE, memory_order_relaxed);
     if (what & EV_WRITE) {
         if (!conn_write(c))
             goto close;
-        if (reply_pending(&c->reply) > 0)
+        if (reply_pending(&c->reply) > 0) {
+            show_state(c);
             return; /* still stuck: read nothing more */
+        }
     }
     /* A yield re-activates the event to continue buffered work without
      * reading; otherwise the socket is readable. */
@@ -289,6 +366,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
         goto close;
     if (c->yielded && reply_pending(&c->reply) == 0)
         event_active(c->ev, EV_READ, 0);
+    show_state(c);
     return;
 close:
     log_debug("closing connection on fd %d", c->fd);

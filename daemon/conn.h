@@ -10,12 +10,14 @@
 #ifndef ZK_DAEMON_CONN_H
 #define ZK_DAEMON_CONN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "daemon/reply.h"
 #include "lib/cache.h"
+#include "lib/clock.h"
 
 struct worker;
 struct server;
@@ -25,6 +27,15 @@ enum conn_state {
     CONN_PARSE,
     CONN_NREAD,
     CONN_SWALLOW,
+};
+
+/* What `stats conns` shows, in memcached's words. */
+enum conn_shown {
+    SHOWN_READ,    /* conn_read: waiting for a request */
+    SHOWN_PARSE,   /* conn_parse_cmd: working on requests */
+    SHOWN_NREAD,   /* conn_nread */
+    SHOWN_SWALLOW, /* conn_swallow */
+    SHOWN_WRITE,   /* conn_mwrite: replies wait for the socket */
 };
 
 /* A storage command waiting for its data block. */
@@ -53,13 +64,23 @@ struct conn {
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */
-    rel_time_t last_active; /* for -o idle_timeout */
+    /* Read by `stats conns` from other threads, hence atomic. */
+    _Atomic rel_time_t last_active; /* for -o idle_timeout, stats conns */
+    _Atomic int shown_state;        /* enum conn_shown, for stats conns */
+    char addr[128];                 /* "tcp:HOST:PORT" of the peer */
+    char listen_addr[128];          /* the local end, same form */
     struct conn *prev, *next; /* the worker's list */
 };
 
 struct conn *conn_create(struct worker *w, struct server *srv, int fd);
 /* Close the socket and free everything, releasing held items. */
 void conn_destroy(struct conn *c);
+/* `stats conns` lines for this connection (any thread, under the
+ * worker's connection lock). */
+void conn_describe(struct conn *c, rel_time_t now,
+                   void (*emit)(const char *name, const char *value,
+                                void *arg),
+                   void *arg);
 /* Try to write pending replies once (used at shutdown). */
 void conn_flush_final(struct conn *c);
 

@@ -411,6 +411,10 @@ static void exec_stats(struct conn *c, const struct text_request *req)
         stats_report_slabs(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "items")) {
         stats_report_items(srv, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "conns")) {
+        rel_time_t now = clock_now(srv->clock);
+        for (int i = 0; i < srv->nworkers; i++)
+            worker_describe_conns(srv->workers[i], now, emit_stat_line, c);
     } else if (word_is(sub, nsub, "sizes")) {
         /* Size histograms are not tracked: memcached's answer when its
          * tracking is off. */

@@ -37,7 +37,10 @@ struct worker {
     int wake[2];               /* [0] read end in the loop, [1] write end */
     pthread_mutex_t lock;
     struct fd_queue queue;     /* guarded by lock */
-    struct conn *conns;        /* this worker's connections */
+    /* This worker's connections: the worker changes the list, holding
+     * conns_lock; `stats conns` on another worker reads it under it. */
+    pthread_mutex_t conns_lock;
+    struct conn *conns;
     struct thread_stats stats;
 };
 
@@ -120,7 +123,8 @@ static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
     rel_time_t limit = (rel_time_t)w->srv->settings->idle_timeout;
     for (struct conn *c = w->conns, *next; c != NULL; c = next) {
         next = c->next;
-        if (now - c->last_active > limit) {
+        if (now - atomic_load_explicit(&c->last_active,
+                                       memory_order_relaxed) > limit) {
             log_debug("closing idle connection on fd %d", c->fd);
             conn_destroy(c);
         }
@@ -145,6 +149,7 @@ struct worker *worker_create(struct server *srv, int id)
     w->id = id;
     w->wake[0] = w->wake[1] = -1;
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->conns_lock, NULL);
     w->base = event_base_new();
     if (w->base == NULL || pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
         goto fail;
@@ -178,6 +183,7 @@ void worker_destroy(struct worker **wp)
         close(fd);
     free(w->queue.fds);
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->conns_lock);
     free(w);
     *wp = NULL;
 }
@@ -238,21 +244,36 @@ struct thread_stats *worker_stats(struct worker *w)
     return &w->stats;
 }
 
+void worker_describe_conns(struct worker *w, rel_time_t now,
+                           void (*emit)(const char *name, const char *value,
+                                        void *arg),
+                           void *arg)
+{
+    pthread_mutex_lock(&w->conns_lock);
+    for (struct conn *c = w->conns; c != NULL; c = c->next)
+        conn_describe(c, now, emit, arg);
+    pthread_mutex_unlock(&w->conns_lock);
+}
+
 void worker_conn_added(struct worker *w, struct conn *c)
 {
+    pthread_mutex_lock(&w->conns_lock);
     c->prev = NULL;
     c->next = w->conns;
     if (w->conns != NULL)
         w->conns->prev = c;
     w->conns = c;
+    pthread_mutex_unlock(&w->conns_lock);
 }
 
 void worker_conn_removed(struct worker *w, struct conn *c)
 {
+    pthread_mutex_lock(&w->conns_lock);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
         w->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
+    pthread_mutex_unlock(&w->conns_lock);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "daemon/stats.h"
+#include "lib/clock.h"
 
 struct server;
 struct conn;
@@ -27,6 +28,11 @@ bool worker_dispatch(struct worker *w, int fd);
 
 struct event_base *worker_base(struct worker *w);
 struct thread_stats *worker_stats(struct worker *w);
+/* `stats conns` lines for every connection of the worker (any thread). */
+void worker_describe_conns(struct worker *w, rel_time_t now,
+                           void (*emit)(const char *name, const char *value,
+                                        void *arg),
+                           void *arg);
 /* Connection bookkeeping, called by conn.c on the worker's thread. */
 void worker_conn_added(struct worker *w, struct conn *c);
 void worker_conn_removed(struct worker *w, struct conn *c);

@@ -536,6 +536,26 @@ class Stats(SharedDaemonCase):
         # The daemon's resident memory: at least what the item took.
         self.assertGreater(int(after["rss_bytes"]), 100000)
 
+    def test_stats_conns(self):
+        other = self.daemon.connect()
+        self.addCleanup(other.close)
+        self.assertTrue(other.request(b"version\r\n").startswith(b"VERSION "))
+        stats = self.c.stats("conns")
+        port = other.sock.getsockname()[1]
+        fds = [k.split(":")[0] for k, v in stats.items()
+               if k.endswith(":addr") and v == "tcp:127.0.0.1:%d" % port]
+        self.assertEqual(len(fds), 1, stats)
+        fd = fds[0]
+        self.assertEqual(stats[fd + ":listen_addr"],
+                         "tcp:127.0.0.1:%d" % self.daemon.port)
+        self.assertEqual(stats[fd + ":state"], "conn_read")
+        self.assertGreaterEqual(int(stats[fd + ":secs_since_last_cmd"]), 0)
+        # The asking connection is the one at work.
+        mine = self.c.sock.getsockname()[1]
+        me = next(k.split(":")[0] for k, v in stats.items()
+                  if k.endswith(":addr") and v == "tcp:127.0.0.1:%d" % mine)
+        self.assertEqual(stats[me + ":state"], "conn_parse_cmd")
+
     def test_stats_sizes_reports_disabled(self):
         self.c.send(b"stats sizes\r\n")
         self.assertEqual(self.c.recv_until(b"END\r\n"),
