@@ -17,12 +17,14 @@
 #include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
 #include "daemon/worker.h"
+#include "lib/histogram.h"
 #include "proto/text.h"
 
 #define RBUF_INITIAL (16 * 1024)
@@ -339,10 +341,33 @@ void conn_describe(struct conn *c, rel_time_t now,
     emit(key, secs, arg);
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Every request finished in this event took from its start until now. */
+static void record_latency(struct conn *c, uint64_t started)
+{
+    uint64_t took = 0;
+    for (int g = 0; g < LAT__COUNT; g++) {
+        if (c->done[g] == 0)
+            continue;
+        if (took == 0)
+            took = monotonic_ns() - started + 1;
+        histogram_record_n(worker_latency(c->worker, (enum latency_group)g),
+                           took, c->done[g]);
+        c->done[g] = 0;
+    }
+}
+
 static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
+    uint64_t started = monotonic_ns();
     atomic_store_explicit(&c->last_active, clock_now(c->srv->clock),
                           memory_order_relaxed);
     atomic_store_explicit(&c->shown_state, SHOWN_PARSE, memory_order_relaxed);
@@ -364,6 +389,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
         goto close;
     if (!conn_write(c))
         goto close;
+    record_latency(c, started);
     if (c->yielded && reply_pending(&c->reply) == 0)
         event_active(c->ev, EV_READ, 0);
     show_state(c);

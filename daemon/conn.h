@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "daemon/reply.h"
+#include "daemon/stats.h"
 #include "lib/cache.h"
 #include "lib/clock.h"
 
@@ -64,6 +65,9 @@ struct conn {
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */
+    /* Requests finished in the current event, per latency group: they
+     * are all timed with the event's two clock reads. */
+    uint32_t done[LAT__COUNT];
     /* Read by `stats conns` from other threads, hence atomic. */
     _Atomic rel_time_t last_active; /* for -o idle_timeout, stats conns */
     _Atomic int shown_state;        /* enum conn_shown, for stats conns */
@@ -75,6 +79,12 @@ struct conn {
 struct conn *conn_create(struct worker *w, struct server *srv, int fd);
 /* Close the socket and free everything, releasing held items. */
 void conn_destroy(struct conn *c);
+/* A request of group g got its reply queued in this event. */
+static inline void conn_request_done(struct conn *c, enum latency_group g)
+{
+    c->done[g]++;
+}
+
 /* `stats conns` lines for this connection (any thread, under the
  * worker's connection lock). */
 void conn_describe(struct conn *c, rel_time_t now,

@@ -9,12 +9,17 @@
 #include <time.h>
 
 #include "daemon/server.h"
+#include "daemon/worker.h"
+#include "lib/topk.h"
 
 #define BUSY_PERIOD_MS 10
 /* Idle, it wakes as each wall-clock second begins, so the clock is never
  * behind by more than the wake-up latency. */
 #define IDLE_PERIOD_MS 1000
 #define STEP_BUDGET 512 /* hash buckets moved per step */
+/* Hot-key counts halve this often: `stats hotkeys` sees about the last
+ * two periods. */
+#define HOTKEY_DECAY_SECONDS 10
 
 struct maintainer {
     struct server *srv;
@@ -57,12 +62,24 @@ static long until_next_second(void)
     return IDLE_PERIOD_MS - ts.tv_nsec / 1000000L + 1;
 }
 
+static void decay_hotkeys(struct server *srv, time_t now, time_t *last)
+{
+    if (now - *last < HOTKEY_DECAY_SECONDS)
+        return;
+    *last = now;
+    for (int i = 0; i < srv->nworkers; i++)
+        topk_decay(worker_hotkeys(srv->workers[i]));
+}
+
 static void *maintainer_main(void *arg)
 {
     struct maintainer *m = arg;
+    time_t last_decay = time(NULL);
     bool busy;
     do {
-        clock_set_wall(m->srv->clock, time(NULL));
+        time_t now = time(NULL);
+        clock_set_wall(m->srv->clock, now);
+        decay_hotkeys(m->srv, now, &last_decay);
         busy = cache_maintain(m->srv->cache, STEP_BUDGET);
     } while (nap(m, busy ? BUSY_PERIOD_MS : until_next_second()));
     return NULL;

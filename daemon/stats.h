@@ -42,6 +42,18 @@
     X(bytes_written, "bytes written to clients")                              \
     X(conn_yields, "times a connection yielded after -R requests")
 
+/* Request latency is kept per group of commands. X(enum suffix, name) */
+#define LATENCY_GROUPS(X)                                                     \
+    X(GET, "get") X(SET, "set") X(DELETE, "delete") X(INCR, "incr")          \
+    X(TOUCH, "touch") X(OTHER, "other")
+
+enum latency_group {
+#define LATENCY_GROUP_ENUM(name, word) LAT_##name,
+    LATENCY_GROUPS(LATENCY_GROUP_ENUM)
+#undef LATENCY_GROUP_ENUM
+    LAT__COUNT
+};
+
 struct thread_stats {
 #define THREAD_STATS_FIELD(name, help) _Atomic uint64_t name;
     THREAD_STATS(THREAD_STATS_FIELD)

@@ -5,6 +5,8 @@
 
 #include <event2/event.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,6 +14,8 @@
 #include "daemon/server.h"
 #include "daemon/stats.h"
 #include "daemon/worker.h"
+#include "lib/histogram.h"
+#include "lib/topk.h"
 
 /* "ITEM <key> [<bytes> b; <unix time> s]\r\n" */
 #define TEXT_LINE_FOR_DUMP (5 + 250 + 64)
@@ -118,8 +122,12 @@ void stats_report_general(struct server *srv,
 
 void stats_report_reset(struct server *srv)
 {
-    for (int i = 0; i < srv->nworkers; i++)
+    for (int i = 0; i < srv->nworkers; i++) {
         thread_stats_reset(worker_stats(srv->workers[i]));
+        for (int g = 0; g < LAT__COUNT; g++)
+            histogram_reset(worker_latency(srv->workers[i],
+                                           (enum latency_group)g));
+    }
     atomic_store(&srv->total_conns, 0);
     atomic_store(&srv->rejected_conns, 0);
 }
@@ -205,4 +213,66 @@ void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
     if (limit == 0 || limit > CACHEDUMP_MAX_LINES)
         limit = CACHEDUMP_MAX_LINES;
     cache_dump_class(srv->cache, cls, limit, put_dump_line, &d);
+}
+
+/* Percentiles `stats latency` reports, with their line names. */
+static const struct {
+    const char *name;
+    double p;
+} latency_points[] = {
+    {"p50", 50}, {"p90", 90}, {"p99", 99}, {"p999", 99.9},
+};
+
+void stats_report_latency(struct server *srv, stats_emit_fn emit, void *arg)
+{
+    static const char *const groups[] = {
+#define LATENCY_GROUP_NAME(name, word) word,
+        LATENCY_GROUPS(LATENCY_GROUP_NAME)
+#undef LATENCY_GROUP_NAME
+    };
+    struct emitter e = {emit, arg};
+    struct histogram_snapshot snap;
+    char key[48];
+    for (int g = 0; g < LAT__COUNT; g++) {
+        histogram_snapshot_init(&snap);
+        for (int i = 0; i < srv->nworkers; i++)
+            histogram_merge(&snap, worker_latency(srv->workers[i],
+                                                  (enum latency_group)g));
+        snprintf(key, sizeof(key), "%s:count", groups[g]);
+        put_u64(&e, key, histogram_count(&snap));
+        for (size_t i = 0; i < sizeof(latency_points) /
+                                  sizeof(latency_points[0]); i++) {
+            snprintf(key, sizeof(key), "%s:%s_us", groups[g],
+                     latency_points[i].name);
+            put_u64(&e, key, histogram_percentile(&snap,
+                                                  latency_points[i].p) / 1000);
+        }
+        snprintf(key, sizeof(key), "%s:max_us", groups[g]);
+        put_u64(&e, key, histogram_max(&snap) / 1000);
+    }
+}
+
+/* Entries taken from each worker's sketch before merging. */
+#define HOTKEYS_PER_WORKER 128
+
+void stats_report_hotkeys(struct server *srv, unsigned n, stats_emit_fn emit,
+                          void *arg)
+{
+    size_t cap = (size_t)srv->nworkers * HOTKEYS_PER_WORKER, have = 0;
+    struct topk_entry *all = calloc(cap, sizeof(*all));
+    if (all == NULL)
+        return;
+    for (int i = 0; i < srv->nworkers; i++)
+        have += topk_snapshot(worker_hotkeys(srv->workers[i]), all + have,
+                              HOTKEYS_PER_WORKER);
+    size_t shown = topk_merge(all, have, n);
+    char key[TOPK_KEY_MAX + 1], value[24];
+    for (size_t i = 0; i < shown; i++) {
+        memcpy(key, all[i].key, all[i].nkey);
+        key[all[i].nkey] = '\0';
+        snprintf(value, sizeof(value), "%llu",
+                 (unsigned long long)all[i].count);
+        emit(key, value, arg);
+    }
+    free(all);
 }

@@ -31,6 +31,15 @@ void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
                             void (*emit)(const char *line, size_t len,
                                          void *arg),
                             void *arg);
+/* `stats latency`: per command group, requests timed and their p50, p90,
+ * p99, p99.9 and max latency in microseconds (from the start of the
+ * worker's event that finished the request to its reply being queued). */
+void stats_report_latency(struct server *srv, stats_emit_fn emit, void *arg);
+/* `stats hotkeys [N]`: the N keys read most in the recent window (sampled,
+ * approximate counts), one "STAT <key> <count>" line each, most first. */
+#define STATS_HOTKEYS_DEFAULT 10
+void stats_report_hotkeys(struct server *srv, unsigned n, stats_emit_fn emit,
+                          void *arg);
 void stats_report_reset(struct server *srv);
 
 #endif

@@ -84,6 +84,7 @@ static void exec_retrieve(struct conn *c, const struct text_request *req)
         struct item *it = cache_get(c->srv->cache, key, nkey,
                                     touch ? &req->exptime : NULL, &why);
         prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_GET);
+        worker_note_key(c->worker, key, nkey);
         STAT_INC(ts, cmd_get);
         if (touch)
             STAT_INC(ts, cmd_touch);
@@ -121,6 +122,7 @@ static void refuse_store(struct conn *c, const struct text_request *req,
                          enum cache_status st)
 {
     struct thread_stats *ts = tstats(c);
+    conn_request_done(c, LAT_SET);
     if (st == CACHE_TOO_LARGE) {
         STAT_INC(ts, store_too_large);
         say(c, req->noreply, TEXT_R_ERR_TOO_LARGE);
@@ -173,6 +175,7 @@ void text_exec_store(struct conn *c)
     struct cache *cache = c->srv->cache;
     struct cache_item_view v;
     c->store.item = NULL;
+    conn_request_done(c, LAT_SET);
     cache_item_view(cache, s.item, &v);
     if (!text_data_block_ok(v.value, v.nbytes)) {
         say(c, s.noreply, TEXT_R_ERR_BAD_CHUNK);
@@ -396,6 +399,20 @@ static void stats_cachedump(struct conn *c, const char *cur, const char *end)
     }
 }
 
+/* stats hotkeys [N]: false when it already answered (bad N). */
+static bool stats_hotkeys(struct conn *c, const char *cur, const char *end)
+{
+    const char *w;
+    size_t n = 0;
+    uint32_t count = STATS_HOTKEYS_DEFAULT;
+    if (text_next_key(&cur, end, &w, &n) && !word_u32(w, n, &count)) {
+        text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
+        return false;
+    }
+    stats_report_hotkeys(c->srv, count, emit_stat_line, c);
+    return true;
+}
+
 static void exec_stats(struct conn *c, const struct text_request *req)
 {
     struct server *srv = c->srv;
@@ -411,6 +428,11 @@ static void exec_stats(struct conn *c, const struct text_request *req)
         stats_report_slabs(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "items")) {
         stats_report_items(srv, emit_stat_line, c);
+    } else if (word_is(sub, nsub, "hotkeys")) {
+        if (!stats_hotkeys(c, cur, end))
+            return;
+    } else if (word_is(sub, nsub, "latency")) {
+        stats_report_latency(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "conns")) {
         rel_time_t now = clock_now(srv->clock);
         for (int i = 0; i < srv->nworkers; i++)
@@ -463,6 +485,21 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_DEBUGTIME] = exec_debugtime,
 };
 
+static enum latency_group latency_group_of(enum text_cmd cmd)
+{
+    switch (cmd) {
+    case TEXT_CMD_GET: case TEXT_CMD_GETS: return LAT_GET;
+    case TEXT_CMD_GAT: case TEXT_CMD_GATS: case TEXT_CMD_TOUCH:
+        return LAT_TOUCH;
+    case TEXT_CMD_SET: case TEXT_CMD_ADD: case TEXT_CMD_REPLACE:
+    case TEXT_CMD_APPEND: case TEXT_CMD_PREPEND: case TEXT_CMD_CAS:
+        return LAT_SET;
+    case TEXT_CMD_DELETE: return LAT_DELETE;
+    case TEXT_CMD_INCR: case TEXT_CMD_DECR: return LAT_INCR;
+    default: return LAT_OTHER;
+    }
+}
+
 void text_exec(struct conn *c, const struct text_request *req)
 {
     text_handler h = req->cmd < TEXT_CMD__COUNT ? handlers[req->cmd] : NULL;
@@ -471,4 +508,8 @@ void text_exec(struct conn *c, const struct text_request *req)
         return;
     }
     h(c, req);
+    /* A storage command is done when its data block is: it is counted in
+     * text_exec_store() or refuse_store(). */
+    if (latency_group_of(req->cmd) != LAT_SET)
+        conn_request_done(c, latency_group_of(req->cmd));
 }

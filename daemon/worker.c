@@ -17,8 +17,14 @@
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "lib/histogram.h"
+#include "lib/topk.h"
 
 #define WAKE_NEW_CONN 'c'
+/* Hot keys: one key access in HOTKEY_SAMPLE is recorded, with that
+ * weight, in a sketch tracking HOTKEY_CAPACITY keys. */
+#define HOTKEY_SAMPLE 8
+#define HOTKEY_CAPACITY 128
 #define WAKE_STOP 's'
 
 struct fd_queue {
@@ -42,6 +48,9 @@ struct worker {
     pthread_mutex_t conns_lock;
     struct conn *conns;
     struct thread_stats stats;
+    struct histogram latency[LAT__COUNT];
+    struct topk *hotkeys;
+    unsigned sample_clock;     /* counts key accesses toward a sample */
 };
 
 static bool queue_push(struct fd_queue *q, int fd)
@@ -150,8 +159,12 @@ struct worker *worker_create(struct server *srv, int id)
     w->wake[0] = w->wake[1] = -1;
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->conns_lock, NULL);
+    for (int g = 0; g < LAT__COUNT; g++)
+        histogram_init(&w->latency[g]);
     w->base = event_base_new();
-    if (w->base == NULL || pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+    w->hotkeys = topk_create(HOTKEY_CAPACITY);
+    if (w->base == NULL || w->hotkeys == NULL ||
+        pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
         goto fail;
     w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST,
                            on_wake, w);
@@ -182,6 +195,7 @@ void worker_destroy(struct worker **wp)
     for (int fd; (fd = queue_pop(&w->queue)) >= 0;)
         close(fd);
     free(w->queue.fds);
+    topk_destroy(&w->hotkeys);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->conns_lock);
     free(w);
@@ -242,6 +256,24 @@ struct event_base *worker_base(struct worker *w)
 struct thread_stats *worker_stats(struct worker *w)
 {
     return &w->stats;
+}
+
+void worker_note_key(struct worker *w, const char *key, size_t nkey)
+{
+    if (++w->sample_clock < HOTKEY_SAMPLE)
+        return;
+    w->sample_clock = 0;
+    topk_record(w->hotkeys, key, nkey, HOTKEY_SAMPLE);
+}
+
+struct topk *worker_hotkeys(struct worker *w)
+{
+    return w->hotkeys;
+}
+
+struct histogram *worker_latency(struct worker *w, enum latency_group g)
+{
+    return &w->latency[g];
 }
 
 void worker_describe_conns(struct worker *w, rel_time_t now,

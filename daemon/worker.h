@@ -9,12 +9,14 @@
 #define ZK_DAEMON_WORKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "daemon/stats.h"
 #include "lib/clock.h"
 
 struct server;
 struct conn;
+struct topk;
 struct event_base;
 
 struct worker *worker_create(struct server *srv, int id);
@@ -28,6 +30,12 @@ bool worker_dispatch(struct worker *w, int fd);
 
 struct event_base *worker_base(struct worker *w);
 struct thread_stats *worker_stats(struct worker *w);
+/* Sample a key access for `stats hotkeys` (owner thread only). */
+void worker_note_key(struct worker *w, const char *key, size_t nkey);
+/* The worker's hot-key sketch, for stats (any thread; it locks itself). */
+struct topk *worker_hotkeys(struct worker *w);
+/* The worker's latency histogram of one command group. */
+struct histogram *worker_latency(struct worker *w, enum latency_group g);
 /* `stats conns` lines for every connection of the worker (any thread). */
 void worker_describe_conns(struct worker *w, rel_time_t now,
                            void (*emit)(const char *name, const char *value,

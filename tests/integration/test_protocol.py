@@ -556,6 +556,59 @@ class Stats(SharedDaemonCase):
                   if k.endswith(":addr") and v == "tcp:127.0.0.1:%d" % mine)
         self.assertEqual(stats[me + ":state"], "conn_parse_cmd")
 
+    def test_stats_latency_moves_with_slow_requests(self):
+        if not H.is_zeekdb():
+            self.skipTest("stats latency is zeekdb's")
+        c = self.c
+        self.assertEqual(c.request(b"stats reset\r\n"), b"RESET\r\n")
+        for i in range(200):
+            c.request(b"get lat:miss:%d\r\n" % i)
+        fast = c.stats("latency")
+        self.assertEqual(int(fast["get:count"]), 200)
+        for name in ("get", "set", "delete", "incr", "touch", "other"):
+            for point in ("count", "p50_us", "p90_us", "p99_us", "p999_us",
+                          "max_us"):
+                self.assertIn("%s:%s" % (name, point), fast)
+        # The slow path: one get line naming the same 1 MB value 50 times,
+        # so the daemon builds a 50 MB reply in one go.
+        c.send(b"set lat:big 0 0 1000000\r\n" + b"x" * 1000000 + b"\r\n")
+        self.assertEqual(c.recv_line(), b"STORED\r\n")
+        for _ in range(5):
+            c.send(b"get" + b" lat:big" * 50 + b"\r\n")
+            c.recv_retrieval(timeout=30)
+        slow = c.stats("latency")
+        self.assertEqual(int(slow["get:count"]), 205)
+        self.assertEqual(int(slow["set:count"]), 1)
+        self.assertGreater(int(slow["get:max_us"]), int(fast["get:max_us"]))
+        self.assertGreater(int(slow["get:max_us"]), 1000)
+        self.assertGreaterEqual(int(slow["get:p999_us"]),
+                                int(fast["get:p999_us"]))
+
+    def test_stats_hotkeys_puts_the_hot_key_first(self):
+        if not H.is_zeekdb():
+            self.skipTest("stats hotkeys is zeekdb's")
+        c = self.c
+        rng = random.Random(7)
+        batch = []
+        for i in range(6000):
+            # One key in three is "hk:hot"; the rest spread over 2000 keys.
+            key = b"hk:hot" if i % 3 == 0 else b"hk:%d" % rng.randrange(2000)
+            batch.append(b"get %s\r\n" % key)
+        c.send(b"".join(batch))
+        for _ in range(6000):
+            self.assertEqual(c.recv_line(), b"END\r\n")
+        c.send(b"stats hotkeys 3\r\n")
+        lines = c.recv_until(b"END\r\n").split(b"\r\n")
+        self.assertEqual(len(lines), 5, lines)  # 3 keys, END, ""
+        first = lines[0].split(b" ")
+        self.assertEqual(first[:2], [b"STAT", b"hk:hot"])
+        # Sampled and approximate, but of the right size: 2000 reads (a
+        # decay of the window may have halved it once meanwhile).
+        self.assertGreater(int(first[2]), 500)
+        self.assertLess(int(first[2]), 4000)
+        self.assertEqual(c.request(b"stats hotkeys x\r\n"),
+                         b"CLIENT_ERROR bad command line format\r\n")
+
     def test_stats_sizes_reports_disabled(self):
         self.c.send(b"stats sizes\r\n")
         self.assertEqual(self.c.recv_until(b"END\r\n"),
