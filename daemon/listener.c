@@ -109,7 +109,7 @@ static bool add_fd(struct listener *l, int fd, char *err, size_t errlen)
     return true;
 }
 
-static int listen_on(const struct addrinfo *ai, int backlog)
+int listener_open_tcp(const struct addrinfo *ai, int backlog)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
                     SOCK_CLOEXEC, ai->ai_protocol);
@@ -129,8 +129,7 @@ static int listen_on(const struct addrinfo *ai, int backlog)
     return fd;
 }
 
-/* Split "host", "host:port", "[v6]" or "[v6]:port" in place. */
-static void split_host_port(char *spec, char **host, char **port)
+void listener_split_host_port(char *spec, char **host, char **port)
 {
     *port = NULL;
     if (spec[0] == '[') {
@@ -155,7 +154,7 @@ static void split_host_port(char *spec, char **host, char **port)
 static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
 {
     char *host, *port, defport[16];
-    split_host_port(spec, &host, &port);
+    listener_split_host_port(spec, &host, &port);
     if (port == NULL) {
         snprintf(defport, sizeof(defport), "%d", l->srv->settings->port);
         port = defport;
@@ -171,7 +170,7 @@ static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
     }
     bool ok = true;
     for (struct addrinfo *ai = res; ai != NULL && ok; ai = ai->ai_next) {
-        int fd = listen_on(ai, l->srv->settings->backlog);
+        int fd = listener_open_tcp(ai, l->srv->settings->backlog);
         if (fd < 0) {
             snprintf(err, errlen, "cannot listen on %s port %s: %s", host,
                      port, strerror(errno));
@@ -209,19 +208,36 @@ static bool bind_unix(struct listener *l, const char *path, char *err,
     return add_fd(l, fd, err, errlen);
 }
 
+bool listener_each_address(const char *list,
+                           bool (*fn)(void *arg, char *spec, char *err,
+                                      size_t errlen),
+                           void *arg, char *err, size_t errlen)
+{
+    char *copy = strdup(list != NULL ? list : "127.0.0.1");
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    bool ok = true;
+    char *save = NULL;
+    for (char *spec = strtok_r(copy, ",", &save); spec != NULL && ok;
+         spec = strtok_r(NULL, ",", &save))
+        ok = fn(arg, spec, err, errlen);
+    free(copy);
+    return ok;
+}
+
+static bool bind_tcp_cb(void *arg, char *spec, char *err, size_t errlen)
+{
+    return bind_tcp(arg, spec, err, errlen);
+}
+
 static bool bind_all(struct listener *l, char *err, size_t errlen)
 {
     const struct settings *s = l->srv->settings;
     if (s->socketpath != NULL) /* memcached: -s replaces TCP */
         return bind_unix(l, s->socketpath, err, errlen);
-    char *list = strdup(s->listen != NULL ? s->listen : "127.0.0.1");
-    bool ok = list != NULL;
-    char *save = NULL;
-    for (char *spec = strtok_r(list, ",", &save); spec != NULL && ok;
-         spec = strtok_r(NULL, ",", &save))
-        ok = bind_tcp(l, spec, err, errlen);
-    free(list);
-    return ok;
+    return listener_each_address(s->listen, bind_tcp_cb, l, err, errlen);
 }
 
 struct listener *listener_create(struct server *srv, struct event_base *base,

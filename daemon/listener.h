@@ -14,11 +14,28 @@
 struct server;
 struct event_base;
 struct listener;
+struct addrinfo;
 
 /* Bind and listen; NULL with a message in err on failure. */
 struct listener *listener_create(struct server *srv, struct event_base *base,
                                  char *err, size_t errlen);
 /* Stop accepting (close the sockets). */
 void listener_destroy(struct listener **l);
+
+/* Helpers shared with the metrics endpoint, which binds the same -l
+ * addresses on its own port. */
+/* Split one -l entry, "host", "host:port", "[v6]" or "[v6]:port", in
+ * place; *port is NULL when the entry names none. */
+void listener_split_host_port(char *spec, char **host, char **port);
+/* Call fn on each address of a -l list ("a,b,..."; NULL means
+ * 127.0.0.1), stopping at the first that fails. */
+bool listener_each_address(const char *list,
+                           bool (*fn)(void *arg, char *spec, char *err,
+                                      size_t errlen),
+                           void *arg, char *err, size_t errlen);
+/* A non-blocking, close-on-exec socket bound to ai and listening (IPv6
+ * sockets are v6-only, so "::" and "0.0.0.0" can both be bound); -1 with
+ * errno set on failure. */
+int listener_open_tcp(const struct addrinfo *ai, int backlog);
 
 #endif

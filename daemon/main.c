@@ -24,6 +24,7 @@
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/maintainer.h"
+#include "daemon/metrics.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
@@ -40,6 +41,7 @@ struct runtime {
     struct server srv;
     struct event_base *base;
     struct listener *listener;
+    struct metrics *metrics;              /* NULL unless -o metrics_port */
     struct maintainer *maintainer;
     struct event *sig_term, *sig_int, *sig_hup;
 };
@@ -196,6 +198,11 @@ static void start_network(struct runtime *rt)
     rt->listener = listener_create(&rt->srv, rt->base, err, sizeof(err));
     if (rt->listener == NULL)
         fail(EX_OSERR, "%s", err);
+    if (rt->settings.metrics_port != 0) {
+        rt->metrics = metrics_start(&rt->srv, rt->base, err, sizeof(err));
+        if (rt->metrics == NULL)
+            fail(EX_OSERR, "%s", err);
+    }
 }
 
 static void start_threads(struct runtime *rt)
@@ -231,6 +238,7 @@ static void watch_signals(struct runtime *rt)
 static void teardown(struct runtime *rt)
 {
     struct server *srv = &rt->srv;
+    metrics_stop(&rt->metrics);
     listener_destroy(&rt->listener);
     for (int i = 0; i < srv->nworkers; i++)
         worker_stop(srv->workers[i]);

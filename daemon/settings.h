@@ -142,6 +142,10 @@ X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
 X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
   "sieve", "lru|fifo|random|sieve|lfu", "name",                               \
   "eviction policy")                                                          \
+X(metrics_port, INT, 0, NULL, "metrics_port", "metrics_port",              \
+  "0", "0..65535", "port",                                                    \
+  "serve Prometheus metrics over HTTP at /metrics on the -l addresses "      \
+  "(0: off)")                                                                 \
 X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime", NULL,                  \
   "no", NULL, NULL,                                                           \
   "enable the debugtime command (tests only)")                                \

@@ -7,7 +7,9 @@
  * path), so the cross-thread reads are race-free.
  *
  * THREAD_STATS lists the counters in the order memcached prints them, with
- * memcached's names.
+ * memcached's names, each with its kind and a help line: the `stats` text
+ * and the Prometheus page (daemon/metrics.c) are both rendered from the
+ * rows, so a counter is declared here and nowhere else (STYLE rule 6).
  */
 #ifndef ZK_DAEMON_STATS_H
 #define ZK_DAEMON_STATS_H
@@ -16,31 +18,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a figure behaves over time, which is what Prometheus needs to know:
+ * a COUNTER only grows (until `stats reset` or a restart), a GAUGE goes up
+ * and down, and INFO is text (a version) rather than a number. */
+enum stat_kind {
+    STAT_COUNTER,
+    STAT_GAUGE,
+    STAT_INFO,
+};
+
+/* X(name, kind, help) */
 #define THREAD_STATS(X)                                                       \
-    X(cmd_get, "keys requested by get, gets, gat and gats")                   \
-    X(cmd_set, "storage commands")                                            \
-    X(cmd_flush, "flush_all commands")                                        \
-    X(cmd_touch, "touch, gat and gats key requests")                          \
-    X(get_hits, "keys found")                                                 \
-    X(get_misses, "keys not found")                                           \
-    X(get_expired, "keys found expired")                                      \
-    X(get_flushed, "keys found invalidated by flush_all")                     \
-    X(delete_misses, "delete of a missing key")                               \
-    X(delete_hits, "deleted keys")                                            \
-    X(incr_misses, "incr of a missing key")                                   \
-    X(incr_hits, "successful incr")                                           \
-    X(decr_misses, "decr of a missing key")                                   \
-    X(decr_hits, "successful decr")                                           \
-    X(cas_misses, "cas of a missing key")                                     \
-    X(cas_hits, "successful cas")                                             \
-    X(cas_badval, "cas with a stale cas value")                               \
-    X(touch_hits, "touched keys")                                             \
-    X(touch_misses, "touch of a missing key")                                 \
-    X(store_too_large, "values refused as too large")                         \
-    X(store_no_memory, "values refused for lack of memory")                   \
-    X(bytes_read, "bytes read from clients")                                  \
-    X(bytes_written, "bytes written to clients")                              \
-    X(conn_yields, "times a connection yielded after -R requests")
+    X(cmd_get, COUNTER, "keys requested by get, gets, gat and gats")          \
+    X(cmd_set, COUNTER, "storage commands")                                   \
+    X(cmd_flush, COUNTER, "flush_all commands")                               \
+    X(cmd_touch, COUNTER, "touch, gat and gats key requests")                 \
+    X(get_hits, COUNTER, "keys found")                                        \
+    X(get_misses, COUNTER, "keys not found")                                  \
+    X(get_expired, COUNTER, "keys found expired")                             \
+    X(get_flushed, COUNTER, "keys found invalidated by flush_all")            \
+    X(delete_misses, COUNTER, "delete of a missing key")                      \
+    X(delete_hits, COUNTER, "deleted keys")                                   \
+    X(incr_misses, COUNTER, "incr of a missing key")                          \
+    X(incr_hits, COUNTER, "successful incr")                                  \
+    X(decr_misses, COUNTER, "decr of a missing key")                          \
+    X(decr_hits, COUNTER, "successful decr")                                  \
+    X(cas_misses, COUNTER, "cas of a missing key")                            \
+    X(cas_hits, COUNTER, "successful cas")                                    \
+    X(cas_badval, COUNTER, "cas with a stale cas value")                      \
+    X(touch_hits, COUNTER, "touched keys")                                    \
+    X(touch_misses, COUNTER, "touch of a missing key")                        \
+    X(store_too_large, COUNTER, "values refused as too large")                \
+    X(store_no_memory, COUNTER, "values refused for lack of memory")          \
+    X(bytes_read, COUNTER, "bytes read from clients")                         \
+    X(bytes_written, COUNTER, "bytes written to clients")                     \
+    X(conn_yields, COUNTER, "times a connection yielded after -R requests")
 
 /* Request latency is kept per group of commands. X(enum suffix, name) */
 #define LATENCY_GROUPS(X)                                                     \
@@ -55,7 +67,7 @@ enum latency_group {
 };
 
 struct thread_stats {
-#define THREAD_STATS_FIELD(name, help) _Atomic uint64_t name;
+#define THREAD_STATS_FIELD(name, kind, help) _Atomic uint64_t name;
     THREAD_STATS(THREAD_STATS_FIELD)
 #undef THREAD_STATS_FIELD
 };
@@ -70,20 +82,22 @@ struct thread_stats {
 
 /* A plain snapshot, for summing and printing. */
 struct thread_stats_sum {
-#define THREAD_STATS_SUM_FIELD(name, help) uint64_t name;
+#define THREAD_STATS_SUM_FIELD(name, kind, help) uint64_t name;
     THREAD_STATS(THREAD_STATS_SUM_FIELD)
 #undef THREAD_STATS_SUM_FIELD
 };
 
-void thread_stats_add_to(struct thread_stats *ts, struct thread_stats_sum *sum);
+void thread_stats_add_to(struct thread_stats *ts,
+                         struct thread_stats_sum *sum);
 /* Zero every counter. Only counters of memcached's "stats reset" set are
  * touched; a worker may bump one at the same time and lose that bump. */
 void thread_stats_reset(struct thread_stats *ts);
 
-/* Emit name/value for every counter of the table, in order. */
+/* Emit every counter of the table, in order, with its kind and help. */
+typedef void (*thread_stats_emit_fn)(const char *name, enum stat_kind kind,
+                                     const char *help, uint64_t value,
+                                     void *arg);
 void thread_stats_foreach(const struct thread_stats_sum *sum,
-                          void (*emit)(const char *name, uint64_t value,
-                                       void *arg),
-                          void *arg);
+                          thread_stats_emit_fn emit, void *arg);
 
 #endif

@@ -32,23 +32,107 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
     e->emit(name, buf, e->arg);
 }
 
-static void put_counter(const char *name, uint64_t value, void *arg)
+/* ---- the general report --------------------------------------------- */
+
+/* The general report's figures, in memcached's order, each declared once
+ * with its kind and help (STYLE rule 6): `stats` prints name and value,
+ * the Prometheus page (daemon/metrics.c) also uses kind and help.
+ * X(name, kind, format, help, value): format picks how value is printed
+ * (U64, TEXT, TIMEVAL); value is an expression over the locals of the
+ * function that expands the table. The request counters are THREAD_STATS
+ * in stats.h, and the eviction policy adds its own counters last. */
+#define PROCESS_STATS(X)                                                      \
+    X(pid, GAUGE, U64, "process id", (uint64_t)getpid())                      \
+    X(uptime, GAUGE, U64, "seconds since the daemon started",                 \
+      (uint64_t)(now - srv->started))                                         \
+    X(time, GAUGE, U64, "unix time by the daemon's clock", (uint64_t)now)     \
+    X(version, INFO, TEXT, "daemon version", STATS_VERSION_STRING)            \
+    X(libevent, INFO, TEXT, "libevent version", event_get_version())          \
+    X(pointer_size, GAUGE, U64, "pointer size in bits",                       \
+      (uint64_t)(8 * sizeof(void *)))                                         \
+    X(rusage_user, COUNTER, TIMEVAL, "user CPU time in seconds", ru.ru_utime) \
+    X(rusage_system, COUNTER, TIMEVAL, "system CPU time in seconds",          \
+      ru.ru_stime)
+
+#define CONNECTION_STATS(X)                                                   \
+    X(max_connections, GAUGE, U64, "connection limit (-c)",                   \
+      (uint64_t)srv->settings->maxconns)                                      \
+    X(curr_connections, GAUGE, U64, "open client connections",                \
+      atomic_load(&srv->curr_conns))                                          \
+    X(total_connections, COUNTER, U64, "client connections accepted",         \
+      atomic_load(&srv->total_conns))                                         \
+    X(rejected_connections, COUNTER, U64,                                     \
+      "connections refused at the -c limit",                                  \
+      atomic_load(&srv->rejected_conns))                                      \
+    X(connection_structures, GAUGE, U64, "connection structures allocated",   \
+      atomic_load(&srv->conn_structures))
+
+#define ENGINE_STATS(X)                                                       \
+    X(limit_maxbytes, GAUGE, U64, "item memory limit in bytes (-m)",          \
+      cs.limit_maxbytes)                                                      \
+    X(threads, GAUGE, U64, "worker threads", (uint64_t)srv->nworkers)         \
+    X(hash_power_level, GAUGE, U64, "hash table size as a power of two",      \
+      cs.hash_power)                                                          \
+    X(hash_bytes, GAUGE, U64, "bytes of the hash table", cs.hash_bytes)       \
+    X(hash_is_expanding, GAUGE, U64, "1 while the hash table grows",          \
+      cs.hash_growing)                                                        \
+    X(bytes, GAUGE, U64, "bytes of the stored items", cs.bytes)               \
+    X(bytes_peak, GAUGE, U64, "most bytes ever stored at once",               \
+      cs.bytes_peak)                                                          \
+    X(rss_bytes, GAUGE, U64, "resident set size of the process in bytes",     \
+      process_rss())                                                          \
+    X(curr_items, GAUGE, U64, "items stored", cs.curr_items)                  \
+    X(total_items, COUNTER, U64, "items ever stored", cs.total_items)         \
+    X(expired_unfetched, COUNTER, U64, "items expired before any read",       \
+      cs.expired_unfetched)                                                   \
+    X(evicted_unfetched, COUNTER, U64, "items evicted before any read",       \
+      cs.evicted_unfetched)                                                   \
+    X(evictions, COUNTER, U64, "live items evicted to make room",             \
+      cs.evictions)                                                           \
+    X(reclaimed, COUNTER, U64, "expired items' memory reused on store",       \
+      cs.reclaimed)                                                           \
+    X(crawler_reclaimed, COUNTER, U64, "expired items freed by the reaper",   \
+      cs.crawler_reclaimed)                                                   \
+    X(slabs_moved, COUNTER, U64, "slab pages moved between classes",          \
+      cs.slabs_moved)
+
+struct line_emitter {
+    stats_line_fn emit;
+    void *arg;
+};
+
+static void put_stat_text(struct line_emitter *e, const char *name,
+                          enum stat_kind kind, const char *help,
+                          const char *value)
 {
-    put_u64(arg, name, value);
+    struct stat_line line = {name, kind, help, value};
+    e->emit(&line, e->arg);
 }
 
-static void put_rusage(struct emitter *e)
+static void put_stat_u64(struct line_emitter *e, const char *name,
+                         enum stat_kind kind, const char *help, uint64_t v)
 {
-    struct rusage ru;
-    char buf[48];
-    getrusage(RUSAGE_SELF, &ru);
-    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)ru.ru_utime.tv_sec,
-             (long)ru.ru_utime.tv_usec);
-    e->emit("rusage_user", buf, e->arg);
-    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)ru.ru_stime.tv_sec,
-             (long)ru.ru_stime.tv_usec);
-    e->emit("rusage_system", buf, e->arg);
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    put_stat_text(e, name, kind, help, buf);
 }
+
+/* Seconds with microseconds, as memcached prints rusage. */
+static void put_stat_timeval(struct line_emitter *e, const char *name,
+                             enum stat_kind kind, const char *help,
+                             struct timeval tv)
+{
+    char buf[48];
+    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)tv.tv_sec,
+             (long)tv.tv_usec);
+    put_stat_text(e, name, kind, help, buf);
+}
+
+#define STAT_PUT_U64 put_stat_u64
+#define STAT_PUT_TEXT put_stat_text
+#define STAT_PUT_TIMEVAL put_stat_timeval
+#define PUT_STAT_ROW(name, kind, format, help, value)                         \
+    STAT_PUT_##format(e, #name, STAT_##kind, help, value);
 
 /* Resident set size of the whole process, from /proc; 0 if unreadable. */
 static uint64_t process_rss(void)
@@ -63,61 +147,67 @@ static uint64_t process_rss(void)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void put_process(struct server *srv, struct emitter *e)
+static void put_process(struct server *srv, struct line_emitter *e)
 {
     time_t now = clock_wall(srv->clock);
-    put_u64(e, "pid", (uint64_t)getpid());
-    put_u64(e, "uptime", (uint64_t)(now - srv->started));
-    put_u64(e, "time", (uint64_t)now);
-    e->emit("version", STATS_VERSION_STRING, e->arg);
-    e->emit("libevent", event_get_version(), e->arg);
-    put_u64(e, "pointer_size", 8 * sizeof(void *));
-    put_rusage(e);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        memset(&ru, 0, sizeof(ru));
+    PROCESS_STATS(PUT_STAT_ROW)
 }
 
-static void put_connections(struct server *srv, struct emitter *e)
+static void put_connections(struct server *srv, struct line_emitter *e)
 {
-    put_u64(e, "max_connections", (uint64_t)srv->settings->maxconns);
-    put_u64(e, "curr_connections", atomic_load(&srv->curr_conns));
-    put_u64(e, "total_connections", atomic_load(&srv->total_conns));
-    put_u64(e, "rejected_connections", atomic_load(&srv->rejected_conns));
-    put_u64(e, "connection_structures", atomic_load(&srv->conn_structures));
+    CONNECTION_STATS(PUT_STAT_ROW)
 }
 
-static void put_engine(struct server *srv, struct emitter *e)
+static void put_thread_counter(const char *name, enum stat_kind kind,
+                               const char *help, uint64_t value, void *arg)
+{
+    put_stat_u64(arg, name, kind, help, value);
+}
+
+/* The policy's counters come from lib/ as bare (name, value) pairs: lib/
+ * knows nothing of kinds, and every one of them only grows. */
+static void put_policy_counter(const char *name, uint64_t value, void *arg)
+{
+    put_stat_u64(arg, name, STAT_COUNTER,
+                 "counter kept by the eviction policy", value);
+}
+
+static void put_engine(struct server *srv, struct line_emitter *e)
 {
     struct cache_stats cs;
     cache_stats(srv->cache, &cs);
-    put_u64(e, "limit_maxbytes", cs.limit_maxbytes);
-    put_u64(e, "threads", (uint64_t)srv->nworkers);
-    put_u64(e, "hash_power_level", cs.hash_power);
-    put_u64(e, "hash_bytes", cs.hash_bytes);
-    put_u64(e, "hash_is_expanding", cs.hash_growing);
-    put_u64(e, "bytes", cs.bytes);
-    put_u64(e, "bytes_peak", cs.bytes_peak);
-    put_u64(e, "rss_bytes", process_rss());
-    put_u64(e, "curr_items", cs.curr_items);
-    put_u64(e, "total_items", cs.total_items);
-    put_u64(e, "expired_unfetched", cs.expired_unfetched);
-    put_u64(e, "evicted_unfetched", cs.evicted_unfetched);
-    put_u64(e, "evictions", cs.evictions);
-    put_u64(e, "reclaimed", cs.reclaimed);
-    put_u64(e, "crawler_reclaimed", cs.crawler_reclaimed);
-    put_u64(e, "slabs_moved", cs.slabs_moved);
-    cache_policy_stats(srv->cache, put_counter, e);
+    ENGINE_STATS(PUT_STAT_ROW)
+    cache_policy_stats(srv->cache, put_policy_counter, e);
+}
+
+void stats_report_general_lines(struct server *srv, stats_line_fn emit,
+                                void *arg)
+{
+    struct line_emitter e = {emit, arg};
+    struct thread_stats_sum sum = {0};
+    for (int i = 0; i < srv->nworkers; i++)
+        thread_stats_add_to(worker_stats(srv->workers[i]), &sum);
+    put_process(srv, &e);
+    put_connections(srv, &e);
+    thread_stats_foreach(&sum, put_thread_counter, &e);
+    put_engine(srv, &e);
+}
+
+/* The `stats` rendering: name and value, kind and help are for exporters. */
+static void put_text_line(const struct stat_line *line, void *arg)
+{
+    struct emitter *e = arg;
+    e->emit(line->name, line->value, e->arg);
 }
 
 void stats_report_general(struct server *srv,
                           stats_emit_fn emit, void *arg)
 {
     struct emitter e = {emit, arg};
-    struct thread_stats_sum sum = {0};
-    for (int i = 0; i < srv->nworkers; i++)
-        thread_stats_add_to(worker_stats(srv->workers[i]), &sum);
-    put_process(srv, &e);
-    put_connections(srv, &e);
-    thread_stats_foreach(&sum, put_counter, &e);
-    put_engine(srv, &e);
+    stats_report_general_lines(srv, put_text_line, &e);
 }
 
 void stats_report_reset(struct server *srv)
@@ -223,31 +313,43 @@ static const struct {
     {"p50", 50}, {"p90", 90}, {"p99", 99}, {"p999", 99.9},
 };
 
+static const char *const latency_group_names[] = {
+#define LATENCY_GROUP_NAME(name, word) word,
+    LATENCY_GROUPS(LATENCY_GROUP_NAME)
+#undef LATENCY_GROUP_NAME
+};
+
+const char *stats_latency_group_name(enum latency_group g)
+{
+    return latency_group_names[g];
+}
+
+void stats_latency_snapshot(struct server *srv, enum latency_group g,
+                            struct histogram_snapshot *out)
+{
+    histogram_snapshot_init(out);
+    for (int i = 0; i < srv->nworkers; i++)
+        histogram_merge(out, worker_latency(srv->workers[i], g));
+}
+
 void stats_report_latency(struct server *srv, stats_emit_fn emit, void *arg)
 {
-    static const char *const groups[] = {
-#define LATENCY_GROUP_NAME(name, word) word,
-        LATENCY_GROUPS(LATENCY_GROUP_NAME)
-#undef LATENCY_GROUP_NAME
-    };
     struct emitter e = {emit, arg};
     struct histogram_snapshot snap;
     char key[48];
     for (int g = 0; g < LAT__COUNT; g++) {
-        histogram_snapshot_init(&snap);
-        for (int i = 0; i < srv->nworkers; i++)
-            histogram_merge(&snap, worker_latency(srv->workers[i],
-                                                  (enum latency_group)g));
-        snprintf(key, sizeof(key), "%s:count", groups[g]);
+        const char *group = latency_group_names[g];
+        stats_latency_snapshot(srv, (enum latency_group)g, &snap);
+        snprintf(key, sizeof(key), "%s:count", group);
         put_u64(&e, key, histogram_count(&snap));
         for (size_t i = 0; i < sizeof(latency_points) /
                                   sizeof(latency_points[0]); i++) {
-            snprintf(key, sizeof(key), "%s:%s_us", groups[g],
+            snprintf(key, sizeof(key), "%s:%s_us", group,
                      latency_points[i].name);
             put_u64(&e, key, histogram_percentile(&snap,
                                                   latency_points[i].p) / 1000);
         }
-        snprintf(key, sizeof(key), "%s:max_us", groups[g]);
+        snprintf(key, sizeof(key), "%s:max_us", group);
         put_u64(&e, key, histogram_max(&snap) / 1000);
     }
 }

@@ -9,7 +9,10 @@
 
 #include <stddef.h>
 
+#include "daemon/stats.h"
+
 struct server;
+struct histogram_snapshot;
 
 /* What `version` and `stats` report: the memcached protocol level this
  * daemon answers as, then zeekdb's own version. Clients that parse
@@ -19,6 +22,22 @@ typedef void (*stats_emit_fn)(const char *name, const char *value, void *arg);
 
 #define STATS_VERSION_STRING "1.6.18-zeekdb-" ZEEKDB_VERSION
 
+/* One line of the general report, as declared in its table: value is the
+ * text `stats` prints (a decimal integer, seconds with a fraction for the
+ * rusage lines, any text for INFO lines). Valid only during the call. */
+struct stat_line {
+    const char *name;
+    enum stat_kind kind;
+    const char *help;
+    const char *value;
+};
+typedef void (*stats_line_fn)(const struct stat_line *line, void *arg);
+
+/* The general report, line by line with kind and help: the one source of
+ * both `stats` (stats_report_general, which prints name and value) and
+ * the Prometheus page. */
+void stats_report_general_lines(struct server *srv, stats_line_fn emit,
+                                void *arg);
 void stats_report_general(struct server *srv,
                           stats_emit_fn emit, void *arg);
 /* `stats slabs`: memory per slab class; `stats items`: items per class. */
@@ -35,6 +54,11 @@ void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
  * p99, p99.9 and max latency in microseconds (from the start of the
  * worker's event that finished the request to its reply being queued). */
 void stats_report_latency(struct server *srv, stats_emit_fn emit, void *arg);
+/* The latency of group g summed over every worker, and the group's name
+ * ("get", "set", ...), for exporters. */
+void stats_latency_snapshot(struct server *srv, enum latency_group g,
+                            struct histogram_snapshot *out);
+const char *stats_latency_group_name(enum latency_group g);
 /* `stats hotkeys [N]`: the N keys read most in the recent window (sampled,
  * approximate counts), one "STAT <key> <count>" line each, most first. */
 #define STATS_HOTKEYS_DEFAULT 10

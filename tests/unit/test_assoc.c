@@ -261,6 +261,12 @@ static void concurrent_growth(void **state)
         pthread_create(&wt[i], NULL, writer, &s);
     for (int i = 0; i < WRITERS; i++)
         pthread_join(wt[i], NULL);
+    /* On a loaded machine the readers may barely have run yet: give them
+     * a bounded moment to look things up before stopping them. */
+    for (int i = 0; i < 500 && atomic_load(&s.lookups) < 1000; i++) {
+        struct timespec ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
     atomic_store(&s.stop, true);
     for (int i = 0; i < 2; i++)
         pthread_join(rt[i], NULL);

@@ -697,7 +697,8 @@ static void test_stats_defaults_match_memcached(void **state)
                         "flush_enabled yes\n"
                         "dump_enabled yes\n"
                         "idle_timeout 0\n"
-                        "eviction_policy sieve\n");
+                        "eviction_policy sieve\n"
+                        "metrics_port 0\n");
 }
 
 static void test_stats_after_parse(void **state)
@@ -710,7 +711,8 @@ static void test_stats_after_parse(void **state)
                            "/tmp/s", "-a", "644", "-A", "-f", "2", "-n",
                            "32", "-t", "8", "-R", "3", "-C", "-b", "5",
                            "-B", "ascii", "-I", "4m", "-o",
-                           "hashpower=16,idle_timeout=9,eviction=lru",
+                           "hashpower=16,idle_timeout=9,eviction=lru,"
+                           "metrics_port=9150",
                            "-F", "-X"), 0);
     settings_foreach_stat(&f->s, collect_stat, &b);
     assert_string_equal(b.text,
@@ -736,7 +738,8 @@ static void test_stats_after_parse(void **state)
                         "flush_enabled no\n"
                         "dump_enabled no\n"
                         "idle_timeout 9\n"
-                        "eviction_policy lru\n");
+                        "eviction_policy lru\n"
+                        "metrics_port 9150\n");
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
