@@ -26,6 +26,7 @@
 #include "daemon/maintainer.h"
 #include "daemon/metrics.h"
 #include "daemon/prefix_stats.h"
+#include "daemon/rates.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/worker.h"
@@ -183,7 +184,8 @@ static void start_engine(struct runtime *rt)
     srv->clock = clock_create(srv->started);
     srv->cache = srv->clock ? make_cache(&rt->settings, srv->clock) : NULL;
     srv->prefix = prefix_stats_create(':');
-    if (srv->cache == NULL || srv->prefix == NULL)
+    srv->rates = rates_create();
+    if (srv->cache == NULL || srv->prefix == NULL || srv->rates == NULL)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "
              "and -n", "that size");
     srv->request_shutdown = request_shutdown;
@@ -250,6 +252,7 @@ static void teardown(struct runtime *rt)
     event_free(rt->sig_int);
     event_free(rt->sig_term);
     event_base_free(rt->base);
+    rates_destroy(&srv->rates);
     prefix_stats_destroy(&srv->prefix);
     cache_destroy(&srv->cache);
     clock_destroy(&srv->clock);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "daemon/rates.h"
 #include "daemon/server.h"
 #include "daemon/worker.h"
 #include "lib/topk.h"
@@ -80,6 +81,7 @@ static void *maintainer_main(void *arg)
         time_t now = time(NULL);
         clock_set_wall(m->srv->clock, now);
         decay_hotkeys(m->srv, now, &last_decay);
+        rates_update(m->srv->rates, m->srv, now);
         busy = cache_maintain(m->srv->cache, STEP_BUDGET);
     } while (nap(m, busy ? BUSY_PERIOD_MS : until_next_second()));
     return NULL;

@@ -17,12 +17,14 @@
 
 struct worker;
 struct prefix_stats;
+struct rates;
 
 struct server {
     const struct settings *settings;
     struct cache *cache;
     struct clock *clock;
     struct prefix_stats *prefix;          /* stats detail */
+    struct rates *rates;                  /* stats rates */
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

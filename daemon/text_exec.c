@@ -12,6 +12,7 @@
 
 #include "daemon/log.h"
 #include "daemon/prefix_stats.h"
+#include "daemon/rates.h"
 #include "daemon/server.h"
 #include "daemon/stats_report.h"
 #include "daemon/worker.h"
@@ -431,6 +432,8 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     } else if (word_is(sub, nsub, "hotkeys")) {
         if (!stats_hotkeys(c, cur, end))
             return;
+    } else if (word_is(sub, nsub, "rates")) {
+        rates_report(srv->rates, emit_stat_line, c);
     } else if (word_is(sub, nsub, "latency")) {
         stats_report_latency(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "conns")) {

@@ -609,6 +609,26 @@ class Stats(SharedDaemonCase):
         self.assertEqual(c.request(b"stats hotkeys x\r\n"),
                          b"CLIENT_ERROR bad command line format\r\n")
 
+    def test_stats_rates(self):
+        if not H.is_zeekdb():
+            self.skipTest("stats rates is zeekdb's")
+        c = self.c
+        names = set(c.stats("rates"))
+        self.assertIn("cmd_get", names)
+        self.assertTrue(names <= set(c.stats()))
+        c.send(b"get rate:miss\r\n" * 3000)
+        for _ in range(3000):
+            self.assertEqual(c.recv_line(), b"END\r\n")
+        # The maintainer aggregates once a second: within a few seconds
+        # one second shows the burst.
+        best = 0
+        deadline = time.monotonic() + 5
+        while best < 1000 and time.monotonic() < deadline:
+            best = max(best, int(c.stats("rates")["cmd_get"]))
+            time.sleep(0.2)
+        self.assertGreaterEqual(best, 1000)
+        self.assertLessEqual(best, 3000 + 100)
+
     def test_stats_sizes_reports_disabled(self):
         self.c.send(b"stats sizes\r\n")
         self.assertEqual(self.c.recv_until(b"END\r\n"),
