@@ -1,15 +1,16 @@
 /*
- * Settings: defaults, command line parsing, validation, `-h` text and
- * `stats settings`, all driven by SETTINGS_TABLE in settings.h.
+ * Settings: defaults, command line parsing, validation and `stats
+ * settings`, all driven by SETTINGS_TABLE in settings.h. The `-h` text
+ * is in settings_usage.c; both read the descriptors in settings_table.h.
  *
  * Every value, defaults included, goes through set_value(), so a default
  * is written in the table exactly as a user would type it. Bounds are
  * text too, parsed with the setting's own parser, which lets error
  * messages quote them as written ("min 1k, max 1g").
  *
- * No mutable file-scope state: the only static object is the const
- * descriptor array. getopt's own globals (optind, opterr) are reset on
- * every settings_parse() call.
+ * No mutable file-scope state: the only file-scope object is the const
+ * descriptor array, settings_descs. getopt's own globals (optind,
+ * opterr) are reset on every settings_parse() call.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -19,6 +20,7 @@
 #endif
 
 #include "daemon/settings.h"
+#include "daemon/settings_table.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,27 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum setting_type {
-    ST_BOOL, ST_COUNT, ST_INT, ST_OCTAL, ST_SIZE, ST_MB, ST_DOUBLE,
-    ST_STRING, ST_LIST, ST_CHOICE, ST_HELP, ST_VERSION, ST_EXT,
-    ST_IGNORED, ST_REFUSED,
-};
-
-struct setting_desc {
-    const char *field;
-    enum setting_type type;
-    char flag;
-    const char *long_name;
-    const char *okey;
-    const char *stat;
-    const char *def;
-    const char *range;
-    const char *arg;
-    const char *help;
-    size_t offset;
-};
-
-static const struct setting_desc descs[] = {
+const struct setting_desc settings_descs[] = {
 #define X(field, type, flag, lname, okey, stat, def, range, arg, help)     \
     { #field, ST_##type, flag, lname, okey, stat, def, range, arg, help,   \
       SETTINGS_OFFSET_##type(field) },
@@ -58,30 +40,22 @@ static const struct setting_desc descs[] = {
 #undef X
 };
 
-enum { N_DESCS = sizeof(descs) / sizeof(descs[0]) };
-
 /* getopt_long returns LONG_BASE + row index for long options, so rows
  * without a short letter work the same way. */
-enum { LONG_BASE = 256, USAGE_COL = 28, USAGE_WIDTH = 79 };
+enum { LONG_BASE = 256 };
 
 struct parse_ctx {
     struct settings *s;
     char *err;
     size_t errlen;
     bool check;              /* false while applying trusted defaults */
-    bool seen[N_DESCS];      /* given by the user during this parse */
+    bool seen[SETTINGS_N_DESCS]; /* given by the user during this parse */
 };
 
 union num {
     long long i;
     uint64_t u;
     double d;
-};
-
-struct bounds {
-    char min[32];            /* empty: no lower bound */
-    char max[32];            /* empty: no upper bound */
-    bool min_excl;
 };
 
 /* One alternative of a CHOICE range: "val", "val=display", "!val:reason". */
@@ -109,16 +83,6 @@ static int fail(struct parse_ctx *c, const char *fmt, ...)
 static void *member(const struct settings *s, const struct setting_desc *d)
 {
     return (char *)s + d->offset;
-}
-
-static bool is_intlike(enum setting_type t)
-{
-    return t == ST_INT || t == ST_OCTAL || t == ST_COUNT;
-}
-
-static bool is_number(enum setting_type t)
-{
-    return is_intlike(t) || t == ST_SIZE || t == ST_MB || t == ST_DOUBLE;
 }
 
 static bool is_string(enum setting_type t)
@@ -221,7 +185,7 @@ static int num_parse(enum setting_type t, const char *text, union num *out)
 
 static int num_cmp(enum setting_type t, const union num *a, const union num *b)
 {
-    if (is_intlike(t))
+    if (setting_is_intlike(t))
         return (a->i > b->i) - (a->i < b->i);
     if (t == ST_DOUBLE)
         return (a->d > b->d) - (a->d < b->d);
@@ -232,8 +196,8 @@ static int num_cmp(enum setting_type t, const union num *a, const union num *b)
 
 /* Splits the range column. With implicit set, an int member without an
  * explicit bound gets the limits of int, which it cannot exceed anyway. */
-static void bounds_of(const struct setting_desc *d, bool implicit,
-                      struct bounds *b)
+void settings_bounds_of(const struct setting_desc *d, bool implicit,
+                        struct setting_bounds *b)
 {
     const char *r = d->range != NULL ? d->range : "";
     const char *dots = strstr(r, "..");
@@ -247,7 +211,7 @@ static void bounds_of(const struct setting_desc *d, bool implicit,
         snprintf(b->min, sizeof(b->min), "%.*s", (int)(dots - r), r);
         snprintf(b->max, sizeof(b->max), "%s", dots + 2);
     }
-    if (!implicit || !is_intlike(d->type))
+    if (!implicit || !setting_is_intlike(d->type))
         return;
     if (b->min[0] == '\0' && d->type == ST_OCTAL)
         snprintf(b->min, sizeof(b->min), "0");
@@ -258,7 +222,8 @@ static void bounds_of(const struct setting_desc *d, bool implicit,
                  INT_MAX);
 }
 
-static void bounds_text(const struct bounds *b, char *buf, size_t len)
+void settings_bounds_text(const struct setting_bounds *b, char *buf,
+                          size_t len)
 {
     const char *sep = "";
 
@@ -277,12 +242,12 @@ static void bounds_text(const struct bounds *b, char *buf, size_t len)
 static int check_range(struct parse_ctx *c, const struct setting_desc *d,
                        const char *label, const union num *v)
 {
-    struct bounds b;
+    struct setting_bounds b;
     union num lim;
     bool bad = false;
     char text[96];
 
-    bounds_of(d, true, &b);
+    settings_bounds_of(d, true, &b);
     if (b.min[0] != '\0' && num_parse(d->type, b.min, &lim) == 0) {
         int cmp = num_cmp(d->type, v, &lim);
         bad = b.min_excl ? cmp <= 0 : cmp < 0;
@@ -291,7 +256,7 @@ static int check_range(struct parse_ctx *c, const struct setting_desc *d,
         bad = num_cmp(d->type, v, &lim) > 0;
     if (!bad)
         return 0;
-    bounds_text(&b, text, sizeof(text));
+    settings_bounds_text(&b, text, sizeof(text));
     return fail(c, "%s: out of range (%s)", label, text);
 }
 
@@ -320,7 +285,7 @@ static bool choice_is(const struct choice *ch, const char *val)
 }
 
 /* "a, b, c": the accepted alternatives, for messages and usage. */
-static void choice_list(const char *range, char *buf, size_t len)
+void settings_choice_list(const char *range, char *buf, size_t len)
 {
     struct choice ch;
     const char *p = range;
@@ -373,7 +338,7 @@ static int set_number(struct parse_ctx *c, const struct setting_desc *d,
     }
     if (c->check && check_range(c, d, label, &v) != 0)
         return -1;
-    if (is_intlike(d->type))
+    if (setting_is_intlike(d->type))
         *(int *)p = (int)v.i;
     else if (d->type == ST_DOUBLE)
         *(double *)p = v.d;
@@ -397,7 +362,7 @@ static int check_choice(struct parse_ctx *c, const struct setting_desc *d,
         return fail(c, "%s: not supported: %.*s", label, (int)ch.elen,
                     ch.extra != NULL ? ch.extra : "");
     }
-    choice_list(d->range, list, sizeof(list));
+    settings_choice_list(d->range, list, sizeof(list));
     return fail(c, "%s: unknown value, use one of: %s", label, list);
 }
 
@@ -423,7 +388,7 @@ static int set_string(struct parse_ctx *c, const struct setting_desc *d,
 
     if (check_string(c, d, label, val) != 0)
         return -1;
-    if (d->type == ST_LIST && c->seen[d - descs] && *p != NULL) {
+    if (d->type == ST_LIST && c->seen[d - settings_descs] && *p != NULL) {
         size_t len = strlen(*p) + 1 + strlen(val) + 1;
         copy = malloc(len);
         if (copy != NULL)
@@ -458,14 +423,14 @@ static int set_value(struct parse_ctx *c, const struct setting_desc *d,
         rc = set_bool(c, d, label, p, val);
     else if (d->type == ST_COUNT && val == NULL)
         (*(int *)p)++;
-    else if (is_number(d->type))
+    else if (setting_is_number(d->type))
         rc = set_number(c, d, label, p, val);
     else if (is_string(d->type))
         rc = set_string(c, d, label, p, val);
     else if (d->type == ST_REFUSED)
         rc = fail(c, "%s: not supported: zeekdb has no %s", name, d->help);
     if (rc == 0 && c->check)
-        c->seen[d - descs] = true;
+        c->seen[d - settings_descs] = true;
     return rc;
 }
 
@@ -473,9 +438,11 @@ static int set_value(struct parse_ctx *c, const struct setting_desc *d,
 
 static const struct setting_desc *find_okey(const char *key)
 {
-    for (size_t i = 0; i < N_DESCS; i++)
-        if (descs[i].okey != NULL && strcmp(descs[i].okey, key) == 0)
-            return &descs[i];
+    for (size_t i = 0; i < SETTINGS_N_DESCS; i++) {
+        const struct setting_desc *d = &settings_descs[i];
+        if (d->okey != NULL && strcmp(d->okey, key) == 0)
+            return d;
+    }
     return NULL;
 }
 
@@ -527,11 +494,6 @@ static int parse_extended(struct parse_ctx *c, const char *list)
 
 /* ---- getopt ----------------------------------------------------------- */
 
-static bool on_command_line(const struct setting_desc *d)
-{
-    return d->flag != 0 || d->long_name != NULL;
-}
-
 /* optstring holds "+:" then up to two bytes per row; longopts up to one
  * entry per row plus the terminator. */
 static void build_getopt(char *optstring, struct option *longopts)
@@ -540,8 +502,8 @@ static void build_getopt(char *optstring, struct option *longopts)
 
     optstring[n++] = '+';        /* stop at the first non-option */
     optstring[n++] = ':';        /* report a missing argument as ':' */
-    for (size_t i = 0; i < N_DESCS; i++) {
-        const struct setting_desc *d = &descs[i];
+    for (size_t i = 0; i < SETTINGS_N_DESCS; i++) {
+        const struct setting_desc *d = &settings_descs[i];
         if (d->flag != 0) {
             optstring[n++] = d->flag;
             if (d->arg != NULL)
@@ -559,9 +521,9 @@ static void build_getopt(char *optstring, struct option *longopts)
 
 static const struct setting_desc *find_flag(int ch)
 {
-    for (size_t i = 0; i < N_DESCS; i++)
-        if (descs[i].flag != 0 && descs[i].flag == ch)
-            return &descs[i];
+    for (size_t i = 0; i < SETTINGS_N_DESCS; i++)
+        if (settings_descs[i].flag != 0 && settings_descs[i].flag == ch)
+            return &settings_descs[i];
     return NULL;
 }
 
@@ -569,12 +531,12 @@ static int bad_option(struct parse_ctx *c, int ch, int opt, const char *arg)
 {
     if (ch == ':' && opt >= LONG_BASE)
         return fail(c, "--%s: missing argument",
-                    descs[opt - LONG_BASE].long_name);
+                    settings_descs[opt - LONG_BASE].long_name);
     if (ch == ':')
         return fail(c, "-%c: missing argument", opt);
     if (opt >= LONG_BASE)
         return fail(c, "--%s: takes no argument",
-                    descs[opt - LONG_BASE].long_name);
+                    settings_descs[opt - LONG_BASE].long_name);
     if (opt != 0)
         return fail(c, "unknown option '-%c' (see -h)", opt);
     return fail(c, "unknown option '%s' (see -h)", arg);
@@ -589,7 +551,7 @@ static int apply_option(struct parse_ctx *c, int ch, FILE *out,
     char sep = '=';
 
     if (ch >= LONG_BASE) {
-        d = &descs[ch - LONG_BASE];
+        d = &settings_descs[ch - LONG_BASE];
         snprintf(name, sizeof(name), "--%s", d->long_name);
     } else {
         d = find_flag(ch);
@@ -631,8 +593,8 @@ int settings_parse(struct settings *s, int argc, char **argv, FILE *out,
 {
     struct parse_ctx c = { .s = s, .err = err, .errlen = errlen,
                            .check = true };
-    char optstring[2 * N_DESCS + 3];
-    struct option longopts[N_DESCS + 1];
+    char optstring[2 * SETTINGS_N_DESCS + 3];
+    struct option longopts[SETTINGS_N_DESCS + 1];
     bool exit_dummy = false;
     int ch;
 
@@ -667,143 +629,22 @@ void settings_init(struct settings *s)
                            .check = false };
 
     memset(s, 0, sizeof(*s));
-    for (size_t i = 0; i < N_DESCS; i++)
-        if (descs[i].def != NULL && descs[i].type != ST_IGNORED)
-            (void)set_value(&c, &descs[i], descs[i].field, '=', descs[i].def);
+    for (size_t i = 0; i < SETTINGS_N_DESCS; i++) {
+        const struct setting_desc *d = &settings_descs[i];
+        if (d->def != NULL && d->type != ST_IGNORED)
+            (void)set_value(&c, d, d->field, '=', d->def);
+    }
 }
 
 void settings_deinit(struct settings *s)
 {
-    for (size_t i = 0; i < N_DESCS; i++) {
-        if (is_string(descs[i].type)) {
-            char **p = member(s, &descs[i]);
+    for (size_t i = 0; i < SETTINGS_N_DESCS; i++) {
+        if (is_string(settings_descs[i].type)) {
+            char **p = member(s, &settings_descs[i]);
             free(*p);
             *p = NULL;
         }
     }
-}
-
-/* ---- usage ------------------------------------------------------------ */
-
-/* Prints left in the first column and text word-wrapped after it. */
-static void print_wrapped(FILE *out, const char *left, const char *text)
-{
-    int col = fprintf(out, "%s", left);
-    const char *p = text;
-
-    if (col > USAGE_COL - 1) {
-        fputc('\n', out);
-        col = 0;
-    }
-    while (*p != '\0') {
-        size_t w = strcspn(p, " ");
-        if (col >= USAGE_COL && col + 1 + (int)w > USAGE_WIDTH) {
-            fputc('\n', out);
-            col = 0;
-        }
-        if (col < USAGE_COL)
-            col += fprintf(out, "%*s", USAGE_COL - col, "");
-        else
-            col += fprintf(out, " ");
-        col += fprintf(out, "%.*s", (int)w, p);
-        p += w;
-        p += strspn(p, " ");
-    }
-    fputc('\n', out);
-}
-
-/* The help text plus what the table knows: choices, default, bounds. */
-static void describe(const struct setting_desc *d, char *buf, size_t len)
-{
-    struct bounds b;
-    char extra[160] = "";
-    size_t used;
-
-    used = (size_t)snprintf(buf, len, "%s", d->help != NULL ? d->help : "");
-    if (d->type == ST_CHOICE) {
-        choice_list(d->range, extra, sizeof(extra));
-        used += (size_t)snprintf(buf + used, len - used, ": %s", extra);
-        extra[0] = '\0';
-    }
-    if (is_number(d->type) && d->range != NULL) {
-        bounds_of(d, false, &b);
-        bounds_text(&b, extra, sizeof(extra));
-    }
-    if (d->def == NULL || used >= len || d->type == ST_COUNT ||
-        (d->type == ST_BOOL && on_command_line(d)))
-        return;
-    snprintf(buf + used, len - used, " (default: %s%s%s)", d->def,
-             extra[0] != '\0' ? "; " : "", extra);
-}
-
-static void usage_row(FILE *out, const struct setting_desc *d)
-{
-    char left[64], arg[32] = "", text[512];
-
-    if (d->arg != NULL)
-        snprintf(arg, sizeof(arg), "%s<%s>", d->long_name || d->okey ? "="
-                 : " ", d->arg);
-    if (!on_command_line(d))
-        snprintf(left, sizeof(left), "   - %s%s", d->okey, arg);
-    else if (d->long_name != NULL && d->flag != 0)
-        snprintf(left, sizeof(left), "-%c, --%s%s", d->flag, d->long_name,
-                 arg);
-    else if (d->long_name != NULL)
-        snprintf(left, sizeof(left), "    --%s%s", d->long_name, arg);
-    else
-        snprintf(left, sizeof(left), "-%c%s", d->flag, arg);
-    describe(d, text, sizeof(text));
-    print_wrapped(out, left, text);
-}
-
-/* "-S (SASL), -Z (TLS)" or "-L, -D" (flags), "modern, hashexpand"
- * (-o keys): the rows of one type, for the end of the usage text. */
-static void list_rows(enum setting_type type, bool flags, char *buf,
-                      size_t len)
-{
-    bool why = type == ST_REFUSED;
-    size_t used = 0;
-    char name[48];
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < N_DESCS && used < len; i++) {
-        const struct setting_desc *d = &descs[i];
-        if (d->type != type || on_command_line(d) != flags)
-            continue;
-        if (flags)
-            snprintf(name, sizeof(name), "-%c", d->flag);
-        else
-            snprintf(name, sizeof(name), "%s", d->okey);
-        used += (size_t)snprintf(buf + used, len - used, "%s%s%s%s%s",
-                                 used ? ", " : "", name, why ? " (" : "",
-                                 why ? d->help : "", why ? ")" : "");
-    }
-}
-
-void settings_usage(FILE *out)
-{
-    char list[1024];
-
-    if (out == NULL)
-        out = stdout;
-    fprintf(out, "zeekdb %s, a memcached-compatible cache daemon\n"
-            "usage: zeekdb [options]\n", ZEEKDB_VERSION);
-    for (size_t i = 0; i < N_DESCS; i++)
-        if (on_command_line(&descs[i]) && descs[i].type != ST_IGNORED &&
-            descs[i].type != ST_REFUSED)
-            usage_row(out, &descs[i]);
-    fprintf(out, "extended options (-o key=value,...; on/off options "
-            "also take key and no_key):\n");
-    for (size_t i = 0; i < N_DESCS; i++)
-        if (!on_command_line(&descs[i]) && descs[i].okey != NULL &&
-            descs[i].type != ST_IGNORED)
-            usage_row(out, &descs[i]);
-    list_rows(ST_REFUSED, true, list, sizeof(list));
-    print_wrapped(out, "refused, not supported:", list);
-    list_rows(ST_IGNORED, true, list, sizeof(list));
-    print_wrapped(out, "memcached flags accepted and ignored:", list);
-    list_rows(ST_IGNORED, false, list, sizeof(list));
-    print_wrapped(out, "memcached -o keys accepted and ignored:", list);
 }
 
 /* ---- stats settings --------------------------------------------------- */
@@ -855,7 +696,7 @@ static const char *stat_text(const struct settings *s,
         snprintf(buf, len, "%.2f", *(const double *)p);
     else if (d->type == ST_OCTAL)
         snprintf(buf, len, "%o", (unsigned)*(const int *)p);
-    else if (is_intlike(d->type))
+    else if (setting_is_intlike(d->type))
         snprintf(buf, len, "%d", *(const int *)p);
     else
         snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p);
@@ -869,7 +710,9 @@ void settings_foreach_stat(const struct settings *s,
 {
     char buf[64];
 
-    for (size_t i = 0; i < N_DESCS; i++)
-        if (descs[i].stat != NULL)
-            cb(descs[i].stat, stat_text(s, &descs[i], buf, sizeof(buf)), arg);
+    for (size_t i = 0; i < SETTINGS_N_DESCS; i++) {
+        const struct setting_desc *d = &settings_descs[i];
+        if (d->stat != NULL)
+            cb(d->stat, stat_text(s, d, buf, sizeof(buf)), arg);
+    }
 }
