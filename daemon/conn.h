@@ -66,7 +66,7 @@ struct conn {
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */
     /* Requests finished in the current event, per latency group: they
-     * are all timed with the event's two clock reads. */
+     * are all timed together, with one clock read. */
     uint32_t done[LAT__COUNT];
     /* Read by `stats conns` from other threads, hence atomic. */
     _Atomic rel_time_t last_active; /* for -o idle_timeout, stats conns */

@@ -197,9 +197,9 @@ static void render_latency(struct server *srv, struct evbuffer *out)
     /* 4.7 KB: fine on the main thread's stack, and no allocation. */
     struct histogram_snapshot snap;
     put_family(out, LATENCY_FAMILY, "histogram",
-               "request latency by command group, from the start of the "
-               "worker event that finished the request to its reply being "
-               "queued");
+               "request latency by command group, from the worker's loop "
+               "waking for the event that finished the request to its reply "
+               "being queued");
     for (int g = 0; g < LAT__COUNT; g++) {
         stats_latency_snapshot(srv, (enum latency_group)g, &snap);
         render_latency_group(out, stats_latency_group_name(

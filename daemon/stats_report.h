@@ -51,8 +51,9 @@ void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
                                          void *arg),
                             void *arg);
 /* `stats latency`: per command group, requests timed and their p50, p90,
- * p99, p99.9 and max latency in microseconds (from the start of the
- * worker's event that finished the request to its reply being queued). */
+ * p99, p99.9 and max latency in microseconds (from the moment the worker's
+ * loop woke for the event that finished the request to its reply being
+ * queued). */
 void stats_report_latency(struct server *srv, stats_emit_fn emit, void *arg);
 /* The latency of group g summed over every worker, and the group's name
  * ("get", "set", ...), for exporters. */
