@@ -263,7 +263,11 @@ void stats_report_items(struct server *srv,
         cache_class_stats(srv->cache, cls, &cs);
         if (cs.items == 0 && cs.evictions == 0 && cs.outofmemory == 0)
             continue;
+        rel_time_t now = clock_now(srv->clock);
         put_class(&e, "items:", cls, "number", cs.items);
+        put_class(&e, "items:", cls, "age",
+                  cs.oldest_atime != 0 && now > cs.oldest_atime
+                      ? now - cs.oldest_atime : 0);
         put_class(&e, "items:", cls, "mem_requested", cs.requested);
         put_class(&e, "items:", cls, "evicted", cs.evictions);
         put_class(&e, "items:", cls, "outofmemory", cs.outofmemory);

@@ -757,6 +757,8 @@ void cache_class_stats(struct cache *c, unsigned cls,
         .free_chunks = ss.free_chunks,
         .requested = ss.requested,
         .items = c->pops->count(c->policy, cls),
+        .oldest_atime = c->pops->oldest != NULL
+                            ? c->pops->oldest(c->policy, cls) : 0,
         .evictions = load(&cc->evictions),
         .reclaimed = load(&cc->reclaimed),
         .expired_unfetched = load(&cc->expired_unfetched),

@@ -90,6 +90,8 @@ struct cache_class_stats {
     uint64_t free_chunks;
     uint64_t requested;     /* bytes of the items in used chunks */
     uint64_t items;         /* linked items */
+    rel_time_t oldest_atime; /* last access of the policy's oldest item,
+                                0 if unknown */
     uint64_t evictions;
     uint64_t reclaimed;
     uint64_t expired_unfetched;

@@ -49,6 +49,10 @@ struct policy_ops {
     bool (*evict)(struct policy *p, unsigned cls, unsigned tries,
                   policy_take_fn take, void *ctx);
     uint64_t (*count)(struct policy *p, unsigned cls);
+    /* Optional: the last access time of the item the policy would give
+     * up first in class cls (its oldest), 0 when it has none or cannot
+     * tell. For `stats items` age. */
+    rel_time_t (*oldest)(struct policy *p, unsigned cls);
     /* Optional: the policy's own counters, summed over classes. */
     void (*stats)(struct policy *p, policy_stat_fn emit, void *arg);
     bool (*maintain)(struct policy *p, rel_time_t now, unsigned budget);

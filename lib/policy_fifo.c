@@ -99,6 +99,15 @@ static uint64_t fifo_count(struct policy *p, unsigned cls)
     return n;
 }
 
+static rel_time_t fifo_oldest(struct policy *p, unsigned cls)
+{
+    struct fifo_class *fc = &p->classes[cls];
+    pthread_mutex_lock(&fc->lock);
+    rel_time_t t = plist_tail_atime(&fc->list, p->slabs);
+    pthread_mutex_unlock(&fc->lock);
+    return t;
+}
+
 const struct policy_ops policy_fifo = {
     .name = "fifo",
     .create = fifo_create,
@@ -109,4 +118,5 @@ const struct policy_ops policy_fifo = {
     .hit = fifo_hit,
     .evict = fifo_evict,
     .count = fifo_count,
+    .oldest = fifo_oldest,
 };

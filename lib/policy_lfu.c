@@ -240,6 +240,15 @@ static void lfu_stats(struct policy *p, policy_stat_fn emit, void *arg)
     emit("lfu_rotated", rotated, arg);
 }
 
+static rel_time_t lfu_oldest(struct policy *p, unsigned cls)
+{
+    struct lfu_class *lc = &p->classes[cls];
+    pthread_mutex_lock(&lc->lock);
+    rel_time_t t = plist_tail_atime(&lc->list, p->slabs);
+    pthread_mutex_unlock(&lc->lock);
+    return t;
+}
+
 const struct policy_ops policy_lfu = {
     .name = "lfu",
     .create = lfu_create,
@@ -250,5 +259,6 @@ const struct policy_ops policy_lfu = {
     .hit = lfu_hit,
     .evict = lfu_evict,
     .count = lfu_count,
+    .oldest = lfu_oldest,
     .stats = lfu_stats,
 };

@@ -56,4 +56,11 @@ static inline void plist_remove(struct plist *l, const struct slabs *s,
     l->count--;
 }
 
+/* Last access time of a list's tail item, 0 when empty. */
+static inline rel_time_t plist_tail_atime(const struct plist *l,
+                                         const struct slabs *s)
+{
+    return l->tail != 0 ? item_atime(plist_at(s, l->tail)) : 0;
+}
+
 #endif

@@ -295,6 +295,19 @@ static uint64_t lru_count(struct policy *p, unsigned cls)
     return n;
 }
 
+/* memcached's `age` is the COLD tail's; with COLD empty, the next
+ * segment up holds the oldest item. */
+static rel_time_t lru_oldest(struct policy *p, unsigned cls)
+{
+    struct lru_class *lc = &p->classes[cls];
+    rel_time_t t = 0;
+    pthread_mutex_lock(&lc->lock);
+    for (int s = LRU_COLD; s >= LRU_HOT && t == 0; s--)
+        t = plist_tail_atime(&lc->segs[s], p->slabs);
+    pthread_mutex_unlock(&lc->lock);
+    return t;
+}
+
 static void lru_stats(struct policy *p, policy_stat_fn emit, void *arg)
 {
     uint64_t cold = 0, warm = 0, within = 0;
@@ -321,6 +334,7 @@ const struct policy_ops policy_lru = {
     .hit = lru_hit,
     .evict = lru_evict,
     .count = lru_count,
+    .oldest = lru_oldest,
     .stats = lru_stats,
     .maintain = lru_maintain,
 };

@@ -175,6 +175,15 @@ static void sieve_stats(struct policy *p, policy_stat_fn emit, void *arg)
     emit("sieve_hand_moves", moves, arg);
 }
 
+static rel_time_t sieve_oldest(struct policy *p, unsigned cls)
+{
+    struct sieve_class *sc = &p->classes[cls];
+    pthread_mutex_lock(&sc->lock);
+    rel_time_t t = plist_tail_atime(&sc->list, p->slabs);
+    pthread_mutex_unlock(&sc->lock);
+    return t;
+}
+
 const struct policy_ops policy_sieve = {
     .name = "sieve",
     .create = sieve_create,
@@ -185,5 +194,6 @@ const struct policy_ops policy_sieve = {
     .hit = sieve_hit,
     .evict = sieve_evict,
     .count = sieve_count,
+    .oldest = sieve_oldest,
     .stats = sieve_stats,
 };

@@ -1180,6 +1180,14 @@ class DebugTime(SharedDaemonCase):
         self.assertGreaterEqual(int(stats["expired_unfetched"]), 100000)
         self.assertEqual(stats["get_expired"], start["get_expired"])
 
+    def test_stats_items_age_follows_the_clock(self):
+        self.expect(b"set age:k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        self.advance(100)
+        ages = [int(v) for k, v in self.c.stats("items").items()
+                if k.endswith(":age")]
+        self.assertTrue(ages)
+        self.assertGreaterEqual(max(ages), 100)
+
     def test_debugtime_moves_the_clock(self):
         t0 = int(self.c.stats()["time"])
         self.advance(1000)
