@@ -270,12 +270,20 @@ void stats_report_items(struct server *srv,
                       ? now - cs.oldest_atime : 0);
         put_class(&e, "items:", cls, "mem_requested", cs.requested);
         put_class(&e, "items:", cls, "evicted", cs.evictions);
+        put_class(&e, "items:", cls, "evicted_nonzero", cs.evicted_nonzero);
+        put_class(&e, "items:", cls, "evicted_time", cs.evicted_time);
         put_class(&e, "items:", cls, "outofmemory", cs.outofmemory);
+        /* memcached's count of refcount leaks it repaired; zeekdb never
+         * needs to, so it is always 0 (kept for tools that read it). */
+        put_class(&e, "items:", cls, "tailrepairs", 0);
         put_class(&e, "items:", cls, "reclaimed", cs.reclaimed);
         put_class(&e, "items:", cls, "expired_unfetched",
                   cs.expired_unfetched);
         put_class(&e, "items:", cls, "evicted_unfetched",
                   cs.evicted_unfetched);
+        put_class(&e, "items:", cls, "crawler_reclaimed",
+                  cs.crawler_reclaimed);
+        put_class(&e, "items:", cls, "lrutail_reflocked", cs.reflocked);
     }
 }
 

@@ -30,10 +30,14 @@
 /* Per slab class; the totals in `stats` are their sums. */
 struct class_counters {
     _Atomic uint64_t evictions;
+    _Atomic uint64_t evicted_nonzero;   /* evicted with an exptime set */
+    _Atomic uint64_t evicted_time;      /* idle seconds of the last one */
     _Atomic uint64_t reclaimed;
+    _Atomic uint64_t crawler_reclaimed;
     _Atomic uint64_t expired_unfetched;
     _Atomic uint64_t evicted_unfetched;
     _Atomic uint64_t outofmemory;
+    _Atomic uint64_t reflocked;         /* candidates skipped: in use */
 };
 
 struct cache {
@@ -245,6 +249,27 @@ struct take_ctx {
 
 /* Policy callback: take `it` if nobody holds it and, in dead_only mode,
  * it is expired or flushed. Runs under the policy class lock. */
+/* Count the removal of `it` by eviction or as dead (stripe held). */
+static void count_taken(struct cache *c, struct item *it, bool dead,
+                        rel_time_t now)
+{
+    struct class_counters *cc = &c->per_class[it->clsid];
+    bool fetched = item_iflags(it) & ITEM_FETCHED;
+    if (dead) {
+        count(&cc->reclaimed, 1);
+        if (!fetched)
+            count(&cc->expired_unfetched, 1);
+        return;
+    }
+    count(&cc->evictions, 1);
+    if (!fetched)
+        count(&cc->evicted_unfetched, 1);
+    if (it->exptime != 0)
+        count(&cc->evicted_nonzero, 1);
+    rel_time_t idle = now > item_atime(it) ? now - item_atime(it) : 0;
+    atomic_store_explicit(&cc->evicted_time, idle, memory_order_relaxed);
+}
+
 static bool take_item(void *arg, struct item *it)
 {
     struct take_ctx *t = arg;
@@ -253,15 +278,14 @@ static bool take_item(void *arg, struct item *it)
     if (!assoc_trylock(c->assoc, hv))
         return false;
     bool taken = false;
-    if (item_refcount(it) == 1 && (item_iflags(it) & ITEM_LINKED)) {
+    if (!(item_iflags(it) & ITEM_LINKED)) {
+        /* being unlinked by its stripe's holder: not ours */
+    } else if (item_refcount(it) != 1) {
+        count(&c->per_class[it->clsid].reflocked, 1);
+    } else {
         bool dead = is_dead(c, it, t->now);
-        bool fetched = item_iflags(it) & ITEM_FETCHED;
         if (dead || !t->dead_only) {
-            struct class_counters *cc = &c->per_class[it->clsid];
-            count(dead ? &cc->reclaimed : &cc->evictions, 1);
-            if (!fetched)
-                count(dead ? &cc->expired_unfetched : &cc->evicted_unfetched,
-                      1);
+            count_taken(c, it, dead, t->now);
             unlink_locked(c, it, hv, true);
             taken = true;
         }
@@ -610,10 +634,8 @@ static void reap_item(struct item *it, uint64_t hv, void *arg)
     struct cache *c = r->c;
     if (item_refcount(it) != 1 || !is_dead(c, it, r->now))
         return;
-    struct class_counters *cc = &c->per_class[it->clsid];
-    count(&cc->reclaimed, 1);
-    if (!(item_iflags(it) & ITEM_FETCHED))
-        count(&cc->expired_unfetched, 1);
+    count_taken(c, it, true, r->now);
+    count(&c->per_class[it->clsid].crawler_reclaimed, 1);
     count(&c->crawler_reclaimed, 1);
     unlink_locked(c, it, hv, false);
     r->reaped++;
@@ -764,6 +786,10 @@ void cache_class_stats(struct cache *c, unsigned cls,
         .expired_unfetched = load(&cc->expired_unfetched),
         .evicted_unfetched = load(&cc->evicted_unfetched),
         .outofmemory = load(&cc->outofmemory),
+        .evicted_nonzero = load(&cc->evicted_nonzero),
+        .evicted_time = load(&cc->evicted_time),
+        .crawler_reclaimed = load(&cc->crawler_reclaimed),
+        .reflocked = load(&cc->reflocked),
     };
 }
 

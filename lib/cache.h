@@ -97,6 +97,10 @@ struct cache_class_stats {
     uint64_t expired_unfetched;
     uint64_t evicted_unfetched;
     uint64_t outofmemory;   /* allocations that found no room */
+    uint64_t evicted_nonzero;   /* evictions of items with an exptime */
+    uint64_t evicted_time;      /* idle seconds of the last evicted item */
+    uint64_t crawler_reclaimed; /* freed by the background reaper */
+    uint64_t reflocked;         /* eviction candidates skipped as in use */
 };
 
 /* What a reply needs from an item. Pointers stay valid while the caller
