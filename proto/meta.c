@@ -6,12 +6,16 @@
  * see: the same line framing as the text protocol (proto/text.c), the same
  * order of checks (which decides the error text and whether the data block
  * of an ms is swallowed), one flag list shared by mg/ms/md/ma, and the same
- * number parsing as memcached's safe_strto* helpers on a 64-bit host. The
+ * number parsing as memcached's safe_strto* helpers on a 64-bit host
+ * (proto/num.h; framing and tokens in proto/token.h). The
  * deviations toward the current protocol.txt are listed in meta.h.
  */
 #include "proto/meta.h"
 
 #include <string.h>
+
+#include "proto/num.h"
+#include "proto/token.h"
 
 static const char ERR_BAD_FORMAT[] = "bad command line format";
 static const char ERR_BAD_TOKEN[] = "bad token in command line format";
@@ -28,102 +32,14 @@ static const char ERR_TOO_LONG[] = "options flags too long";
 static const char ERR_MS_MODE[] = "invalid mode for ms M token";
 static const char ERR_MA_MODE[] = "invalid mode for ma M token";
 
-struct token {
-    const char *p;
-    size_t n;
-};
-
 /* One line cut at '\n', a trailing '\r' and the first NUL, split on
  * spaces. Only META_TOKENS_MAX + 1 tokens are kept: one more than that
  * already means "too many flags". */
 struct line {
-    const char *p;
     const char *end;
     struct token t[META_TOKENS_MAX + 1];
     size_t ntok;
 };
-
-/* ---------------------------------------------------------------------
- * Numbers: memcached's safe_strto* on LP64, as in proto/text.c. strtoX
- * skips leading isspace(), takes a sign, and the digits may be followed by
- * the end of the token or any isspace() byte ("T5\tjunk" is 5). Unsigned
- * fields refuse a result that looks negative only when a '-' was sent;
- * 32-bit fields keep the low 32 bits of the 64-bit result.
- * --------------------------------------------------------------------- */
-
-struct number {
-    bool neg;
-    bool overflow;
-    uint64_t mag;
-};
-
-static bool is_c_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-           c == '\r';
-}
-
-static bool scan_number(const struct token *tk, struct number *num)
-{
-    size_t i = 0;
-
-    num->neg = false;
-    num->overflow = false;
-    num->mag = 0;
-    while (i < tk->n && is_c_space(tk->p[i]))
-        i++;
-    if (i < tk->n && (tk->p[i] == '+' || tk->p[i] == '-'))
-        num->neg = tk->p[i++] == '-';
-    if (i == tk->n || tk->p[i] < '0' || tk->p[i] > '9')
-        return false;
-    for (; i < tk->n && tk->p[i] >= '0' && tk->p[i] <= '9'; i++) {
-        unsigned d = (unsigned)(tk->p[i] - '0');
-        if (num->mag > (UINT64_MAX - d) / 10)
-            num->overflow = true;
-        else
-            num->mag = num->mag * 10 + d;
-    }
-    return i == tk->n || is_c_space(tk->p[i]);
-}
-
-static bool num_u64(const struct token *tk, uint64_t *out)
-{
-    struct number num;
-    uint64_t v;
-
-    if (!scan_number(tk, &num) || num.overflow)
-        return false;
-    v = num.neg ? (uint64_t)0 - num.mag : num.mag;
-    if (v > (uint64_t)INT64_MAX && memchr(tk->p, '-', tk->n) != NULL)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool num_u32(const struct token *tk, uint32_t *out)
-{
-    uint64_t v;
-
-    if (!num_u64(tk, &v))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
-/* safe_strtol: the signed 64-bit range, then the low 32 bits. */
-static bool num_i32(const struct token *tk, int32_t *out)
-{
-    struct number num;
-    uint64_t v;
-
-    if (!scan_number(tk, &num) || num.overflow)
-        return false;
-    if (num.mag > (uint64_t)INT64_MAX + (num.neg ? 1 : 0))
-        return false;
-    v = num.neg ? (uint64_t)0 - num.mag : num.mag;
-    *out = (int32_t)(uint32_t)v;
-    return true;
-}
 
 /* ---------------------------------------------------------------------
  * base64 keys
@@ -222,46 +138,6 @@ size_t meta_key_encode(const unsigned char *src, size_t n, char *dst,
         dst[o++] = '=';
     }
     return o;
-}
-
-/* ---------------------------------------------------------------------
- * Line framing and tokens (the text protocol's rules, see proto/text.c)
- * --------------------------------------------------------------------- */
-
-static void tokenize(struct line *ln)
-{
-    const char *s = ln->p;
-    size_t cap = sizeof(ln->t) / sizeof(ln->t[0]);
-
-    ln->ntok = 0;
-    while (s < ln->end && ln->ntok < cap) {
-        const char *e = s;
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        while (e < ln->end && *e != ' ')
-            e++;
-        ln->t[ln->ntok].p = s;
-        ln->t[ln->ntok].n = (size_t)(e - s);
-        ln->ntok++;
-        s = e;
-    }
-}
-
-static void frame_line(const char *buf, size_t nl, struct line *ln)
-{
-    const char *nul;
-    size_t n = nl;
-
-    if (n > 1 && buf[n - 1] == '\r')
-        n--;
-    nul = memchr(buf, '\0', n);
-    if (nul != NULL)
-        n = (size_t)(nul - buf);
-    ln->p = buf;
-    ln->end = buf + n;
-    tokenize(ln);
 }
 
 bool meta_is_meta_line(const char *buf, size_t len)
@@ -595,7 +471,8 @@ enum meta_status meta_parse(const char *buf, size_t len,
     if (nl == NULL)
         return len > META_LINE_MAX ? META_CLOSE : META_NEED_MORE;
     *consumed = (size_t)(nl - buf) + 1;
-    frame_line(buf, (size_t)(nl - buf), &ln);
+    ln.ntok = token_line(buf, (size_t)(nl - buf), ln.t,
+                         sizeof(ln.t) / sizeof(ln.t[0]), &ln.end);
     if (ln.ntok == 0)
         return META_ERROR;
     req->cmd = lookup(&ln.t[0]);

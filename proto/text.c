@@ -7,12 +7,14 @@
  * cap, the same token-count checks per command (ERROR), the same order of
  * argument checks (which decides which CLIENT_ERROR text wins and whether
  * "noreply" was already noticed), and the same number parsing as
- * memcached's safe_strto* wrappers on a 64-bit host (see the "Numbers"
- * section). Nothing here allocates, writes to the input or reads past len.
+ * memcached's safe_strto* wrappers on a 64-bit host (proto/num.h). Nothing here allocates, writes to the input or reads past len.
  */
 #include "proto/text.h"
 
 #include <string.h>
+
+#include "proto/num.h"
+#include "proto/token.h"
 
 /* memcached tokenizes into 24 slots, the last one being a terminal marker,
  * so a line never has more than 23 real tokens; what follows the 23rd stays
@@ -30,15 +32,9 @@ static const char ERR_DELETE_USAGE[] =
 static const char ERR_EXPTIME[] = "invalid exptime argument";
 static const char ERR_DELTA[] = "invalid numeric delta argument";
 
-struct token {
-    const char *p;
-    size_t n;
-};
-
 /* One command line, already cut at '\n', at a trailing '\r' and at the
  * first NUL (memcached runs strlen() over it), and split on spaces. */
 struct line {
-    const char *p;
     const char *end;
     struct token t[TOKENS_MAX];
     size_t ntok;
@@ -48,159 +44,14 @@ typedef enum text_status (*parse_fn)(const struct line *ln,
                                      struct text_request *req);
 
 /* ---------------------------------------------------------------------
- * Numbers
- *
- * memcached parses with strtoul/strtol/strtoull and then accepts the result
- * when the character after the digits is the token's end or any isspace()
- * byte (so "5\tjunk" is 5). strtoX also skips leading isspace() bytes and
- * takes a '+' or '-' sign. On a 64-bit host "long" is 64 bits, which gives
- * these client-visible quirks that we keep:
- *   - 32-bit unsigned fields (flags) wrap modulo 2^32: 4294967296 -> 0;
- *   - "-1" is refused only because it is >= 2^63 once negated, and
- *     "-18446744073709551615" is accepted as 1;
- *   - 32-bit signed fields (exptime, bytes) wrap: 4294967296 -> 0,
- *     2147483648 -> -2147483648; beyond 64 bits it is an error.
+ * Tokens (framing and splitting: proto/token.c)
  * --------------------------------------------------------------------- */
-
-struct number {
-    bool neg;
-    bool overflow; /* magnitude does not fit in 64 bits (ERANGE) */
-    uint64_t mag;
-};
-
-static bool is_c_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-           c == '\r';
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* strtoX's grammar on one token; false when there are no digits or the
- * digits are followed by something other than whitespace. */
-static bool scan_number(const struct token *tk, struct number *num)
-{
-    size_t i = 0;
-
-    num->neg = false;
-    num->overflow = false;
-    num->mag = 0;
-    while (i < tk->n && is_c_space(tk->p[i]))
-        i++;
-    if (i < tk->n && (tk->p[i] == '+' || tk->p[i] == '-'))
-        num->neg = tk->p[i++] == '-';
-    if (i == tk->n || !is_digit(tk->p[i]))
-        return false;
-    for (; i < tk->n && is_digit(tk->p[i]); i++) {
-        unsigned d = (unsigned)(tk->p[i] - '0');
-        if (num->mag > (UINT64_MAX - d) / 10)
-            num->overflow = true;
-        else
-            num->mag = num->mag * 10 + d;
-    }
-    return i == tk->n || is_c_space(tk->p[i]);
-}
-
-/* safe_strtoull: a '-' anywhere in the token is refused only when the
- * result looks negative as a signed value. */
-static bool num_u64(const struct token *tk, uint64_t *out)
-{
-    struct number num;
-    uint64_t v;
-
-    if (!scan_number(tk, &num) || num.overflow)
-        return false;
-    v = num.neg ? (uint64_t)0 - num.mag : num.mag;
-    if (v > (uint64_t)INT64_MAX && memchr(tk->p, '-', tk->n) != NULL)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* safe_strtoul on LP64: the 64-bit rules, then truncation. */
-static bool num_u32(const struct token *tk, uint32_t *out)
-{
-    uint64_t v;
-
-    if (!num_u64(tk, &v))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
-/* safe_strtoll: signed 64-bit range, anything outside is ERANGE. */
-static bool num_i64(const struct token *tk, int64_t *out)
-{
-    struct number num;
-
-    if (!scan_number(tk, &num) || num.overflow)
-        return false;
-    if (num.neg) {
-        if (num.mag > (uint64_t)INT64_MAX + 1)
-            return false;
-        *out = num.mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-                                                  : -(int64_t)num.mag;
-    } else {
-        if (num.mag > (uint64_t)INT64_MAX)
-            return false;
-        *out = (int64_t)num.mag;
-    }
-    return true;
-}
-
-/* safe_strtol on LP64: strtol's 64-bit range, then the assignment to an
- * int32_t keeps the low 32 bits (two's complement, as gcc defines it). */
-static bool num_i32(const struct token *tk, int32_t *out)
-{
-    int64_t v;
-
-    if (!num_i64(tk, &v))
-        return false;
-    *out = (int32_t)(uint32_t)(uint64_t)v;
-    return true;
-}
-
-/* ---------------------------------------------------------------------
- * Line framing and tokens
- * --------------------------------------------------------------------- */
-
-static bool token_is(const struct token *tk, const char *word)
-{
-    size_t n = strlen(word);
-
-    return tk->n == n && memcmp(tk->p, word, n) == 0;
-}
 
 static bool has_prefix(const char *p, size_t n, const char *prefix)
 {
     size_t k = strlen(prefix);
 
     return n >= k && memcmp(p, prefix, k) == 0;
-}
-
-/* Splits on single spaces only: tabs, '\r' and other control bytes belong
- * to tokens, which is why memcached accepts them inside keys. */
-static void tokenize(struct line *ln)
-{
-    const char *s = ln->p;
-
-    ln->ntok = 0;
-    while (s < ln->end && ln->ntok < TOKENS_MAX) {
-        const char *e = s;
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        while (e < ln->end && *e != ' ')
-            e++;
-        ln->t[ln->ntok].p = s;
-        ln->t[ln->ntok].n = (size_t)(e - s);
-        ln->ntok++;
-        s = e;
-    }
 }
 
 /* Text from the start of token `first` to the end of the last token of
@@ -530,24 +381,6 @@ static enum text_status no_newline(const char *buf, size_t len)
     return TEXT_CLOSE;
 }
 
-/* Frames the line as memcached does: a '\r' before the '\n' is dropped
- * only when the line has more than one byte, and a NUL ends the command
- * early because memcached treats the line as a C string. */
-static void frame_line(const char *buf, size_t nl, struct line *ln)
-{
-    const char *nul;
-    size_t n = nl;
-
-    if (n > 1 && buf[n - 1] == '\r')
-        n--;
-    nul = memchr(buf, '\0', n);
-    if (nul != NULL)
-        n = (size_t)(nul - buf);
-    ln->p = buf;
-    ln->end = buf + n;
-    tokenize(ln);
-}
-
 enum text_status text_parse(const char *buf, size_t len,
                             struct text_request *req, size_t *consumed)
 {
@@ -560,7 +393,7 @@ enum text_status text_parse(const char *buf, size_t len,
     if (nl == NULL)
         return no_newline(buf, len);
     *consumed = (size_t)(nl - buf) + 1;
-    frame_line(buf, (size_t)(nl - buf), &ln);
+    ln.ntok = token_line(buf, (size_t)(nl - buf), ln.t, TOKENS_MAX, &ln.end);
     /* No command is shorter than two bytes. */
     if (ln.ntok == 0 || ln.t[0].n < 2)
         return TEXT_ERROR;

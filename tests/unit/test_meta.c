@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "proto/meta.h"
+#include "tests/unit/proto_fixture.h"
 
 #define K10 "kkkkkkkkkk"
 #define K50 K10 K10 K10 K10 K10
@@ -337,16 +338,10 @@ static const struct mcase cases[] = {
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static void assert_span(const char *got, size_t ngot, const char *want)
+static int parse_any(const char *buf, size_t len, void *req,
+                     size_t *consumed)
 {
-    if (want == NULL) {
-        assert_null(got);
-        assert_int_equal(ngot, 0);
-        return;
-    }
-    assert_non_null(got);
-    assert_int_equal(ngot, strlen(want));
-    assert_memory_equal(got, want, ngot);
+    return (int)meta_parse(buf, len, req, consumed);
 }
 
 static bool case_has(const struct mcase *c, char f)
@@ -379,13 +374,13 @@ static void check_flags(const struct mcase *c, const struct meta_request *req)
 static void check_ok(const struct mcase *c, const char *buf,
                      const struct meta_request *req)
 {
-    assert_span(req->key, req->nkey, c->key);
+    proto_assert_span(req->key, req->nkey, c->key);
     if (req->key != NULL)
         assert_true(req->key >= buf && req->key + req->nkey <= buf + c->inlen);
     assert_int_equal(req->key_b64, c->b64);
     assert_int_equal(req->nbinkey, c->nbin);
     check_flags(c, req);
-    assert_span(req->opaque, req->nopaque, c->opaque);
+    proto_assert_span(req->opaque, req->nopaque, c->opaque);
     assert_int_equal(req->datalen, c->datalen);
     assert_int_equal(req->ttl, c->ttl);
     assert_int_equal(req->vivify_ttl, c->vivify);
@@ -404,13 +399,11 @@ static void check_ok(const struct mcase *c, const char *buf,
 static void run_case(void **state)
 {
     const struct mcase *c = *state;
-    char *buf = malloc(c->inlen ? c->inlen : 1);
+    char *buf = proto_copy(c->in, c->inlen);
     struct meta_request req;
     size_t consumed = 12345;
     enum meta_status st;
 
-    assert_non_null(buf);
-    memcpy(buf, c->in, c->inlen);
     st = meta_parse(buf, c->inlen, &req, &consumed);
     assert_int_equal(st, c->st);
     if (st == META_NEED_MORE) {
@@ -462,54 +455,31 @@ static const struct split_case splits[] = {
 
 static void test_every_prefix_needs_more(void **state)
 {
-    size_t i, cut, consumed;
+    size_t i;
     struct meta_request req;
 
     (void)state;
     for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
         const struct split_case *s = &splits[i];
-        char *buf;
 
-        for (cut = 0; cut < s->inlen; cut++) {
-            buf = malloc(cut ? cut : 1);
-            assert_non_null(buf);
-            memcpy(buf, s->in, cut);
-            consumed = 99;
-            assert_int_equal(meta_parse(buf, cut, &req, &consumed), META_NEED_MORE);
-            assert_int_equal(consumed, 0);
-            free(buf);
-        }
-        buf = malloc(s->inlen);
-        assert_non_null(buf);
-        memcpy(buf, s->in, s->inlen);
-        assert_int_equal(meta_parse(buf, s->inlen, &req, &consumed), s->st);
-        assert_int_equal(consumed, s->inlen);
+        proto_assert_split(s->in, s->inlen, s->st, META_NEED_MORE, parse_any,
+                           &req);
         assert_int_equal(req.cmd, s->cmd);
-        free(buf);
     }
 }
 
 /* The same request followed by arbitrary bytes gives the same request. */
 static void test_trailing_bytes_do_not_change_result(void **state)
 {
-    static const char tail[] = "garbage\r\nmore";
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
         const struct split_case *s = &splits[i];
-        size_t n = s->inlen + sizeof(tail) - 1, ca, cb;
-        char *buf = malloc(n);
         struct meta_request a, b;
 
-        assert_non_null(buf);
-        memcpy(buf, s->in, s->inlen);
-        memcpy(buf + s->inlen, tail, sizeof(tail) - 1);
-        assert_int_equal(meta_parse(buf, n, &a, &ca), s->st);
-        assert_int_equal(meta_parse(buf, s->inlen, &b, &cb), s->st);
-        assert_int_equal(ca, cb);
+        proto_assert_tail(s->in, s->inlen, s->st, parse_any, &a, &b);
         assert_memory_equal(&a, &b, sizeof(a));
-        free(buf);
     }
 }
 
@@ -552,9 +522,7 @@ static void test_is_meta_line(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(lc) / sizeof(lc[0]); i++) {
-        char *buf = malloc(lc[i].n ? lc[i].n : 1);
-        assert_non_null(buf);
-        memcpy(buf, lc[i].s, lc[i].n);
+        char *buf = proto_copy(lc[i].s, lc[i].n);
         assert_int_equal(meta_is_meta_line(buf, lc[i].n), lc[i].yes);
         free(buf);
     }
@@ -585,9 +553,7 @@ static void test_key_decode(void **state)
     (void)state;
     for (i = 0; i < sizeof(dc) / sizeof(dc[0]); i++) {
         size_t n = strlen(dc[i].in);
-        char *buf = malloc(n ? n : 1);
-        assert_non_null(buf);
-        memcpy(buf, dc[i].in, n);
+        char *buf = proto_copy(dc[i].in, n);
         assert_int_equal(meta_key_decode(buf, n, out, sizeof(out)), dc[i].nout);
         if (dc[i].nout != 0)
             assert_memory_equal(out, dc[i].out, dc[i].nout);
@@ -792,21 +758,6 @@ static const struct CMUnitTest others[] = {
 
 int main(void)
 {
-    size_t nothers = sizeof(others) / sizeof(others[0]);
-    size_t n = NCASES + nothers, i;
-    struct CMUnitTest *tests = calloc(n, sizeof(*tests));
-    int failed;
-
-    if (tests == NULL)
-        return 1;
-    for (i = 0; i < NCASES; i++) {
-        tests[i].name = cases[i].name;
-        tests[i].test_func = run_case;
-        tests[i].initial_state = (void *)&cases[i];
-    }
-    for (i = 0; i < nothers; i++)
-        tests[NCASES + i] = others[i];
-    failed = _cmocka_run_group_tests("meta", tests, n, NULL, NULL);
-    free(tests);
-    return failed;
+    return proto_run_table("meta", cases, NCASES, sizeof(cases[0]), run_case,
+                           others, sizeof(others) / sizeof(others[0]));
 }

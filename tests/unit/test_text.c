@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "proto/text.h"
+#include "tests/unit/proto_fixture.h"
 
 /* Long keys built by the preprocessor so table rows stay literal. */
 #define K10 "kkkkkkkkkk"
@@ -333,16 +334,10 @@ static const struct pcase cases[] = {
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static void assert_span(const char *got, size_t ngot, const char *want)
+static int parse_any(const char *buf, size_t len, void *req,
+                     size_t *consumed)
 {
-    if (want == NULL) {
-        assert_null(got);
-        assert_int_equal(ngot, 0);
-        return;
-    }
-    assert_non_null(got);
-    assert_int_equal(ngot, strlen(want));
-    assert_memory_equal(got, want, ngot);
+    return (int)text_parse(buf, len, req, consumed);
 }
 
 /* Pointers in the request point into the input, never elsewhere. */
@@ -374,9 +369,9 @@ static void check_fields(const struct pcase *c, const char *buf,
     }
     if (c->st != TEXT_OK)
         return;
-    assert_span(req->key, req->nkey, c->key);
-    assert_span(req->keys, req->keys_len, c->keys);
-    assert_span(req->arg, req->narg, c->arg);
+    proto_assert_span(req->key, req->nkey, c->key);
+    proto_assert_span(req->keys, req->keys_len, c->keys);
+    proto_assert_span(req->arg, req->narg, c->arg);
     assert_inside(buf, c->inlen, req->key, req->nkey);
     assert_inside(buf, c->inlen, req->keys, req->keys_len);
     assert_inside(buf, c->inlen, req->arg, req->narg);
@@ -393,13 +388,11 @@ static void check_fields(const struct pcase *c, const char *buf,
 static void run_case(void **state)
 {
     const struct pcase *c = *state;
-    char *buf = malloc(c->inlen ? c->inlen : 1);
+    char *buf = proto_copy(c->in, c->inlen);
     struct text_request req;
     size_t consumed = 12345;
     enum text_status st;
 
-    assert_non_null(buf);
-    memcpy(buf, c->in, c->inlen);
     st = text_parse(buf, c->inlen, &req, &consumed);
     assert_int_equal(st, c->st);
     if (c->st == TEXT_NEED_MORE || c->open)
@@ -449,60 +442,35 @@ static const struct split_case splits[] = {
 
 static void test_every_prefix_needs_more(void **state)
 {
-    size_t i, cut;
+    size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
         const struct split_case *s = &splits[i];
-        struct text_request full, part;
-        size_t consumed_full, consumed;
-        char *buf;
+        struct text_request full;
 
-        for (cut = 0; cut < s->inlen; cut++) {
-            buf = malloc(cut ? cut : 1);
-            assert_non_null(buf);
-            memcpy(buf, s->in, cut);
-            consumed = 99;
-            assert_int_equal(text_parse(buf, cut, &part, &consumed), TEXT_NEED_MORE);
-            assert_int_equal(consumed, 0);
-            free(buf);
-        }
-        buf = malloc(s->inlen);
-        assert_non_null(buf);
-        memcpy(buf, s->in, s->inlen);
-        assert_int_equal(text_parse(buf, s->inlen, &full, &consumed_full), s->st);
-        assert_int_equal(consumed_full, s->inlen);
+        proto_assert_split(s->in, s->inlen, s->st, TEXT_NEED_MORE, parse_any,
+                           &full);
         assert_int_equal(full.cmd, s->cmd);
-        free(buf);
     }
 }
 
 /* The same request followed by arbitrary bytes gives the same request. */
 static void test_trailing_bytes_do_not_change_result(void **state)
 {
-    static const char tail[] = "garbage\r\nmore";
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
         const struct split_case *s = &splits[i];
-        size_t n = s->inlen + sizeof(tail) - 1;
-        char *buf = malloc(n);
         struct text_request a, b;
-        size_t ca, cb;
 
-        assert_non_null(buf);
-        memcpy(buf, s->in, s->inlen);
-        memcpy(buf + s->inlen, tail, sizeof(tail) - 1);
-        assert_int_equal(text_parse(buf, n, &a, &ca), s->st);
-        assert_int_equal(text_parse(buf, s->inlen, &b, &cb), s->st);
-        assert_int_equal(ca, cb);
+        proto_assert_tail(s->in, s->inlen, s->st, parse_any, &a, &b);
         assert_int_equal(a.cmd, b.cmd);
         assert_int_equal(a.nkey, b.nkey);
         assert_ptr_equal(a.key, b.key);
         assert_int_equal(a.nbytes, b.nbytes);
         assert_int_equal(a.keys_len, b.keys_len);
-        free(buf);
     }
 }
 
@@ -513,11 +481,9 @@ static void test_trailing_bytes_do_not_change_result(void **state)
 static enum text_status parse_heap(const char *src, size_t n, size_t *consumed,
                                    struct text_request *req)
 {
-    char *buf = malloc(n ? n : 1);
+    char *buf = proto_copy(src, n);
     enum text_status st;
 
-    assert_non_null(buf);
-    memcpy(buf, src, n);
     st = text_parse(buf, n, req, consumed);
     free(buf);
     return st;
@@ -851,9 +817,7 @@ static void test_data_block_ok(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(dc) / sizeof(dc[0]); i++) {
-        char *buf = malloc(dc[i].n ? dc[i].n : 1);
-        assert_non_null(buf);
-        memcpy(buf, dc[i].d, dc[i].n);
+        char *buf = proto_copy(dc[i].d, dc[i].n);
         assert_int_equal(text_data_block_ok(buf, dc[i].n), dc[i].ok);
         free(buf);
     }
@@ -893,21 +857,6 @@ static const struct CMUnitTest others[] = {
 
 int main(void)
 {
-    size_t nothers = sizeof(others) / sizeof(others[0]);
-    size_t n = NCASES + nothers, i;
-    struct CMUnitTest *tests = calloc(n, sizeof(*tests));
-    int failed;
-
-    if (tests == NULL)
-        return 1;
-    for (i = 0; i < NCASES; i++) {
-        tests[i].name = cases[i].name;
-        tests[i].test_func = run_case;
-        tests[i].initial_state = (void *)&cases[i];
-    }
-    for (i = 0; i < nothers; i++)
-        tests[NCASES + i] = others[i];
-    failed = _cmocka_run_group_tests("text", tests, n, NULL, NULL);
-    free(tests);
-    return failed;
+    return proto_run_table("text", cases, NCASES, sizeof(cases[0]), run_case,
+                           others, sizeof(others) / sizeof(others[0]));
 }
