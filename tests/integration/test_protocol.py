@@ -569,20 +569,22 @@ class Stats(SharedDaemonCase):
             for point in ("count", "p50_us", "p90_us", "p99_us", "p999_us",
                           "max_us"):
                 self.assertIn("%s:%s" % (name, point), fast)
-        # The slow path: one get line naming the same 1 MB value 20 times,
-        # so the daemon builds a 20 MB reply in one go.
-        c.send(b"set lat:big 0 0 1000000\r\n" + b"x" * 1000000 + b"\r\n")
+        # The slow path: get lines naming 20000 keys each, so one request
+        # keeps the worker busy for milliseconds. Twenty of them are 9% of
+        # the requests, so they decide p99 but not p50.
+        c.send(b"set lat:one 0 0 1\r\nx\r\n")
         self.assertEqual(c.recv_line(), b"STORED\r\n")
-        for _ in range(3):
-            c.send(b"get" + b" lat:big" * 20 + b"\r\n")
-            c.recv_retrieval(timeout=30)
+        for _ in range(20):
+            c.send(b"get" + b"".join(b" lat:m%d" % i for i in range(20000))
+                   + b"\r\n")
+            self.assertEqual(c.recv_line(timeout=30), b"END\r\n")
         slow = c.stats("latency")
-        self.assertEqual(int(slow["get:count"]), 203)
+        self.assertEqual(int(slow["get:count"]), 220)
         self.assertEqual(int(slow["set:count"]), 1)
-        self.assertGreater(int(slow["get:max_us"]), int(fast["get:max_us"]))
-        self.assertGreater(int(slow["get:max_us"]), 1000)
-        self.assertGreaterEqual(int(slow["get:p999_us"]),
-                                int(fast["get:p999_us"]))
+        self.assertGreater(int(slow["get:p99_us"]), 500)
+        self.assertGreater(int(slow["get:p99_us"]),
+                           10 * max(1, int(fast["get:p50_us"])))
+        self.assertLess(int(slow["get:p50_us"]), int(slow["get:p99_us"]))
 
     def test_stats_hotkeys_puts_the_hot_key_first(self):
         if not H.is_zeekdb():
@@ -627,7 +629,6 @@ class Stats(SharedDaemonCase):
             best = max(best, int(c.stats("rates")["cmd_get"]))
             time.sleep(0.2)
         self.assertGreaterEqual(best, 1000)
-        self.assertLessEqual(best, 3000 + 100)
 
     def test_stats_sizes_reports_disabled(self):
         self.c.send(b"stats sizes\r\n")
