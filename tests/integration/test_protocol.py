@@ -540,12 +540,20 @@ class Stats(SharedDaemonCase):
         other = self.daemon.connect()
         self.addCleanup(other.close)
         self.assertTrue(other.request(b"version\r\n").startswith(b"VERSION "))
-        stats = self.c.stats("conns")
         port = other.sock.getsockname()[1]
-        fds = [k.split(":")[0] for k, v in stats.items()
-               if k.endswith(":addr") and v == "tcp:127.0.0.1:%d" % port]
-        self.assertEqual(len(fds), 1, stats)
-        fd = fds[0]
+        # The other worker marks the connection idle just after sending its
+        # reply, so look again (bounded) until it has.
+        deadline = time.monotonic() + 5
+        while True:
+            stats = self.c.stats("conns")
+            fds = [k.split(":")[0] for k, v in stats.items()
+                   if k.endswith(":addr") and v == "tcp:127.0.0.1:%d" % port]
+            self.assertEqual(len(fds), 1, stats)
+            fd = fds[0]
+            if (stats[fd + ":state"] == "conn_read"
+                    or time.monotonic() > deadline):
+                break
+            time.sleep(0.05)
         self.assertEqual(stats[fd + ":listen_addr"],
                          "tcp:127.0.0.1:%d" % self.daemon.port)
         self.assertEqual(stats[fd + ":state"], "conn_read")
