@@ -109,7 +109,7 @@ static bool add_fd(struct listener *l, int fd, char *err, size_t errlen)
     return true;
 }
 
-int listener_open_tcp(const struct addrinfo *ai, int backlog)
+static int listener_open_tcp(const struct addrinfo *ai, int backlog)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
                     SOCK_CLOEXEC, ai->ai_protocol);
@@ -151,14 +151,12 @@ void listener_split_host_port(char *spec, char **host, char **port)
     }
 }
 
-static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
+bool listener_open_resolved(const char *host, const char *port, int backlog,
+                            const char *what,
+                            bool (*take)(void *arg, int fd, char *err,
+                                         size_t errlen),
+                            void *arg, char *err, size_t errlen)
 {
-    char *host, *port, defport[16];
-    listener_split_host_port(spec, &host, &port);
-    if (port == NULL) {
-        snprintf(defport, sizeof(defport), "%d", l->srv->settings->port);
-        port = defport;
-    }
     struct addrinfo hints = {.ai_flags = AI_PASSIVE,
                              .ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM};
@@ -170,17 +168,34 @@ static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
     }
     bool ok = true;
     for (struct addrinfo *ai = res; ai != NULL && ok; ai = ai->ai_next) {
-        int fd = listener_open_tcp(ai, l->srv->settings->backlog);
+        int fd = listener_open_tcp(ai, backlog);
         if (fd < 0) {
-            snprintf(err, errlen, "cannot listen on %s port %s: %s", host,
-                     port, strerror(errno));
+            snprintf(err, errlen, "cannot listen%s on %s port %s: %s", what,
+                     host, port, strerror(errno));
             ok = false;
         } else {
-            ok = add_fd(l, fd, err, errlen);
+            ok = take(arg, fd, err, errlen);
         }
     }
     freeaddrinfo(res);
     return ok;
+}
+
+static bool take_fd(void *arg, int fd, char *err, size_t errlen)
+{
+    return add_fd(arg, fd, err, errlen);
+}
+
+static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
+{
+    char *host, *port, defport[16];
+    listener_split_host_port(spec, &host, &port);
+    if (port == NULL) {
+        snprintf(defport, sizeof(defport), "%d", l->srv->settings->port);
+        port = defport;
+    }
+    return listener_open_resolved(host, port, l->srv->settings->backlog, "",
+                                  take_fd, l, err, errlen);
 }
 
 static bool bind_unix(struct listener *l, const char *path, char *err,

@@ -14,7 +14,6 @@
 struct server;
 struct event_base;
 struct listener;
-struct addrinfo;
 
 /* Bind and listen; NULL with a message in err on failure. */
 struct listener *listener_create(struct server *srv, struct event_base *base,
@@ -27,15 +26,18 @@ void listener_destroy(struct listener **l);
 /* Split one -l entry, "host", "host:port", "[v6]" or "[v6]:port", in
  * place; *port is NULL when the entry names none. */
 void listener_split_host_port(char *spec, char **host, char **port);
+/* Resolve host and port, listen on each address they name, and hand each
+ * socket to take(); `what` goes into the error ("" or " for metrics"). */
+bool listener_open_resolved(const char *host, const char *port, int backlog,
+                            const char *what,
+                            bool (*take)(void *arg, int fd, char *err,
+                                         size_t errlen),
+                            void *arg, char *err, size_t errlen);
 /* Call fn on each address of a -l list ("a,b,..."; NULL means
  * 127.0.0.1), stopping at the first that fails. */
 bool listener_each_address(const char *list,
                            bool (*fn)(void *arg, char *spec, char *err,
                                       size_t errlen),
                            void *arg, char *err, size_t errlen);
-/* A non-blocking, close-on-exec socket bound to ai and listening (IPv6
- * sockets are v6-only, so "::" and "0.0.0.0" can both be bound); -1 with
- * errno set on failure. */
-int listener_open_tcp(const struct addrinfo *ai, int backlog);
 
 #endif

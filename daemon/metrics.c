@@ -262,38 +262,25 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* Listen on metrics_port at every address one -l entry resolves to (its
  * own port, if any, is the cache's and is ignored). */
+static bool take_socket(void *arg, int fd, char *err, size_t errlen)
+{
+    struct metrics *m = arg;
+    if (evhttp_accept_socket_with_handle(m->http, fd) != NULL)
+        return true;
+    /* evhttp owns the socket only once it accepted it. */
+    close(fd);
+    snprintf(err, errlen, "cannot watch a metrics socket");
+    return false;
+}
+
 static bool bind_spec(struct metrics *m, char *spec, char *err,
                       size_t errlen)
 {
     char *host, *cache_port, port[16];
     listener_split_host_port(spec, &host, &cache_port);
     snprintf(port, sizeof(port), "%d", m->srv->settings->metrics_port);
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE,
-                             .ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res;
-    int rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return false;
-    }
-    bool ok = true;
-    for (struct addrinfo *ai = res; ai != NULL && ok; ai = ai->ai_next) {
-        int fd = listener_open_tcp(ai, METRICS_BACKLOG);
-        if (fd < 0) {
-            snprintf(err, errlen, "cannot listen for metrics on %s port %s: "
-                     "%s", host, port, strerror(errno));
-            ok = false;
-        } else if (evhttp_accept_socket_with_handle(m->http, fd) == NULL) {
-            /* evhttp owns the socket only once it accepted it. */
-            close(fd);
-            snprintf(err, errlen, "cannot watch the metrics socket on %s "
-                     "port %s", host, port);
-            ok = false;
-        }
-    }
-    freeaddrinfo(res);
-    return ok;
+    return listener_open_resolved(host, port, METRICS_BACKLOG, " for metrics",
+                                  take_socket, m, err, errlen);
 }
 
 /* The same addresses as the cache: with the default -l 127.0.0.1 the
