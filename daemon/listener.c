@@ -56,10 +56,12 @@ static void on_backoff(evutil_socket_t fd, short what, void *arg)
 
 static void reject(struct listener *l, int fd)
 {
+    /* Count first: a client that sees the error may ask for stats at
+     * once, on another connection. */
+    atomic_fetch_add(&l->srv->rejected_conns, 1);
     ssize_t n = write(fd, too_many, sizeof(too_many) - 1);
     (void)n;
     close(fd);
-    atomic_fetch_add(&l->srv->rejected_conns, 1);
     log_info("rejected a connection: -c %d reached",
              l->srv->settings->maxconns);
 }
