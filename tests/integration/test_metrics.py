@@ -286,9 +286,12 @@ class Scrape(unittest.TestCase):
         stats = self.c.stats()
         for name in ("cmd_get", "cmd_set", "get_hits", "get_misses",
                      "curr_items", "total_items", "limit_maxbytes", "bytes",
-                     "evictions", "threads", "curr_connections", "pid"):
+                     "evictions", "threads", "pid"):
             self.assertEqual(page.value("zeekdb_" + name), float(stats[name]),
                              name)
+        # Connections of earlier tests may still be closing: a gauge that
+        # can move between the two reads, so only its presence is exact.
+        self.assertGreaterEqual(page.value("zeekdb_curr_connections"), 1.0)
         self.assertEqual(page.types["zeekdb_cmd_get"], "counter")
         self.assertEqual(page.types["zeekdb_curr_items"], "gauge")
         self.assertEqual(page.types["zeekdb_rusage_user"], "counter")
