@@ -54,9 +54,7 @@ struct cache {
     _Atomic uint64_t total_items;
     _Atomic uint64_t bytes;
     _Atomic uint64_t bytes_peak;
-    _Atomic uint64_t crawler_reclaimed;
     _Atomic uint64_t starving;      /* bit per class that found no memory */
-    _Atomic uint64_t move_evictions; /* items evicted to move a page */
     uint32_t move_cursor;           /* next chunk of the moving page */
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
     /* The background reaper's place in the hash table; only
@@ -636,7 +634,6 @@ static void reap_item(struct item *it, uint64_t hv, void *arg)
         return;
     count_taken(c, it, true, r->now);
     count(&c->per_class[it->clsid].crawler_reclaimed, 1);
-    count(&c->crawler_reclaimed, 1);
     unlink_locked(c, it, hv, false);
     r->reaped++;
 }
@@ -676,9 +673,7 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
         return false;
     bool taken = (item_iflags(it) & ITEM_LINKED) && item_refcount(it) == 1;
     if (taken) {
-        struct class_counters *cc = &c->per_class[it->clsid];
-        bool dead = is_dead(c, it, now);
-        count(dead ? &cc->reclaimed : &c->move_evictions, 1);
+        count_taken(c, it, is_dead(c, it, now), now);
         unlink_locked(c, it, hv, false);
     }
     assoc_unlock(c->assoc, hv);
@@ -743,20 +738,19 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         .total_items = load(&c->total_items),
         .bytes = load(&c->bytes),
         .bytes_peak = load(&c->bytes_peak),
-        .crawler_reclaimed = load(&c->crawler_reclaimed),
         .limit_maxbytes = slabs_limit(c->slabs),
         .hash_bytes = assoc_bytes(c->assoc),
         .hash_power = assoc_power(c->assoc),
         .hash_growing = assoc_is_growing(c->assoc),
     };
     out->slabs_moved = slabs_pages_moved(c->slabs);
-    out->evictions = load(&c->move_evictions);
     for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
         struct class_counters *cc = &c->per_class[i];
         out->evictions += load(&cc->evictions);
         out->reclaimed += load(&cc->reclaimed);
         out->expired_unfetched += load(&cc->expired_unfetched);
         out->evicted_unfetched += load(&cc->evicted_unfetched);
+        out->crawler_reclaimed += load(&cc->crawler_reclaimed);
     }
 }
 
