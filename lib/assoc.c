@@ -399,6 +399,64 @@ out:
     return wrapped;
 }
 
+static uint64_t reverse_bits(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+    v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
+    return __builtin_bswap64(v);
+}
+
+/* The items of new-table bucket b still waiting in old bucket ob. */
+static void scan_old_chain(struct assoc *a, uint32_t ref, uint64_t mask,
+                           uint64_t b, void (*fn)(struct item *, void *),
+                           void *arg)
+{
+    while (ref != 0) {
+        struct item *it = item_at(a, ref);
+        ref = it->h_next;
+        if ((assoc_hash(item_ckey(it, a->with_cas), it->nkey) & mask) == b)
+            fn(it, arg);
+    }
+}
+
+static void scan_bucket(struct assoc *a, const struct assoc_state *st,
+                        uint64_t b, void (*fn)(struct item *, void *),
+                        void *arg)
+{
+    uint64_t mask = ((uint64_t)1 << st->power) - 1;
+    for (uint32_t ref = st->table[b]; ref != 0;) {
+        struct item *it = item_at(a, ref);
+        ref = it->h_next;
+        fn(it, arg);
+    }
+    uint64_t ob = b & (mask >> 1);
+    if (st->growing && ob >= atomic_load(&a->migrated))
+        scan_old_chain(a, st->old[ob], mask, b, fn, arg);
+}
+
+bool assoc_scan_step(struct assoc *a, uint64_t *cursor, unsigned budget,
+                     void (*fn)(struct item *it, void *arg), void *arg)
+{
+    bool done = false;
+    pthread_mutex_lock(&a->grow_lock);
+    const struct assoc_state *st = shape(a);
+    uint64_t mask = ((uint64_t)1 << st->power) - 1;
+    for (unsigned n = 0; n < budget && !done; n++) {
+        uint64_t b = *cursor & mask;
+        pthread_mutex_t *stripe = &a->stripes[b & a->stripe_mask];
+        pthread_mutex_lock(stripe);
+        scan_bucket(a, st, b, fn, arg);
+        pthread_mutex_unlock(stripe);
+        /* Increment the reversed cursor: the high (unmasked) bits are set
+         * first so the carry leaves the masked range only at the end. */
+        *cursor = reverse_bits(reverse_bits(*cursor | ~mask) + 1);
+        done = *cursor == 0;
+    }
+    pthread_mutex_unlock(&a->grow_lock);
+    return done;
+}
+
 /* Adapts a plain visitor to walk_chain's. */
 struct plain_visit {
     void (*fn)(struct item *, void *);

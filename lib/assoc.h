@@ -76,6 +76,17 @@ bool assoc_walk_step(struct assoc *a, uint64_t *cursor, unsigned budget,
                      void (*fn)(struct item *it, uint64_t hv, void *arg),
                      void *arg);
 
+/* A full scan in bounded steps that survives growth (the snapshot writer
+ * and lru_crawler metadump). Each step visits the items of up to `budget`
+ * buckets, each bucket under its stripe, holding off growth only for the
+ * step. Start with *cursor = 0; returns true when the scan is complete.
+ * The cursor runs over bucket indexes in reversed-bit order, so when the
+ * table doubles between steps the buckets already visited map to exactly
+ * the new buckets already passed: an item linked for the whole scan is
+ * visited exactly once. fn must not unlink items. */
+bool assoc_scan_step(struct assoc *a, uint64_t *cursor, unsigned budget,
+                     void (*fn)(struct item *it, void *arg), void *arg);
+
 /* Visit every item, bucket by bucket under each stripe (checks and tests
  * only: the result is exact only when nothing changes meanwhile). */
 void assoc_foreach(struct assoc *a, void (*fn)(struct item *, void *),

@@ -174,6 +174,45 @@ typedef void (*cache_dump_fn)(const struct cache_item_view *v, time_t expires,
 void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
                       cache_dump_fn fn, void *arg);
 
+/* One live item as a scan sees it. */
+struct cache_item_info {
+    struct cache_item_view view;
+    unsigned cls;       /* slab class */
+    size_t total;       /* bytes of the item, header included */
+    time_t expires;     /* unix time, 0 = never */
+    time_t atime;       /* unix time of the last access */
+    bool fetched;
+};
+/* Called with the item's hash stripe held: copy what is needed, do no
+ * I/O and never call back into the cache. */
+typedef void (*cache_scan_fn)(const struct cache_item_info *info, void *arg);
+/* Visit the live items of up to `budget` hash buckets, continuing from
+ * *cursor (start at 0). Returns true when the scan has covered the whole
+ * table. Every item that stays linked for the whole scan is visited once,
+ * even if the table grows meanwhile. Any thread may scan, several at once;
+ * requests keep running between (and, for other stripes, during) steps. */
+bool cache_scan_step(struct cache *c, uint64_t *cursor, unsigned budget,
+                     cache_scan_fn fn, void *arg);
+
+/* An item coming back from a snapshot. */
+struct cache_restore_item {
+    const char *key;
+    size_t nkey;
+    const char *value;  /* without the trailing "\r\n" */
+    size_t nvalue;
+    uint32_t flags;
+    time_t expires;     /* unix time, 0 = never */
+    time_t atime;       /* unix time of the last access */
+    uint64_t cas;
+    bool fetched;
+};
+/* Link a restored item with its own CAS, never evicting anything for it:
+ * CACHE_NO_MEMORY means the memory limit is reached, CACHE_TOO_LARGE that
+ * it can never fit, CACHE_NOT_STORED that it has expired or the key is
+ * already present. Later CAS values start above every restored one. */
+enum cache_status cache_restore(struct cache *c,
+                                const struct cache_restore_item *r);
+
 size_t cache_item_size_max(struct cache *c);
 struct slabs *cache_slabs(struct cache *c);
 

@@ -289,6 +289,69 @@ static void concurrent_growth(void **state)
     teardown_fixture(&s.f);
 }
 
+/* Items are numbered by their key; the scan counts visits per number. */
+struct scan_count {
+    unsigned *visits;
+    uint64_t n;
+};
+
+static void count_visit(struct item *it, void *arg)
+{
+    struct scan_count *sc = arg;
+    char key[32];
+    memcpy(key, item_key(it, true), it->nkey);
+    key[it->nkey] = '\0';
+    uint64_t i = strtoull(key + 4, NULL, 10);
+    assert_true(i < sc->n);
+    sc->visits[i]++;
+}
+
+/* Scan in small steps; between steps the table may grow (grow_every > 0:
+ * start a growth and move a few buckets every that many steps). Every
+ * item must be seen exactly once. */
+static void scan_and_check(uint64_t n, unsigned power, unsigned grow_every)
+{
+    struct fixture f;
+    setup_sized(&f, 256 * MiB, power);
+    for (uint64_t i = 0; i < n; i++)
+        insert(&f, new_item(&f, i));
+    struct scan_count sc = {calloc(n, sizeof(unsigned)), n};
+    assert_non_null(sc.visits);
+    uint64_t cursor = 0;
+    unsigned steps = 0, growths = 0;
+    bool done = false;
+    while (!done) {
+        assert_true(steps < 10u * 1000 * 1000); /* bounded */
+        done = assoc_scan_step(f.assoc, &cursor, grow_every ? 1 : 7,
+                               count_visit, &sc);
+        if (grow_every != 0 && ++steps % grow_every == 0) {
+            if (!assoc_is_growing(f.assoc) && assoc_grow_start(f.assoc))
+                growths++;
+            assoc_grow_step(f.assoc, 3);
+        }
+    }
+    for (uint64_t i = 0; i < n; i++)
+        assert_int_equal(sc.visits[i], 1);
+    if (grow_every != 0)
+        assert_true(growths >= 2);
+    free(sc.visits);
+    /* Items came from the arena: the fixture's teardown frees it all. */
+    teardown_fixture(&f);
+}
+
+static void scan_visits_each_once(void **state)
+{
+    (void)state;
+    scan_and_check(20000, 8, 0);
+}
+
+static void scan_survives_growth(void **state)
+{
+    (void)state;
+    scan_and_check(20000, 4, 2);
+    scan_and_check(5000, 6, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +360,8 @@ int main(void)
         cmocka_unit_test(grows_to_a_million),
         cmocka_unit_test(growth_needs_budget),
         cmocka_unit_test(concurrent_growth),
+        cmocka_unit_test(scan_visits_each_once),
+        cmocka_unit_test(scan_survives_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -538,6 +538,128 @@ static void items_per_64_mib(void **state)
     teardown((void **)&e);
 }
 
+struct scan_seen {
+    unsigned items;
+    unsigned fetched;
+    bool saw_dead;
+    time_t foo_expires;
+    uint32_t foo_flags;
+};
+
+static void note_scanned(const struct cache_item_info *info, void *arg)
+{
+    struct scan_seen *s = arg;
+    s->items++;
+    s->fetched += info->fetched;
+    if (info->view.nkey == 4 && memcmp(info->view.key, "dead", 4) == 0)
+        s->saw_dead = true;
+    if (info->view.nkey == 3 && memcmp(info->view.key, "foo", 3) == 0) {
+        s->foo_expires = info->expires;
+        s->foo_flags = info->view.flags;
+        assert_memory_equal(info->view.value, "bar\r\n", 5);
+        assert_true(info->total > 5 && info->cls >= 1);
+    }
+}
+
+/* A scan sees every live item once, with its metadata, and skips dead
+ * ones. */
+static void scan_reports_live_items(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(put_n(e->cache, "foo", "bar", 3, 7, 100, CACHE_SET, 0),
+                     CACHE_OK);
+    assert_int_equal(put_n(e->cache, "dead", "x", 1, 0, -1, CACHE_SET, 0),
+                     CACHE_OK);
+    char key[32], buf[16];
+    for (int i = 0; i < 500; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_int_equal(put(e->cache, key, "v", CACHE_SET), CACHE_OK);
+    }
+    assert_non_null(get(e->cache, "foo", buf, sizeof(buf)));
+    struct scan_seen seen = {0};
+    uint64_t cursor = 0;
+    for (int steps = 0; !cache_scan_step(e->cache, &cursor, 3, note_scanned,
+                                         &seen); steps++)
+        assert_true(steps < 100000);
+    assert_int_equal(seen.items, 501);
+    assert_int_equal(seen.fetched, 1);
+    assert_false(seen.saw_dead);
+    assert_int_equal(seen.foo_flags, 7);
+    assert_int_equal(seen.foo_expires, clock_wall(e->clock) + 100);
+}
+
+static enum cache_status restore(struct cache *c, const char *key,
+                                 const char *val, time_t expires,
+                                 uint64_t cas)
+{
+    struct cache_restore_item r = {
+        .key = key, .nkey = strlen(key), .value = val, .nvalue = strlen(val),
+        .flags = 42, .expires = expires, .cas = cas,
+    };
+    return cache_restore(c, &r);
+}
+
+/* Restored items keep their CAS and absolute expiry; expired ones and
+ * keys already present are skipped; new CAS values go above them. */
+static void restore_keeps_cas_and_expiry(void **state)
+{
+    struct env *e = *state;
+    time_t now = clock_wall(e->clock);
+    assert_int_equal(restore(e->cache, "a", "alpha", 0, 1000), CACHE_OK);
+    assert_int_equal(restore(e->cache, "b", "beta", now + 50, 7), CACHE_OK);
+    assert_int_equal(restore(e->cache, "gone", "x", now - 5, 8),
+                     CACHE_NOT_STORED);
+    assert_int_equal(restore(e->cache, "a", "again", 0, 9), CACHE_NOT_STORED);
+    char buf[16];
+    assert_string_equal(get(e->cache, "a", buf, sizeof(buf)), "alpha");
+    assert_null(get(e->cache, "gone", buf, sizeof(buf)));
+    struct item *it = cache_get(e->cache, "b", 1, NULL, NULL);
+    assert_non_null(it);
+    struct cache_item_view v;
+    cache_item_view(e->cache, it, &v);
+    assert_int_equal(v.cas, 7);
+    assert_int_equal(v.flags, 42);
+    cache_release(e->cache, it);
+    assert_int_equal(put(e->cache, "c", "new", CACHE_SET), CACHE_OK);
+    it = cache_get(e->cache, "c", 1, NULL, NULL);
+    cache_item_view(e->cache, it, &v);
+    assert_true(v.cas > 1000);
+    cache_release(e->cache, it);
+    /* a cas against the restored value works as before the restart */
+    assert_int_equal(put_n(e->cache, "a", "new", 3, 0, 0, CACHE_CAS, 1000),
+                     CACHE_OK);
+    clock_advance(e->clock, 60);
+    assert_null(get(e->cache, "b", buf, sizeof(buf)));
+    assert_non_null(get(e->cache, "a", buf, sizeof(buf)));
+}
+
+/* Restoring never evicts: it stops at the limit. */
+static void restore_stops_at_the_limit(void **state)
+{
+    (void)state;
+    struct env *e = make_env(4 * MiB, true, true);
+    char key[32], val[1000];
+    memset(val, 'v', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    int stored = 0;
+    enum cache_status st = CACHE_OK;
+    for (int i = 0; i < 100000 && st == CACHE_OK; i++) {
+        snprintf(key, sizeof(key), "r%d", i);
+        st = restore(e->cache, key, val, 0, (uint64_t)i + 1);
+        stored += st == CACHE_OK;
+    }
+    assert_int_equal(st, CACHE_NO_MEMORY);
+    assert_true(stored > 1000 && stored < 4200);
+    struct cache_stats cs;
+    cache_stats(e->cache, &cs);
+    assert_int_equal(cs.evictions, 0);
+    assert_int_equal(cs.curr_items, (uint64_t)stored);
+    /* the first one is still there: nothing was evicted for the rest */
+    char buf[1000];
+    assert_non_null(get(e->cache, "r0", buf, sizeof(buf)));
+    teardown((void **)&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +683,11 @@ int main(void)
         cmocka_unit_test(starving_class_gets_a_page_moved),
         cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(items_per_64_mib),
+        cmocka_unit_test_setup_teardown(scan_reports_live_items, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(restore_keeps_cas_and_expiry, setup,
+                                        teardown),
+        cmocka_unit_test(restore_stops_at_the_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
