@@ -101,6 +101,8 @@ void conn_destroy(struct conn *c)
     close(c->fd);
     if (c->store.item != NULL)
         cache_release(c->srv->cache, c->store.item);
+    if (c->state == CONN_STREAM)
+        c->stream.finish(c->stream.state);
     reply_deinit(&c->reply);
     worker_conn_removed(c->worker, c);
     atomic_fetch_sub(&c->srv->curr_conns, 1);
@@ -217,6 +219,20 @@ static void swallow_step(struct conn *c)
         c->state = CONN_PARSE;
 }
 
+void conn_stream_start(struct conn *c, const struct conn_stream *s)
+{
+    c->stream = *s;
+    c->state = CONN_STREAM;
+}
+
+static void stream_step(struct conn *c)
+{
+    if (!c->stream.produce(c, c->stream.state)) {
+        c->stream.finish(c->stream.state);
+        c->state = CONN_PARSE;
+    }
+}
+
 /* Parse and execute one request. Returns false when more bytes are
  * needed. */
 static bool parse_one(struct conn *c)
@@ -277,14 +293,18 @@ static void conn_process(struct conn *c)
                 return;
             continue;
         }
-        if (c->rpos == c->rlen || reply_pending(&c->reply) > REPLY_HIGH_WATER)
+        bool streaming = c->state == CONN_STREAM;
+        if ((!streaming && c->rpos == c->rlen) ||
+            reply_pending(&c->reply) > REPLY_HIGH_WATER)
             return;
         if (budget-- <= 0) {
             c->yielded = true;
             STAT_INC(worker_stats(c->worker), conn_yields);
             return;
         }
-        if (!parse_one(c))
+        if (streaming)
+            stream_step(c);
+        else if (!parse_one(c))
             return;
     }
 }
@@ -310,6 +330,7 @@ static void show_state(struct conn *c)
         [CONN_PARSE] = SHOWN_READ,
         [CONN_NREAD] = SHOWN_NREAD,
         [CONN_SWALLOW] = SHOWN_SWALLOW,
+        [CONN_STREAM] = SHOWN_WRITE,
     };
     int st = reply_pending(&c->reply) > 0 ? SHOWN_WRITE : shown[c->state];
     atomic_store_explicit(&c->shown_state, st, memory_order_relaxed);
@@ -395,6 +416,11 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     if (!conn_write(c))
         goto close;
     record_latency(c);
+    /* A stream whose last part went out at once continues like a yield:
+     * without reading, so a client that has shut down its sending side
+     * still gets the whole listing. */
+    if (c->state == CONN_STREAM)
+        c->yielded = true;
     if (c->yielded && reply_pending(&c->reply) == 0)
         event_active(c->ev, EV_READ, 0);
     show_state(c);

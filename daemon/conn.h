@@ -3,7 +3,8 @@
  *
  * States: PARSE reads command lines from the read buffer; NREAD fills a
  * new item's value (from the buffer, then straight from the socket);
- * SWALLOW discards a refused data block. Replies queue in `reply` and go
+ * SWALLOW discards a refused data block; STREAM produces a long reply
+ * (a key listing) a step at a time as the socket drains. Replies queue in `reply` and go
  * out with one writev per batch. While replies wait for the socket, the
  * connection reads and parses nothing more (backpressure).
  */
@@ -23,11 +24,23 @@
 struct worker;
 struct server;
 struct event;
+struct conn;
 
 enum conn_state {
     CONN_PARSE,
     CONN_NREAD,
     CONN_SWALLOW,
+    CONN_STREAM,
+};
+
+/* A reply too long to build at once. produce() appends its next part to
+ * the connection's reply queue and returns false once it has appended the
+ * last; finish() then frees state (also when the connection closes
+ * first). One produce() call counts as one request against -R. */
+struct conn_stream {
+    bool (*produce)(struct conn *c, void *state);
+    void (*finish)(void *state);
+    void *state;
 };
 
 /* What `stats conns` shows, in memcached's words. */
@@ -61,6 +74,7 @@ struct conn {
     size_t nread_left;
     size_t swallow_left;    /* SWALLOW: bytes still to discard */
     struct conn_store store;
+    struct conn_stream stream; /* STREAM */
     struct reply reply;
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
@@ -91,6 +105,8 @@ void conn_describe(struct conn *c, rel_time_t now,
                    void (*emit)(const char *name, const char *value,
                                 void *arg),
                    void *arg);
+/* Enter STREAM: requests after this one wait until the stream ends. */
+void conn_stream_start(struct conn *c, const struct conn_stream *s);
 /* Try to write pending replies once (used at shutdown). */
 void conn_flush_final(struct conn *c);
 

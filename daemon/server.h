@@ -32,6 +32,7 @@ struct server {
     _Atomic uint64_t total_conns;
     _Atomic uint64_t rejected_conns;
     _Atomic uint64_t conn_structures;
+    _Atomic bool crawler_off;             /* lru_crawler disable */
     _Atomic int stop;                     /* 1: graceful shutdown asked */
     /* Ask the main loop to shut down (the shutdown command). */
     void (*request_shutdown)(struct server *srv);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/lru_crawler.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/rates.h"
 #include "daemon/server.h"
@@ -461,6 +462,11 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     text_exec_reply(c, TEXT_R_END);
 }
 
+static void exec_lru_crawler(struct conn *c, const struct text_request *req)
+{
+    lru_crawler_exec(c, req->arg, req->narg);
+}
+
 typedef void (*text_handler)(struct conn *c, const struct text_request *req);
 
 static const text_handler handlers[TEXT_CMD__COUNT] = {
@@ -486,6 +492,7 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_STATS] = exec_stats,
     [TEXT_CMD_CACHE_MEMLIMIT] = exec_memlimit,
     [TEXT_CMD_DEBUGTIME] = exec_debugtime,
+    [TEXT_CMD_LRU_CRAWLER] = exec_lru_crawler,
 };
 
 static enum latency_group latency_group_of(enum text_cmd cmd)

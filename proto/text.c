@@ -261,7 +261,7 @@ static enum text_status parse_debugtime(const struct line *ln,
     return TEXT_OK;
 }
 
-/* stats and shutdown: the daemon interprets the argument text, because
+/* stats, shutdown and lru_crawler: the daemon interprets the argument text, because
  * its answer depends on state (shutdown may be disabled, stats sub-commands
  * live with the stats table). text_next_key() walks its words. */
 static enum text_status parse_with_args(const struct line *ln,
@@ -328,6 +328,7 @@ static const struct cmd_spec specs[TEXT_CMD__COUNT] = {
     [TEXT_CMD_STATS] = {1, ANY, parse_with_args},
     [TEXT_CMD_CACHE_MEMLIMIT] = {2, 3, parse_memlimit},
     [TEXT_CMD_DEBUGTIME] = {2, ANY, parse_debugtime},
+    [TEXT_CMD_LRU_CRAWLER] = {2, ANY, parse_with_args},
 };
 
 /* "bget" is an undocumented ancient spelling of get that memcached still

@@ -301,6 +301,10 @@ static const struct pcase cases[] = {
     {"debugtime letters", IN("debugtime x\r\n"), OK_(DEBUGTIME), .arg = "x",
      .err = BAD},
 
+    /* ---- lru_crawler: the daemon reads the sub-command words ---- */
+    {"lru_crawler metadump", IN("lru_crawler metadump all\r\n"), OK_(LRU_CRAWLER), .arg = "metadump all"},
+    {"lru_crawler alone", IN("lru_crawler\r\n"), ERR_(LRU_CRAWLER)},
+
     /* ---- framing, unknown commands, HTTP ---- */
     {"empty buffer", IN(""), .st = TEXT_NEED_MORE},
     {"no newline", IN("get k"), .st = TEXT_NEED_MORE},

@@ -1,0 +1,32 @@
+/*
+ * daemon/lru_crawler.h - memcached's `lru_crawler` command.
+ *
+ * zeekdb has no separate crawler thread: the maintainer's reaper always
+ * sweeps expired items. The switches (enable, disable, sleep, tocrawl,
+ * crawl) are accepted with memcached's replies so scripts and tooling
+ * keep working, and `disable` turns the key listings off as it does in
+ * memcached. The listings are real:
+ *
+ *   lru_crawler metadump <all|hash|id[,id...]>
+ *       one "key=<uri-encoded> exp=<unix|-1> la=<unix> cas=<n>
+ *       fetch=<yes|no> cls=<id> size=<bytes>\n" line per live item, then
+ *       "END\r\n" (memcached 1.6's format, bare \n included)
+ *   lru_crawler mgdump <all|hash|id[,id...]>
+ *       one "mg <key>\r\n" line per live item, then "EN\r\n", so the
+ *       output can be sent back as meta requests
+ *
+ * Both stream: a few hash buckets per step as the socket drains, holding
+ * one stripe lock at a time, with memory bounded by the reply high-water
+ * mark whatever the number of keys.
+ */
+#ifndef ZK_DAEMON_LRU_CRAWLER_H
+#define ZK_DAEMON_LRU_CRAWLER_H
+
+#include <stddef.h>
+
+struct conn;
+
+/* arg: the text after "lru_crawler " (narg 0 when there is none). */
+void lru_crawler_exec(struct conn *c, const char *arg, size_t narg);
+
+#endif
