@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/rates.h"
@@ -464,7 +465,9 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     } else if (word_is(sub, nsub, "latency")) {
         stats_report_latency(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "conns")) {
+        /* memcached lists the listening sockets first. */
         rel_time_t now = clock_now(srv->clock);
+        listener_describe(srv->listener, now, emit_stat_line, c);
         for (int i = 0; i < srv->nworkers; i++)
             worker_describe_conns(srv->workers[i], now, emit_stat_line, c);
     } else if (word_is(sub, nsub, "sizes")) {
