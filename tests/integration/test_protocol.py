@@ -703,6 +703,16 @@ class Stats(SharedDaemonCase):
         self.assertEqual(s["evictions"], "on")
         self.assertEqual(s["cas_enabled"], "yes")
         self.assertEqual(int(s["num_threads"]), 4)
+        if H.is_zeekdb():
+            # every option with an effect has a line (zeekdb's own names
+            # where memcached prints none), and memcached's tuning options
+            # zeekdb ignores describe what it does instead
+            for name in ("eviction_policy", "metrics_port", "daemonize",
+                         "enable_coredumps", "username", "pid_file",
+                         "lock_memory", "enable_debugtime"):
+                self.assertIn(name, s)
+            self.assertEqual(s["lru_crawler"], "yes")
+            self.assertEqual(s["hash_algorithm"], "xxh3")
 
     def test_stats_items_and_slabs_format(self):
         self.set(b"a", b"1")

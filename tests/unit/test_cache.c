@@ -204,7 +204,8 @@ static void incr_decr(void **state)
     struct cache *c = e->cache;
     char buf[64];
     uint64_t r = 0;
-    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r, NULL), CACHE_NOT_FOUND);
+    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r, NULL),
+                     CACHE_NOT_FOUND);
     put(c, "n", "100", CACHE_SET);
     assert_int_equal(cache_delta(c, "n", 1, false, 1, &r, NULL), CACHE_OK);
     assert_int_equal(r, 99);
@@ -218,15 +219,20 @@ static void incr_decr(void **state)
     assert_int_equal(cache_delta(c, "w", 1, true, 2, &r, NULL), CACHE_OK);
     assert_int_equal(r, 1);
     put(c, "x", "abc", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "12abc", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "-5", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "18446744073709551616", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", " 7 apples", CACHE_SET);
     assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_OK);
     assert_int_equal(r, 8);
