@@ -10,17 +10,15 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
@@ -37,32 +35,15 @@
 
 static void conn_event(evutil_socket_t fd, short what, void *arg);
 
-/* "tcp:HOST:PORT" (or "unix:PATH") of a socket address. */
-static void format_addr(const struct sockaddr_storage *ss, socklen_t len,
-                        char *out, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "?", port[8] = "0";
-    if (ss->ss_family == AF_UNIX) {
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
-        snprintf(out, cap, "unix:%s", len > sizeof(sa_family_t)
-                                          ? sun->sun_path : "");
-        return;
-    }
-    getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), port,
-                sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
-    snprintf(out, cap, ss->ss_family == AF_INET6 ? "tcp6:[%s]:%s"
-                                                 : "tcp:%s:%s", host, port);
-}
-
 static void describe_ends(struct conn *c)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
-        format_addr(&ss, len, c->addr, sizeof(c->addr));
+        listener_format_addr(&ss, len, c->addr, sizeof(c->addr));
     len = sizeof(ss);
     if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
-        format_addr(&ss, len, c->listen_addr, sizeof(c->listen_addr));
+        listener_format_addr(&ss, len, c->listen_addr, sizeof(c->listen_addr));
 }
 
 struct conn *conn_create(struct worker *w, struct server *srv, int fd)

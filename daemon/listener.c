@@ -35,6 +35,7 @@ struct listener {
     unsigned next_worker;
     struct event *backoff;
     char *unix_path;
+    rel_time_t since;     /* when it started listening */
 };
 
 static void set_listening(struct listener *l, bool on)
@@ -267,6 +268,7 @@ struct listener *listener_create(struct server *srv, struct event_base *base,
     }
     l->srv = srv;
     l->base = base;
+    l->since = clock_now(srv->clock);
     l->backoff = evtimer_new(base, on_backoff, l);
     if (l->backoff == NULL || !bind_all(l, err, errlen)) {
         listener_destroy(&l);
@@ -292,4 +294,43 @@ void listener_destroy(struct listener **lp)
     }
     free(l);
     *lp = NULL;
+}
+
+void listener_format_addr(const struct sockaddr_storage *ss, socklen_t len,
+                          char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?", port[8] = "0";
+    if (ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+        snprintf(out, cap, "unix:%s", len > sizeof(sa_family_t)
+                                          ? sun->sun_path : "");
+        return;
+    }
+    getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), port,
+                sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(out, cap, ss->ss_family == AF_INET6 ? "tcp6:[%s]:%s"
+                                                 : "tcp:%s:%s", host, port);
+}
+
+void listener_describe(struct listener *l, rel_time_t now,
+                       void (*emit)(const char *name, const char *value,
+                                    void *arg),
+                       void *arg)
+{
+    char key[32], addr[128], secs[16];
+    for (int i = 0; i < l->n; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        if (getsockname(l->fds[i], (struct sockaddr *)&ss, &len) != 0)
+            continue;
+        listener_format_addr(&ss, len, addr, sizeof(addr));
+        snprintf(key, sizeof(key), "%d:addr", l->fds[i]);
+        emit(key, addr, arg);
+        snprintf(key, sizeof(key), "%d:state", l->fds[i]);
+        emit(key, "conn_listening", arg);
+        snprintf(key, sizeof(key), "%d:secs_since_last_cmd", l->fds[i]);
+        snprintf(secs, sizeof(secs), "%u", now > l->since ? now - l->since
+                                                          : 0);
+        emit(key, secs, arg);
+    }
 }

@@ -10,6 +10,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
+
+#include "lib/clock.h"
 
 struct server;
 struct event_base;
@@ -20,6 +23,20 @@ struct listener *listener_create(struct server *srv, struct event_base *base,
                                  char *err, size_t errlen);
 /* Stop accepting (close the sockets). */
 void listener_destroy(struct listener **l);
+
+/* `stats conns` lines for the listening sockets, as memcached lists them
+ * before its clients: "<fd>:addr" (tcp:HOST:PORT or unix:PATH),
+ * "<fd>:state conn_listening" and "<fd>:secs_since_last_cmd" (seconds
+ * since it started listening). Any thread; the sockets do not change
+ * until listener_destroy(), which runs once the workers have stopped. */
+void listener_describe(struct listener *l, rel_time_t now,
+                       void (*emit)(const char *name, const char *value,
+                                    void *arg),
+                       void *arg);
+/* "tcp:HOST:PORT", "tcp6:[HOST]:PORT" or "unix:PATH" of a socket address,
+ * the form `stats conns` shows. */
+void listener_format_addr(const struct sockaddr_storage *ss, socklen_t len,
+                          char *out, size_t cap);
 
 /* Helpers shared with the metrics endpoint, which binds the same -l
  * addresses on its own port. */

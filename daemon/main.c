@@ -200,6 +200,7 @@ static void start_network(struct runtime *rt)
     rt->listener = listener_create(&rt->srv, rt->base, err, sizeof(err));
     if (rt->listener == NULL)
         fail(EX_OSERR, "%s", err);
+    rt->srv.listener = rt->listener;
     if (rt->settings.metrics_port != 0) {
         rt->metrics = metrics_start(&rt->srv, rt->base, err, sizeof(err));
         if (rt->metrics == NULL)
@@ -241,9 +242,13 @@ static void teardown(struct runtime *rt)
 {
     struct server *srv = &rt->srv;
     metrics_stop(&rt->metrics);
-    listener_destroy(&rt->listener);
+    /* The main loop has stopped, so nothing is accepted any more; the
+     * listener outlives the workers because `stats conns` on a worker
+     * describes its sockets. */
     for (int i = 0; i < srv->nworkers; i++)
         worker_stop(srv->workers[i]);
+    srv->listener = NULL;
+    listener_destroy(&rt->listener);
     maintainer_stop(&rt->maintainer);
     for (int i = 0; i < srv->nworkers; i++)
         worker_destroy(&srv->workers[i]);

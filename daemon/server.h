@@ -16,6 +16,7 @@
 #include "lib/clock.h"
 
 struct worker;
+struct listener;
 struct prefix_stats;
 struct rates;
 
@@ -25,6 +26,7 @@ struct server {
     struct clock *clock;
     struct prefix_stats *prefix;          /* stats detail */
     struct rates *rates;                  /* stats rates */
+    struct listener *listener;            /* the cache's listening sockets */
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

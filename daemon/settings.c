@@ -684,8 +684,10 @@ static const char *stat_text(const struct settings *s,
                              const struct setting_desc *d,
                              char *buf, size_t len)
 {
-    const void *p = member(s, d);
+    if (d->type == ST_IGNORED) /* no member: the fixed value (settings.h) */
+        return d->def != NULL ? d->def : "NULL";
 
+    const void *p = member(s, d);
     if (d->type == ST_BOOL)
         return bool_word(d, *(const bool *)p, buf, len);
     if (d->type == ST_CHOICE)

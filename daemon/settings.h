@@ -61,8 +61,13 @@
 # endif
 #endif
 
-/* Rows with a stats name come first, in memcached 1.6's `stats settings`
- * order; the rest follow in memcached's `-h` order. */
+/* Rows whose `stats settings` line memcached also prints come first, in
+ * memcached 1.6's order; the rest follow in memcached's `-h` order, with
+ * lines of zeekdb's own names where memcached prints none, so `stats
+ * settings` covers every option that has an effect. Options accepted and
+ * ignored (IGNORED) print memcached's line only where zeekdb's fixed
+ * behaviour matches a value of memcached's: their def column is that
+ * value (it is never applied as a default). */
 #define SETTINGS_TABLE(X)                                                     \
 /* field, type, flag, long, okey, stat,                                       \
    default, range, arg,                                                       \
@@ -146,22 +151,24 @@ X(metrics_port, INT, 0, NULL, "metrics_port", "metrics_port",              \
   "0", "0..65535", "port",                                                    \
   "serve Prometheus metrics over HTTP at /metrics on the -l addresses "      \
   "(0: off)")                                                                 \
-X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime", NULL,                  \
+X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime",                      \
+  "enable_debugtime",                                                         \
   "no", NULL, NULL,                                                           \
   "enable the debugtime command (tests only)")                                \
-X(daemonize, BOOL, 'd', "daemon", NULL, NULL,                                 \
+X(daemonize, BOOL, 'd', "daemon", NULL, "daemonize",                          \
   "no", NULL, NULL,                                                           \
   "run as a daemon")                                                          \
-X(enable_coredumps, BOOL, 'r', "enable-coredumps", NULL, NULL,                \
+X(enable_coredumps, BOOL, 'r', "enable-coredumps", NULL,                     \
+  "enable_coredumps",                                                         \
   "no", NULL, NULL,                                                           \
   "raise the core file size limit to the maximum")                            \
-X(username, STRING, 'u', "user", NULL, NULL,                                  \
+X(username, STRING, 'u', "user", NULL, "username",                            \
   NULL, NULL, "user",                                                         \
   "run as <user> (only when started as root)")                                \
-X(pid_file, STRING, 'P', "pidfile", NULL, NULL,                               \
+X(pid_file, STRING, 'P', "pidfile", NULL, "pid_file",                         \
   NULL, NULL, "file",                                                         \
   "write the process id to <file>")                                           \
-X(lock_memory, COUNT, 'k', "lock-memory", NULL, NULL,                         \
+X(lock_memory, COUNT, 'k', "lock-memory", NULL, "lock_memory",                \
   "0", NULL, NULL,                                                            \
   "lock all paged memory into RAM")                                           \
 X(help_, HELP, 'h', "help", NULL, NULL,                                       \
@@ -184,8 +191,8 @@ X(ssl_, REFUSED, 'Z', "enable-ssl", NULL, NULL,                               \
   "TLS")                                                                      \
 X(large_pages_, IGNORED, 'L', "enable-largepages", NULL, NULL,                \
   NULL, NULL, NULL, NULL)                                                     \
-X(prefix_delim_, IGNORED, 'D', NULL, NULL, NULL,                              \
-  NULL, NULL, "char", NULL)                                                   \
+X(prefix_delim_, IGNORED, 'D', NULL, NULL, "stat_key_prefix",               \
+  ":", NULL, "char", NULL)                                                   \
 X(memory_file_, IGNORED, 'e', "memory-file", NULL, NULL,                      \
   NULL, NULL, "file", NULL)                                                   \
 X(watch_, IGNORED, 'W', "disable-watch", NULL, NULL,                          \
@@ -196,23 +203,31 @@ SETTINGS_IGNORED_OKEYS(X)
  * accepted and ignored, so existing config lines keep working. */
 #define SETTINGS_IGNORED_OKEY(X, key) \
     X(o_##key##_, IGNORED, 0, NULL, #key, NULL, NULL, NULL, NULL, NULL)
+/* The same, with memcached's `stats settings` line and the value that
+ * describes what zeekdb does instead. */
+#define SETTINGS_IGNORED_OKEY_AS(X, key, stat, value) \
+    X(o_##key##_, IGNORED, 0, NULL, #key, stat, value, NULL, NULL, NULL)
 #define SETTINGS_IGNORED_OKEYS(X)                                             \
 SETTINGS_IGNORED_OKEY(X, modern)                                              \
-SETTINGS_IGNORED_OKEY(X, maxconns_fast)                                       \
-SETTINGS_IGNORED_OKEY(X, hash_algorithm)                                      \
+/* -c is enforced on accept with memcached's error line */                    \
+SETTINGS_IGNORED_OKEY_AS(X, maxconns_fast, "maxconns_fast", "yes")            \
+SETTINGS_IGNORED_OKEY_AS(X, hash_algorithm, "hash_algorithm", "xxh3")         \
 SETTINGS_IGNORED_OKEY(X, hashexpand)                                          \
-SETTINGS_IGNORED_OKEY(X, slab_reassign)                                       \
-SETTINGS_IGNORED_OKEY(X, slab_automove)                                       \
+/* the maintainer moves pages to classes that find none free */               \
+SETTINGS_IGNORED_OKEY_AS(X, slab_reassign, "slab_reassign", "yes")            \
+SETTINGS_IGNORED_OKEY_AS(X, slab_automove, "slab_automove", "1")              \
 SETTINGS_IGNORED_OKEY(X, slab_chunk_max)                                      \
-SETTINGS_IGNORED_OKEY(X, lru_crawler)                                         \
-SETTINGS_IGNORED_OKEY(X, lru_maintainer)                                      \
+/* the maintainer's reaper frees expired items in the background */           \
+SETTINGS_IGNORED_OKEY_AS(X, lru_crawler, "lru_crawler", "yes")                \
+SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
 SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
-SETTINGS_IGNORED_OKEY(X, tail_repair_time)                                    \
-SETTINGS_IGNORED_OKEY(X, hot_lru_pct)                                         \
-SETTINGS_IGNORED_OKEY(X, warm_lru_pct)                                        \
+SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
+/* the shares of -o eviction=lru (lib/policy_lru.h) */                        \
+SETTINGS_IGNORED_OKEY_AS(X, hot_lru_pct, "hot_lru_pct", "20")                 \
+SETTINGS_IGNORED_OKEY_AS(X, warm_lru_pct, "warm_lru_pct", "40")               \
 SETTINGS_IGNORED_OKEY(X, temporary_ttl)                                       \
-SETTINGS_IGNORED_OKEY(X, track_sizes)                                         \
-SETTINGS_IGNORED_OKEY(X, read_buf_mem_limit)
+SETTINGS_IGNORED_OKEY_AS(X, track_sizes, "track_sizes", "no")                 \
+SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")
 
 
 /* Member type of each row type; IGNORED, REFUSED and actions have none. */

@@ -10,6 +10,11 @@
  * memcached's names, each with its kind and a help line: the `stats` text
  * and the Prometheus page (daemon/metrics.c) are both rendered from the
  * rows, so a counter is declared here and nowhere else (STYLE rule 6).
+ *
+ * CLASS_STATS are the same kind of counters kept per slab class, for
+ * `stats slabs`; the per-class get hits are kept by the LRU segment the
+ * item was in (`stats items` hits_to_*), and their sum is the class's
+ * get_hits, as in memcached.
  */
 #ifndef ZK_DAEMON_STATS_H
 #define ZK_DAEMON_STATS_H
@@ -17,6 +22,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/cache.h"
 
 /* How a figure behaves over time, which is what Prometheus needs to know:
  * a COUNTER only grows (until `stats reset` or a restart), a GAUGE goes up
@@ -54,6 +61,17 @@ enum stat_kind {
     X(bytes_written, COUNTER, "bytes written to clients")                     \
     X(conn_yields, COUNTER, "times a connection yielded after -R requests")
 
+/* Per slab class, in memcached's `stats slabs` order after get_hits.
+ * X(name, help) */
+#define CLASS_STATS(X)                                                        \
+    X(cmd_set, "storage commands whose item fell in the class")               \
+    X(delete_hits, "deleted keys")                                            \
+    X(incr_hits, "successful incr")                                           \
+    X(decr_hits, "successful decr")                                           \
+    X(cas_hits, "successful cas")                                             \
+    X(cas_badval, "cas with a stale cas value")                               \
+    X(touch_hits, "touched keys")
+
 /* Request latency is kept per group of commands. X(enum suffix, name) */
 #define LATENCY_GROUPS(X)                                                     \
     X(GET, "get") X(SET, "set") X(DELETE, "delete") X(INCR, "incr")          \
@@ -66,10 +84,18 @@ enum latency_group {
     LAT__COUNT
 };
 
+struct class_thread_stats {
+#define CLASS_STATS_FIELD(name, help) _Atomic uint64_t name;
+    CLASS_STATS(CLASS_STATS_FIELD)
+#undef CLASS_STATS_FIELD
+    _Atomic uint64_t hits[POLICY_NSEGS]; /* get hits by the item's segment */
+};
+
 struct thread_stats {
 #define THREAD_STATS_FIELD(name, kind, help) _Atomic uint64_t name;
     THREAD_STATS(THREAD_STATS_FIELD)
 #undef THREAD_STATS_FIELD
+    struct class_thread_stats classes[CACHE_CLASSES_MAX + 1];
 };
 
 /* Plain per-thread counter bump: only the owning thread writes. */
@@ -79,6 +105,13 @@ struct thread_stats {
         atomic_load_explicit(&(ts)->field, memory_order_relaxed) + (n),       \
         memory_order_relaxed)
 #define STAT_INC(ts, field) STAT_ADD(ts, field, 1)
+/* The same for class cls's counter; class 0 (no item found) is skipped. */
+#define CLASS_STAT_INC(ts, cls, field)                                        \
+    do {                                                                      \
+        unsigned cls_ = (cls);                                                \
+        if (cls_ != 0 && cls_ <= CACHE_CLASSES_MAX)                           \
+            STAT_INC(&(ts)->classes[cls_], field);                            \
+    } while (0)
 
 /* A plain snapshot, for summing and printing. */
 struct thread_stats_sum {
@@ -87,10 +120,20 @@ struct thread_stats_sum {
 #undef THREAD_STATS_SUM_FIELD
 };
 
+struct class_stats_sum {
+#define CLASS_STATS_SUM_FIELD(name, help) uint64_t name;
+    CLASS_STATS(CLASS_STATS_SUM_FIELD)
+#undef CLASS_STATS_SUM_FIELD
+    uint64_t hits[POLICY_NSEGS];
+};
+
 void thread_stats_add_to(struct thread_stats *ts,
                          struct thread_stats_sum *sum);
-/* Zero every counter. Only counters of memcached's "stats reset" set are
- * touched; a worker may bump one at the same time and lose that bump. */
+void class_stats_add_to(struct thread_stats *ts, unsigned cls,
+                        struct class_stats_sum *sum);
+/* Zero every counter, the per-class ones included. Only counters of
+ * memcached's "stats reset" set are touched; a worker may bump one at the
+ * same time and lose that bump. */
 void thread_stats_reset(struct thread_stats *ts);
 
 /* Emit every counter of the table, in order, with its kind and help. */
@@ -99,5 +142,9 @@ typedef void (*thread_stats_emit_fn)(const char *name, enum stat_kind kind,
                                      void *arg);
 void thread_stats_foreach(const struct thread_stats_sum *sum,
                           thread_stats_emit_fn emit, void *arg);
+/* Emit a class's `stats slabs` counters in memcached's order: get_hits
+ * (the sum of hits), then CLASS_STATS. */
+void class_stats_foreach(const struct class_stats_sum *sum,
+                         thread_stats_emit_fn emit, void *arg);
 
 #endif

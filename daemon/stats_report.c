@@ -230,6 +230,44 @@ static void put_class(struct emitter *e, const char *prefix, unsigned cls,
     put_u64(e, key, v);
 }
 
+/* A slab class's request counters summed over the workers. */
+static void sum_class(struct server *srv, unsigned cls,
+                      struct class_stats_sum *sum)
+{
+    *sum = (struct class_stats_sum){0};
+    for (int i = 0; i < srv->nworkers; i++)
+        class_stats_add_to(worker_stats(srv->workers[i]), cls, sum);
+}
+
+struct class_emitter {
+    struct emitter *e;
+    unsigned cls;
+};
+
+static void put_class_counter(const char *name, enum stat_kind kind,
+                              const char *help, uint64_t value, void *arg)
+{
+    struct class_emitter *ce = arg;
+    (void)kind;
+    (void)help;
+    put_class(ce->e, "", ce->cls, name, value);
+}
+
+/* `stats slabs`, per class with pages, in memcached's order:
+ * X(name, value) over cs (struct cache_class_stats). */
+#define SLAB_CLASS_STATS(X)                                                   \
+    X(chunk_size, cs.chunk_size)                                              \
+    X(chunks_per_page, cs.chunks_per_page)                                    \
+    X(total_pages, cs.pages)                                                  \
+    X(total_chunks, cs.pages * cs.chunks_per_page)                            \
+    X(used_chunks, cs.used_chunks)                                            \
+    X(free_chunks, cs.free_chunks)                                            \
+    /* memcached's chunks never handed out of its newest page; zeekdb */     \
+    /* carves a page whole, so it has none */                                 \
+    X(free_chunks_end, 0)
+
+#define PUT_SLAB_ROW(name, value) put_class(&e, "", cls, #name, value);
+
 void stats_report_slabs(struct server *srv,
                         stats_emit_fn emit, void *arg)
 {
@@ -242,48 +280,74 @@ void stats_report_slabs(struct server *srv,
             continue;
         active++;
         malloced += cs.pages * cs.chunks_per_page * cs.chunk_size;
-        put_class(&e, "", cls, "chunk_size", cs.chunk_size);
-        put_class(&e, "", cls, "chunks_per_page", cs.chunks_per_page);
-        put_class(&e, "", cls, "total_pages", cs.pages);
-        put_class(&e, "", cls, "total_chunks", cs.pages * cs.chunks_per_page);
-        put_class(&e, "", cls, "used_chunks", cs.used_chunks);
-        put_class(&e, "", cls, "free_chunks", cs.free_chunks);
-        put_class(&e, "", cls, "free_chunks_end", 0);
+        SLAB_CLASS_STATS(PUT_SLAB_ROW)
+        struct class_stats_sum sum;
+        struct class_emitter ce = {&e, cls};
+        sum_class(srv, cls, &sum);
+        class_stats_foreach(&sum, put_class_counter, &ce);
     }
     put_u64(&e, "active_slabs", active);
     put_u64(&e, "total_malloced", malloced);
 }
 
+/* Seconds since a segment's oldest access; 0 for an empty segment. */
+static uint64_t age_of(rel_time_t now, rel_time_t atime)
+{
+    return atime != 0 && now > atime ? now - atime : 0;
+}
+
+/* `stats items`, per class holding items, in memcached 1.6.18's order:
+ * X(name, value) over cs (struct cache_class_stats), sum (the workers'
+ * struct class_stats_sum) and now. Segment figures come from the eviction
+ * policy (all items COLD for one without segments); memcached's `age` is
+ * its COLD segment's. */
+#define ITEMS_CLASS_STATS(X)                                                  \
+    X(number, cs.items)                                                       \
+    X(number_hot, cs.seg.items[POLICY_SEG_HOT])                               \
+    X(number_warm, cs.seg.items[POLICY_SEG_WARM])                             \
+    X(number_cold, cs.seg.items[POLICY_SEG_COLD])                             \
+    X(age_hot, age_of(now, cs.seg.tail_atime[POLICY_SEG_HOT]))                \
+    X(age_warm, age_of(now, cs.seg.tail_atime[POLICY_SEG_WARM]))              \
+    X(age, age_of(now, cs.seg.tail_atime[POLICY_SEG_COLD]))                   \
+    X(mem_requested, cs.requested)                                            \
+    X(evicted, cs.evictions)                                                  \
+    X(evicted_nonzero, cs.evicted_nonzero)                                    \
+    X(evicted_time, cs.evicted_time)                                          \
+    X(outofmemory, cs.outofmemory)                                            \
+    /* memcached's count of refcount leaks it repaired; zeekdb never */      \
+    /* needs to (kept for tools that read it) */                              \
+    X(tailrepairs, 0)                                                         \
+    X(reclaimed, cs.reclaimed)                                                \
+    X(expired_unfetched, cs.expired_unfetched)                                \
+    X(evicted_unfetched, cs.evicted_unfetched)                                \
+    X(evicted_active, cs.seg.evicted_active)                                  \
+    X(crawler_reclaimed, cs.crawler_reclaimed)                                \
+    X(crawler_items_checked, cs.crawler_items_checked)                        \
+    X(lrutail_reflocked, cs.reflocked)                                        \
+    X(moves_to_cold, cs.seg.moves_to_cold)                                    \
+    X(moves_to_warm, cs.seg.moves_to_warm)                                    \
+    X(moves_within_lru, cs.seg.moves_within_lru)                              \
+    X(direct_reclaims, cs.direct_reclaims)                                    \
+    X(hits_to_hot, sum.hits[POLICY_SEG_HOT])                                  \
+    X(hits_to_warm, sum.hits[POLICY_SEG_WARM])                                \
+    X(hits_to_cold, sum.hits[POLICY_SEG_COLD])                                \
+    X(hits_to_temp, sum.hits[POLICY_SEG_TEMP])
+
+#define PUT_ITEMS_ROW(name, value) put_class(&e, "items:", cls, #name, value);
+
 void stats_report_items(struct server *srv,
                         stats_emit_fn emit, void *arg)
 {
     struct emitter e = {emit, arg};
+    rel_time_t now = clock_now(srv->clock);
     for (unsigned cls = 1; cls <= cache_nclasses(srv->cache); cls++) {
         struct cache_class_stats cs;
         cache_class_stats(srv->cache, cls, &cs);
         if (cs.items == 0 && cs.evictions == 0 && cs.outofmemory == 0)
             continue;
-        rel_time_t now = clock_now(srv->clock);
-        put_class(&e, "items:", cls, "number", cs.items);
-        put_class(&e, "items:", cls, "age",
-                  cs.oldest_atime != 0 && now > cs.oldest_atime
-                      ? now - cs.oldest_atime : 0);
-        put_class(&e, "items:", cls, "mem_requested", cs.requested);
-        put_class(&e, "items:", cls, "evicted", cs.evictions);
-        put_class(&e, "items:", cls, "evicted_nonzero", cs.evicted_nonzero);
-        put_class(&e, "items:", cls, "evicted_time", cs.evicted_time);
-        put_class(&e, "items:", cls, "outofmemory", cs.outofmemory);
-        /* memcached's count of refcount leaks it repaired; zeekdb never
-         * needs to, so it is always 0 (kept for tools that read it). */
-        put_class(&e, "items:", cls, "tailrepairs", 0);
-        put_class(&e, "items:", cls, "reclaimed", cs.reclaimed);
-        put_class(&e, "items:", cls, "expired_unfetched",
-                  cs.expired_unfetched);
-        put_class(&e, "items:", cls, "evicted_unfetched",
-                  cs.evicted_unfetched);
-        put_class(&e, "items:", cls, "crawler_reclaimed",
-                  cs.crawler_reclaimed);
-        put_class(&e, "items:", cls, "lrutail_reflocked", cs.reflocked);
+        struct class_stats_sum sum;
+        sum_class(srv, cls, &sum);
+        ITEMS_CLASS_STATS(PUT_ITEMS_ROW)
     }
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/lru_crawler.h"
 #include "daemon/prefix_stats.h"
@@ -45,20 +46,20 @@ static void say_str(struct conn *c, const char *line)
 
 /* ------------------------------------------------------------ retrieval */
 
-static void send_value(struct conn *c, struct item *it, bool with_cas)
+static void send_value(struct conn *c, struct item *it,
+                       const struct cache_item_view *v, bool with_cas)
 {
-    struct cache_item_view v;
-    cache_item_view(c->srv->cache, it, &v);
     char *dst = reply_reserve(&c->reply, TEXT_VALUE_HEADER_MAX);
     if (dst == NULL) {
         cache_release(c->srv->cache, it);
         return;
     }
     reply_commit(&c->reply,
-                 text_value_header(dst, TEXT_VALUE_HEADER_MAX, v.key, v.nkey,
-                                   v.flags, (uint32_t)(v.nbytes - 2),
-                                   with_cas, v.cas));
-    reply_item(&c->reply, it, v.value, v.nbytes);
+                 text_value_header(dst, TEXT_VALUE_HEADER_MAX, v->key,
+                                   v->nkey, v->flags,
+                                   (uint32_t)(v->nbytes - 2), with_cas,
+                                   v->cas));
+    reply_item(&c->reply, it, v->value, v->nbytes);
 }
 
 static void count_miss(struct conn *c, enum cache_miss why, bool touch)
@@ -94,12 +95,19 @@ static void exec_retrieve(struct conn *c, const struct text_request *req)
             count_miss(c, why, touch);
             continue;
         }
-        if (touch)
+        struct cache_item_view v;
+        cache_item_view(c->srv->cache, it, &v);
+        /* memcached counts a gat hit as a touch of the class, a get hit
+         * by the segment the item was found in. */
+        if (touch) {
             STAT_INC(ts, touch_hits);
-        else
+            CLASS_STAT_INC(ts, v.cls, touch_hits);
+        } else {
             STAT_INC(ts, get_hits);
+            CLASS_STAT_INC(ts, v.cls, hits[v.seg]);
+        }
         prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_HIT);
-        send_value(c, it, with_cas);
+        send_value(c, it, &v, with_cas);
     }
     text_exec_reply(c, TEXT_R_END);
 }
@@ -133,7 +141,7 @@ static void refuse_store(struct conn *c, const struct text_request *req,
         say(c, req->noreply, TEXT_R_ERR_OOM_STORE);
     }
     if (req->cmd == TEXT_CMD_SET)
-        cache_delete(c->srv->cache, req->key, req->nkey);
+        cache_delete(c->srv->cache, req->key, req->nkey, NULL);
     c->swallow_left = (size_t)req->nbytes + 2;
     c->state = CONN_SWALLOW;
 }
@@ -160,15 +168,19 @@ static void exec_storage(struct conn *c, const struct text_request *req)
     c->state = CONN_NREAD;
 }
 
-static void count_cas(struct conn *c, enum cache_status st)
+/* cls: the class of the item compared against, as memcached counts. */
+static void count_cas(struct conn *c, enum cache_status st, unsigned cls)
 {
     struct thread_stats *ts = tstats(c);
-    if (st == CACHE_OK)
+    if (st == CACHE_OK) {
         STAT_INC(ts, cas_hits);
-    else if (st == CACHE_EXISTS)
+        CLASS_STAT_INC(ts, cls, cas_hits);
+    } else if (st == CACHE_EXISTS) {
         STAT_INC(ts, cas_badval);
-    else if (st == CACHE_NOT_FOUND)
+        CLASS_STAT_INC(ts, cls, cas_badval);
+    } else if (st == CACHE_NOT_FOUND) {
         STAT_INC(ts, cas_misses);
+    }
 }
 
 void text_exec_store(struct conn *c)
@@ -179,15 +191,20 @@ void text_exec_store(struct conn *c)
     c->store.item = NULL;
     conn_request_done(c, LAT_SET);
     cache_item_view(cache, s.item, &v);
+    /* Per class, memcached counts a set once its data block is in, good
+     * or bad, in the class of the new item. */
+    CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
     if (!text_data_block_ok(v.value, v.nbytes)) {
         say(c, s.noreply, TEXT_R_ERR_BAD_CHUNK);
         cache_release(cache, s.item);
         return;
     }
-    enum cache_status st = cache_store(cache, s.item, s.mode, s.cas);
+    unsigned old_cls;
+    enum cache_status st = cache_store(cache, s.item, s.mode, s.cas,
+                                       &old_cls);
     cache_release(cache, s.item);
     if (s.cmd == TEXT_CMD_CAS)
-        count_cas(c, st);
+        count_cas(c, st, old_cls);
     switch (st) {
     case CACHE_OK: say(c, s.noreply, TEXT_R_STORED); break;
     case CACHE_EXISTS: say(c, s.noreply, TEXT_R_EXISTS); break;
@@ -201,12 +218,16 @@ void text_exec_store(struct conn *c)
 
 static void exec_delete(struct conn *c, const struct text_request *req)
 {
-    enum cache_status st = cache_delete(c->srv->cache, req->key, req->nkey);
+    unsigned cls;
+    enum cache_status st = cache_delete(c->srv->cache, req->key, req->nkey,
+                                        &cls);
     prefix_stats_record(c->srv->prefix, req->key, req->nkey, PREFIX_DEL);
-    if (st == CACHE_OK)
+    if (st == CACHE_OK) {
         STAT_INC(tstats(c), delete_hits);
-    else
+        CLASS_STAT_INC(tstats(c), cls, delete_hits);
+    } else {
         STAT_INC(tstats(c), delete_misses);
+    }
     say(c, req->noreply, st == CACHE_OK ? TEXT_R_DELETED : TEXT_R_NOT_FOUND);
 }
 
@@ -214,8 +235,9 @@ static void exec_delta(struct conn *c, const struct text_request *req)
 {
     bool incr = req->cmd == TEXT_CMD_INCR;
     uint64_t value = 0;
+    unsigned cls;
     enum cache_status st = cache_delta(c->srv->cache, req->key, req->nkey,
-                                       incr, req->delta, &value);
+                                       incr, req->delta, &value, &cls);
     struct thread_stats *ts = tstats(c);
     if (st == CACHE_NOT_FOUND) {
         if (incr)
@@ -223,10 +245,13 @@ static void exec_delta(struct conn *c, const struct text_request *req)
         else
             STAT_INC(ts, decr_misses);
     } else if (st == CACHE_OK) {
-        if (incr)
+        if (incr) {
             STAT_INC(ts, incr_hits);
-        else
+            CLASS_STAT_INC(ts, cls, incr_hits);
+        } else {
             STAT_INC(ts, decr_hits);
+            CLASS_STAT_INC(ts, cls, decr_hits);
+        }
     }
     if (req->noreply)
         return;
@@ -245,14 +270,17 @@ static void exec_delta(struct conn *c, const struct text_request *req)
 
 static void exec_touch(struct conn *c, const struct text_request *req)
 {
+    unsigned cls;
     enum cache_status st = cache_touch(c->srv->cache, req->key, req->nkey,
-                                       req->exptime);
+                                       req->exptime, &cls);
     struct thread_stats *ts = tstats(c);
     STAT_INC(ts, cmd_touch);
-    if (st == CACHE_OK)
+    if (st == CACHE_OK) {
         STAT_INC(ts, touch_hits);
-    else
+        CLASS_STAT_INC(ts, cls, touch_hits);
+    } else {
         STAT_INC(ts, touch_misses);
+    }
     say(c, req->noreply, st == CACHE_OK ? TEXT_R_TOUCHED : TEXT_R_NOT_FOUND);
 }
 
@@ -438,7 +466,9 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     } else if (word_is(sub, nsub, "latency")) {
         stats_report_latency(srv, emit_stat_line, c);
     } else if (word_is(sub, nsub, "conns")) {
+        /* memcached lists the listening sockets first. */
         rel_time_t now = clock_now(srv->clock);
+        listener_describe(srv->listener, now, emit_stat_line, c);
         for (int i = 0; i < srv->nworkers; i++)
             worker_describe_conns(srv->workers[i], now, emit_stat_line, c);
     } else if (word_is(sub, nsub, "sizes")) {

@@ -38,6 +38,8 @@ struct class_counters {
     _Atomic uint64_t evicted_unfetched;
     _Atomic uint64_t outofmemory;
     _Atomic uint64_t reflocked;         /* candidates skipped: in use */
+    _Atomic uint64_t crawler_items_checked; /* looked at by the reaper */
+    _Atomic uint64_t direct_reclaims;   /* make_room() calls that freed */
 };
 
 struct cache {
@@ -72,6 +74,13 @@ static void count(_Atomic uint64_t *ctr, int64_t delta)
 static uint64_t load(_Atomic uint64_t *ctr)
 {
     return atomic_load_explicit(ctr, memory_order_relaxed);
+}
+
+/* The *cls answer of the public calls: the class of the item found. */
+static void note_cls(unsigned *cls, const struct item *it)
+{
+    if (cls != NULL)
+        *cls = it != NULL ? it->clsid : 0;
 }
 
 void cache_config_defaults(struct cache_config *cfg)
@@ -297,12 +306,16 @@ static bool take_item(void *arg, struct item *it)
 static bool make_room(struct cache *c, unsigned cls)
 {
     struct take_ctx t = {c, clock_now(c->clock), true};
-    if (c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item, &t))
-        return true;
-    if (!c->evict)
-        return false;
-    t.dead_only = false;
-    return c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item, &t);
+    bool freed =
+        c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item, &t);
+    if (!freed && c->evict) {
+        t.dead_only = false;
+        freed = c->pops->evict(c->policy, cls, CACHE_EVICT_TRIES, take_item,
+                               &t);
+    }
+    if (freed)
+        count(&c->per_class[cls].direct_reclaims, 1);
+    return freed;
 }
 
 static struct item *alloc_in_class(struct cache *c, unsigned cls,
@@ -381,6 +394,9 @@ void cache_item_view(struct cache *c, struct item *it,
     out->nbytes = it->nbytes;
     out->flags = it->flags;
     out->cas = item_cas(it, c->use_cas);
+    out->cls = it->clsid;
+    out->seg = c->pops->seg_of != NULL ? c->pops->seg_of(c->policy, it)
+                                       : POLICY_SEG_COLD;
 }
 
 /* append/prepend: a new item holding old's value joined with it's.
@@ -408,10 +424,12 @@ static enum cache_status join_locked(struct cache *c, struct item *old,
 
 static enum cache_status store_locked(struct cache *c, struct item *it,
                                       enum cache_store_mode mode,
-                                      uint64_t cas_in, uint64_t hv)
+                                      uint64_t cas_in, uint64_t hv,
+                                      unsigned *cls)
 {
     struct item *old = find_locked(c, hv, item_key(it, c->use_cas), it->nkey,
                                    NULL);
+    note_cls(cls, old);
     switch (mode) {
     case CACHE_ADD:
         if (old != NULL) {
@@ -446,11 +464,12 @@ static enum cache_status store_locked(struct cache *c, struct item *it,
 }
 
 enum cache_status cache_store(struct cache *c, struct item *it,
-                              enum cache_store_mode mode, uint64_t cas_in)
+                              enum cache_store_mode mode, uint64_t cas_in,
+                              unsigned *cls)
 {
     uint64_t hv = hash_of(c, it);
     assoc_lock(c->assoc, hv);
-    enum cache_status st = store_locked(c, it, mode, cas_in, hv);
+    enum cache_status st = store_locked(c, it, mode, cas_in, hv, cls);
     assoc_unlock(c->assoc, hv);
     return st;
 }
@@ -482,11 +501,13 @@ bool cache_exists(struct cache *c, const char *key, size_t nkey)
     return it != NULL;
 }
 
-enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey)
+enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey,
+                               unsigned *cls)
 {
     uint64_t hv = assoc_hash(key, nkey);
     assoc_lock(c->assoc, hv);
     struct item *it = find_locked(c, hv, key, nkey, NULL);
+    note_cls(cls, it);
     if (it != NULL)
         unlink_locked(c, it, hv, false);
     assoc_unlock(c->assoc, hv);
@@ -494,11 +515,12 @@ enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey)
 }
 
 enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
-                              int64_t exptime)
+                              int64_t exptime, unsigned *cls)
 {
     uint64_t hv = assoc_hash(key, nkey);
     assoc_lock(c->assoc, hv);
     struct item *it = find_locked(c, hv, key, nkey, NULL);
+    note_cls(cls, it);
     if (it != NULL) {
         it->exptime = clock_exptime(c->clock, exptime);
         item_flag_set(it, ITEM_FETCHED);
@@ -572,12 +594,14 @@ static enum cache_status delta_store_locked(struct cache *c, struct item *it,
 }
 
 enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
-                              bool incr, uint64_t delta, uint64_t *result)
+                              bool incr, uint64_t delta, uint64_t *result,
+                              unsigned *cls)
 {
     uint64_t hv = assoc_hash(key, nkey);
     enum cache_status st = CACHE_NOT_FOUND;
     assoc_lock(c->assoc, hv);
     struct item *it = find_locked(c, hv, key, nkey, NULL);
+    note_cls(cls, it);
     uint64_t value;
     if (it == NULL)
         goto out;
@@ -630,6 +654,7 @@ static void reap_item(struct item *it, uint64_t hv, void *arg)
 {
     struct reap_ctx *r = arg;
     struct cache *c = r->c;
+    count(&c->per_class[it->clsid].crawler_items_checked, 1);
     if (item_refcount(it) != 1 || !is_dead(c, it, r->now))
         return;
     count_taken(c, it, true, r->now);
@@ -759,6 +784,21 @@ unsigned cache_nclasses(struct cache *c)
     return slabs_nclasses(c->slabs);
 }
 
+/* The policy's view of class cls by segment; a policy without segments
+ * has all its items in COLD (policy.h). */
+static void class_segments(struct cache *c, unsigned cls,
+                           struct policy_class_stats *out)
+{
+    if (c->pops->class_stats != NULL) {
+        c->pops->class_stats(c->policy, cls, out);
+        return;
+    }
+    *out = (struct policy_class_stats){0};
+    out->items[POLICY_SEG_COLD] = c->pops->count(c->policy, cls);
+    out->tail_atime[POLICY_SEG_COLD] =
+        c->pops->oldest != NULL ? c->pops->oldest(c->policy, cls) : 0;
+}
+
 void cache_class_stats(struct cache *c, unsigned cls,
                        struct cache_class_stats *out)
 {
@@ -772,9 +812,6 @@ void cache_class_stats(struct cache *c, unsigned cls,
         .used_chunks = ss.used_chunks,
         .free_chunks = ss.free_chunks,
         .requested = ss.requested,
-        .items = c->pops->count(c->policy, cls),
-        .oldest_atime = c->pops->oldest != NULL
-                            ? c->pops->oldest(c->policy, cls) : 0,
         .evictions = load(&cc->evictions),
         .reclaimed = load(&cc->reclaimed),
         .expired_unfetched = load(&cc->expired_unfetched),
@@ -784,7 +821,12 @@ void cache_class_stats(struct cache *c, unsigned cls,
         .evicted_time = load(&cc->evicted_time),
         .crawler_reclaimed = load(&cc->crawler_reclaimed),
         .reflocked = load(&cc->reflocked),
+        .crawler_items_checked = load(&cc->crawler_items_checked),
+        .direct_reclaims = load(&cc->direct_reclaims),
     };
+    class_segments(c, cls, &out->seg);
+    for (int s = 0; s < POLICY_NSEGS; s++)
+        out->items += out->seg.items[s];
 }
 
 size_t cache_item_size_max(struct cache *c)

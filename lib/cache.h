@@ -21,6 +21,10 @@
 
 #include "lib/clock.h"
 #include "lib/items.h"
+#include "lib/policy.h"
+
+/* Slab class ids run from 1 to cache_nclasses(), which is at most this. */
+#define CACHE_CLASSES_MAX SLABS_MAX_CLASSES
 
 struct cache;
 
@@ -89,9 +93,10 @@ struct cache_class_stats {
     uint64_t used_chunks;
     uint64_t free_chunks;
     uint64_t requested;     /* bytes of the items in used chunks */
-    uint64_t items;         /* linked items */
-    rel_time_t oldest_atime; /* last access of the policy's oldest item,
-                                0 if unknown */
+    uint64_t items;         /* linked items: the sum of seg.items */
+    /* The items by LRU segment, each segment's oldest access and the
+     * policy's moves (all items COLD for a policy without segments). */
+    struct policy_class_stats seg;
     uint64_t evictions;
     uint64_t reclaimed;
     uint64_t expired_unfetched;
@@ -101,6 +106,8 @@ struct cache_class_stats {
     uint64_t evicted_time;      /* idle seconds of the last evicted item */
     uint64_t crawler_reclaimed; /* freed by the background reaper */
     uint64_t reflocked;         /* eviction candidates skipped as in use */
+    uint64_t crawler_items_checked; /* items the reaper looked at */
+    uint64_t direct_reclaims;   /* allocations that had to free a chunk */
 };
 
 /* What a reply needs from an item. Pointers stay valid while the caller
@@ -112,6 +119,8 @@ struct cache_item_view {
     size_t nbytes;
     uint32_t flags;
     uint64_t cas;
+    unsigned cls;         /* slab class, for per-class counters */
+    enum policy_seg seg;  /* LRU segment when viewed, for hits_to_* */
 };
 
 void cache_config_defaults(struct cache_config *cfg);
@@ -127,7 +136,8 @@ char *cache_item_value(struct cache *c, struct item *it);
 /* Link an item from cache_alloc. cas_in is the compare value for
  * CACHE_CAS. The caller keeps its reference either way. */
 enum cache_status cache_store(struct cache *c, struct item *it,
-                              enum cache_store_mode mode, uint64_t cas_in);
+                              enum cache_store_mode mode, uint64_t cas_in,
+                              unsigned *cls);
 /* A live item, or NULL with *why set. touch != NULL also sets a new
  * exptime (gat). */
 struct item *cache_get(struct cache *c, const char *key, size_t nkey,
@@ -136,12 +146,18 @@ void cache_release(struct cache *c, struct item *it);
 void cache_item_view(struct cache *c, struct item *it,
                      struct cache_item_view *out);
 
-enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey);
+/* The *cls argument of store, delete, touch and delta, when not NULL,
+ * gets the slab class of the item the operation found (for a store, the
+ * item it replaced or compared against), or 0 when it found none: the
+ * daemon's per-class counters (`stats slabs`) need it. */
+enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey,
+                               unsigned *cls);
 enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
-                              int64_t exptime);
+                              int64_t exptime, unsigned *cls);
 /* incr (incr = true) or decr by delta; *result gets the new value. */
 enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
-                              bool incr, uint64_t delta, uint64_t *result);
+                              bool incr, uint64_t delta, uint64_t *result,
+                              unsigned *cls);
 /* Make every item stored before now + delay (0 = now) invisible. */
 void cache_flush(struct cache *c, int64_t delay);
 bool cache_exists(struct cache *c, const char *key, size_t nkey);

@@ -18,6 +18,12 @@
  * segments). It returns true while work remains, so the maintainer knows
  * not to back off.
  *
+ * class_stats() and seg_of() are optional and describe the policy in
+ * memcached's segmented-LRU terms for `stats items`: a policy with
+ * segments fills them (lru); for one without (fifo, random, sieve, lfu)
+ * the cache reports every item as COLD, since COLD is where memcached's
+ * victims come from and what its `age` describes.
+ *
  * One const struct policy_ops per policy; policy_find() is the registry.
  */
 #ifndef ZK_LIB_POLICY_H
@@ -31,6 +37,28 @@
 #include "lib/slabs.h"
 
 struct policy;
+
+/* memcached's LRU segments, in its order. TEMP (short-TTL items) is never
+ * used by zeekdb's policies; it is here so reports keep memcached's
+ * shape. */
+enum policy_seg {
+    POLICY_SEG_HOT,
+    POLICY_SEG_WARM,
+    POLICY_SEG_COLD,
+    POLICY_SEG_TEMP,
+    POLICY_NSEGS,
+};
+
+/* One class as the policy sees it, read in one go (under the class lock)
+ * so the segment counts add up to the class's items. */
+struct policy_class_stats {
+    uint64_t items[POLICY_NSEGS];
+    rel_time_t tail_atime[POLICY_NSEGS]; /* segment's oldest, 0: empty */
+    uint64_t moves_to_cold;
+    uint64_t moves_to_warm;
+    uint64_t moves_within_lru;
+    uint64_t evicted_active; /* victims read since their last move */
+};
 
 /* Receives one policy counter for `stats`. */
 typedef void (*policy_stat_fn)(const char *name, uint64_t value, void *arg);
@@ -51,11 +79,18 @@ struct policy_ops {
     uint64_t (*count)(struct policy *p, unsigned cls);
     /* Optional: the last access time of the item the policy would give
      * up first in class cls (its oldest), 0 when it has none or cannot
-     * tell. For `stats items` age. */
+     * tell. For `stats items` age, when class_stats is NULL. */
     rel_time_t (*oldest)(struct policy *p, unsigned cls);
     /* Optional: the policy's own counters, summed over classes. */
     void (*stats)(struct policy *p, policy_stat_fn emit, void *arg);
     bool (*maintain)(struct policy *p, rel_time_t now, unsigned budget);
+    /* Optional: class cls in segments (see above). */
+    void (*class_stats)(struct policy *p, unsigned cls,
+                        struct policy_class_stats *out);
+    /* Optional: the segment a linked item is in now. Called on every hit
+     * the daemon counts, so it must only read the item: no lock, no
+     * write. */
+    enum policy_seg (*seg_of)(const struct policy *p, const struct item *it);
 };
 
 /* The policy called name, or NULL. */

@@ -31,9 +31,17 @@
 struct lru_class {
     pthread_mutex_t lock;
     struct plist segs[LRU_NSEGS];
-    /* memcached's counters of segment moves, under lock */
+    /* memcached's counters of segment moves and of victims taken while
+     * ACTIVE, under lock */
     uint64_t moves_to_cold, moves_to_warm, moves_within_lru;
+    uint64_t evicted_active;
 };
+
+/* The segment bits are policy_seg values, so stats need no mapping. */
+_Static_assert(LRU_HOT == (int)POLICY_SEG_HOT &&
+               LRU_WARM == (int)POLICY_SEG_WARM &&
+               LRU_COLD == (int)POLICY_SEG_COLD,
+               "lru segments are numbered as policy_seg");
 
 struct policy {
     struct slabs *slabs;
@@ -220,8 +228,12 @@ static bool lru_offer_locked(struct policy *p, struct lru_class *lc,
             continue;
         }
         o->tries--;
-        if (o->take(o->ctx, it))
+        /* Read before take(), which may free the item. */
+        bool active = lru_bits(it) & LRU_ACTIVE;
+        if (o->take(o->ctx, it)) {
+            lc->evicted_active += active;
             return true;
+        }
     }
     return false;
 }
@@ -295,17 +307,32 @@ static uint64_t lru_count(struct policy *p, unsigned cls)
     return n;
 }
 
-/* memcached's `age` is the COLD tail's; with COLD empty, the next
- * segment up holds the oldest item. */
-static rel_time_t lru_oldest(struct policy *p, unsigned cls)
+/* Every figure under one hold of the class lock, so the segments add up
+ * to the class's items. */
+static void lru_class_stats(struct policy *p, unsigned cls,
+                            struct policy_class_stats *out)
 {
     struct lru_class *lc = &p->classes[cls];
-    rel_time_t t = 0;
+    *out = (struct policy_class_stats){0};
     pthread_mutex_lock(&lc->lock);
-    for (int s = LRU_COLD; s >= LRU_HOT && t == 0; s--)
-        t = plist_tail_atime(&lc->segs[s], p->slabs);
+    for (int s = LRU_HOT; s < LRU_NSEGS; s++) {
+        out->items[s] = lc->segs[s].count;
+        out->tail_atime[s] = plist_tail_atime(&lc->segs[s], p->slabs);
+    }
+    out->moves_to_cold = lc->moves_to_cold;
+    out->moves_to_warm = lc->moves_to_warm;
+    out->moves_within_lru = lc->moves_within_lru;
+    out->evicted_active = lc->evicted_active;
     pthread_mutex_unlock(&lc->lock);
-    return t;
+}
+
+/* One relaxed load: a move racing with it makes the answer the segment
+ * just before or just after, either of which is true. */
+static enum policy_seg lru_seg_of_item(const struct policy *p,
+                                       const struct item *it)
+{
+    (void)p;
+    return (enum policy_seg)lru_seg_of(it);
 }
 
 static void lru_stats(struct policy *p, policy_stat_fn emit, void *arg)
@@ -334,7 +361,8 @@ const struct policy_ops policy_lru = {
     .hit = lru_hit,
     .evict = lru_evict,
     .count = lru_count,
-    .oldest = lru_oldest,
     .stats = lru_stats,
     .maintain = lru_maintain,
+    .class_stats = lru_class_stats,
+    .seg_of = lru_seg_of_item,
 };

@@ -50,6 +50,10 @@ RECV_CHUNK = 1 << 20
 SERVER_FLAGS = ["-U", "0", "-t", "2", "-m", "64"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# A `stats conns` line is named after a file descriptor, which is each
+# server's own: "<fd>:addr", "<fd>:state", ...
+CONN_STAT_RE = re.compile(
+    rb"^[0-9]+:(?=(addr|listen_addr|state|secs_since_last_cmd)$)")
 
 
 class CorpusError(Exception):
@@ -550,7 +554,8 @@ def mask(reply, cas_labels):
         elif chunk.startswith(b"STAT "):
             fields = chunk.split(b" ", 2)
             if len(fields) == 3:
-                chunk = fields[0] + b" " + fields[1] + b" <v>"
+                name = CONN_STAT_RE.sub(b"<fd>:", fields[1])
+                chunk = fields[0] + b" " + name + b" <v>"
         elif chunk.startswith(b"VERSION "):
             chunk = b"VERSION <v>"
         out += chunk + b"\r\n"

@@ -703,6 +703,16 @@ class Stats(SharedDaemonCase):
         self.assertEqual(s["evictions"], "on")
         self.assertEqual(s["cas_enabled"], "yes")
         self.assertEqual(int(s["num_threads"]), 4)
+        if H.is_zeekdb():
+            # every option with an effect has a line (zeekdb's own names
+            # where memcached prints none), and memcached's tuning options
+            # zeekdb ignores describe what it does instead
+            for name in ("eviction_policy", "metrics_port", "daemonize",
+                         "enable_coredumps", "username", "pid_file",
+                         "lock_memory", "enable_debugtime"):
+                self.assertIn(name, s)
+            self.assertEqual(s["lru_crawler"], "yes")
+            self.assertEqual(s["hash_algorithm"], "xxh3")
 
     def test_stats_items_and_slabs_format(self):
         self.set(b"a", b"1")
@@ -713,6 +723,243 @@ class Stats(SharedDaemonCase):
                 if line == b"END\r\n":
                     break
                 self.assertRegex(line, STAT_RE)
+
+
+# ---------------------------------------------------------------------------
+# memcached 1.6.18's per-class lines, in its order.
+ITEMS_FIELDS = (
+    "number", "number_hot", "number_warm", "number_cold", "age_hot",
+    "age_warm", "age", "mem_requested", "evicted", "evicted_nonzero",
+    "evicted_time", "outofmemory", "tailrepairs", "reclaimed",
+    "expired_unfetched", "evicted_unfetched", "evicted_active",
+    "crawler_reclaimed", "crawler_items_checked", "lrutail_reflocked",
+    "moves_to_cold", "moves_to_warm", "moves_within_lru", "direct_reclaims",
+    "hits_to_hot", "hits_to_warm", "hits_to_cold", "hits_to_temp")
+SLABS_FIELDS = (
+    "chunk_size", "chunks_per_page", "total_pages", "total_chunks",
+    "used_chunks", "free_chunks", "free_chunks_end", "get_hits", "cmd_set",
+    "delete_hits", "incr_hits", "decr_hits", "cas_hits", "cas_badval",
+    "touch_hits")
+SEGMENTS = ("hot", "warm", "cold")
+
+
+def stat_lines(c, sub):
+    """A stats reply as an ordered list of (name, value)."""
+    c.send(b"stats %s\r\n" % sub)
+    out = []
+    for _ in range(100000):
+        line = c.recv_line()
+        if line == b"END\r\n":
+            return out
+        parts = line.decode().rstrip("\r\n").split(" ", 2)
+        assert parts[0] == "STAT" and len(parts) == 3, line
+        out.append((parts[1], parts[2]))
+    raise AssertionError("too many stats lines")
+
+
+def by_class(lines, prefix):
+    """{class: [(field, value), ...]} of per-class lines "<prefix>N:field";
+    the other lines are left out."""
+    classes = {}
+    for name, value in lines:
+        if not name.startswith(prefix):
+            continue
+        cls, _, field = name[len(prefix):].partition(":")
+        if cls.isdigit() and field:
+            classes.setdefault(int(cls), []).append((field, value))
+    return classes
+
+
+class PerClassStats(unittest.TestCase):
+    """stats items, slabs and conns per class and socket, on a daemon of
+    its own so every count is exact. Small items: class 1 in both zeekdb
+    and memcached."""
+
+    args = ()
+
+    def setUp(self):
+        self.d = own_daemon(self, self.args)
+        self.c = self.d.connect()
+        self.addCleanup(self.c.close)
+
+    def ok(self, req, rep):
+        self.assertEqual(self.c.request(req), rep, req)
+
+    def only_class(self, sub, prefix):
+        classes = by_class(stat_lines(self.c, sub), prefix)
+        self.assertEqual(len(classes), 1, classes)
+        cls, fields = classes.popitem()
+        return cls, fields
+
+    def test_stats_items_lines_in_memcached_order(self):
+        self.ok(b"set pc:a 0 0 1\r\nx\r\n", b"STORED\r\n")
+        _, fields = self.only_class(b"items", "items:")
+        self.assertEqual(tuple(f for f, _ in fields), ITEMS_FIELDS)
+        values = dict(fields)
+        self.assertEqual(int(values["number"]), 1)
+        self.assertEqual(int(values["hits_to_temp"]), 0)
+
+    def test_stats_slabs_counts_requests_per_class(self):
+        c = self.c
+        self.ok(b"set pc:n 0 0 1\r\n5\r\n", b"STORED\r\n")
+        for _ in range(3):
+            c.send(b"get pc:n\r\n")
+            self.assertEqual(c.recv_retrieval(), b"VALUE pc:n 0 1\r\n5\r\nEND\r\n")
+        c.send(b"get pc:nope\r\n")
+        self.assertEqual(c.recv_retrieval(), b"END\r\n")
+        self.ok(b"incr pc:n 2\r\n", b"7\r\n")
+        self.ok(b"decr pc:n 1\r\n", b"6\r\n")
+        self.ok(b"incr pc:nope 1\r\n", b"NOT_FOUND\r\n")
+        self.ok(b"touch pc:n 0\r\n", b"TOUCHED\r\n")
+        c.send(b"gat 0 pc:n\r\n")
+        self.assertEqual(c.recv_retrieval(), b"VALUE pc:n 0 1\r\n6\r\nEND\r\n")
+        c.send(b"gets pc:n\r\n")
+        cas = int(c.recv_retrieval().split(b"\r\n")[0].split()[4])
+        self.ok(b"cas pc:n 0 0 1 %d\r\n8\r\n" % (cas + 1000),
+                b"EXISTS\r\n")
+        self.ok(b"cas pc:n 0 0 1 %d\r\n9\r\n" % cas, b"STORED\r\n")
+        self.ok(b"cas pc:nope 0 0 1 1\r\n9\r\n", b"NOT_FOUND\r\n")
+
+        cls, items = self.only_class(b"items", "items:")
+        items = dict(items)
+        hits = sum(int(items["hits_to_" + s]) for s in SEGMENTS + ("temp",))
+        # 3 gets and 1 gets; gat counts as a touch, as in memcached
+        self.assertEqual(hits, 4)
+        self.assertEqual(sum(int(items["number_" + s]) for s in SEGMENTS),
+                         int(items["number"]))
+
+        self.ok(b"delete pc:n\r\n", b"DELETED\r\n")
+        self.ok(b"delete pc:n\r\n", b"NOT_FOUND\r\n")
+        slabs = by_class(stat_lines(c, b"slabs"), "")
+        self.assertIn(cls, slabs)
+        self.assertEqual(tuple(f for f, _ in slabs[cls]), SLABS_FIELDS)
+        got = {f: int(v) for f, v in slabs[cls]}
+        # set and the three cas: each allocated its item in the class
+        # (the cas of a missing key too), as memcached counts
+        want = {"get_hits": 4, "cmd_set": 4, "delete_hits": 1,
+                "incr_hits": 1, "decr_hits": 1, "cas_hits": 1,
+                "cas_badval": 1, "touch_hits": 2}
+        self.assertEqual({f: got[f] for f in want}, want)
+        # The classes' counters add up to the general ones.
+        general = self.c.stats()
+        for f in ("delete_hits", "incr_hits", "decr_hits", "cas_hits",
+                  "cas_badval", "touch_hits"):
+            self.assertEqual(int(general[f]), want[f], f)
+
+    def test_stats_reset_clears_the_class_counters(self):
+        self.ok(b"set pc:r 0 0 1\r\nx\r\n", b"STORED\r\n")
+        self.c.send(b"get pc:r\r\n")
+        self.c.recv_retrieval()
+        self.ok(b"stats reset\r\n", b"RESET\r\n")
+        for cls, fields in by_class(stat_lines(self.c, b"slabs"), "").items():
+            got = dict(fields)
+            self.assertEqual((got["get_hits"], got["cmd_set"]), ("0", "0"))
+
+    def test_segments_add_up_under_load(self):
+        c = self.c
+        c.send(b"".join(b"set pc:%d 0 0 2 noreply\r\nvv\r\n" % i
+                        for i in range(300)))
+        c.send(b"".join(b"get pc:%d\r\n" % (i % 50) for i in range(500)))
+        for _ in range(500):
+            c.recv_retrieval()
+        cls, items = self.only_class(b"items", "items:")
+        items = {f: int(v) for f, v in items}
+        self.assertEqual(items["number"], 300)
+        self.assertEqual(sum(items["number_" + s] for s in SEGMENTS),
+                         items["number"])
+        hits = sum(items["hits_to_" + s] for s in SEGMENTS + ("temp",))
+        self.assertEqual(hits, 500)
+        slabs = dict(by_class(stat_lines(c, b"slabs"), "")[cls])
+        self.assertEqual(int(slabs["get_hits"]), 500)
+
+    def test_stats_conns_lists_the_listener_first(self):
+        lines = stat_lines(self.c, b"conns")
+        fd = lines[0][0].split(":")[0]
+        self.assertEqual(lines[:3], [
+            (fd + ":addr", "tcp:127.0.0.1:%d" % self.d.port),
+            (fd + ":state", "conn_listening"),
+            (fd + ":secs_since_last_cmd", lines[2][1])])
+        self.assertGreaterEqual(int(lines[2][1]), 0)
+        # Then this client, with the four lines of a connection.
+        mine = "tcp:127.0.0.1:%d" % self.c.sock.getsockname()[1]
+        names = [n for n, v in lines if v == mine]
+        self.assertEqual(len(names), 1, lines)
+        me = names[0].split(":")[0]
+        self.assertEqual([n for n, _ in lines if n.split(":")[0] == me],
+                         [me + ":addr", me + ":listen_addr", me + ":state",
+                          me + ":secs_since_last_cmd"])
+
+
+@unittest.skipUnless(H.is_zeekdb(), "memcached has no eviction policies")
+class PerClassStatsLru(PerClassStats):
+    """The same with zeekdb's segmented LRU, whose segments are real."""
+    args = ("-o", "eviction=lru")
+
+    def test_new_items_are_hot(self):
+        self.ok(b"set pc:h 0 0 1\r\nx\r\n", b"STORED\r\n")
+        self.c.send(b"get pc:h\r\n")
+        self.c.recv_retrieval()
+        _, items = self.only_class(b"items", "items:")
+        items = dict(items)
+        # The maintainer may already have moved it down (HOT keeps 20%).
+        self.assertEqual(int(items["number"]), 1)
+        self.assertEqual(int(items["hits_to_hot"]) +
+                         int(items["hits_to_cold"]), 1)
+
+
+class UnixSocketConns(unittest.TestCase):
+    """stats conns names a -s listener unix:PATH."""
+
+    def test_unix_listener_in_stats_conns(self):
+        if H.external_addr():
+            self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
+        import shutil
+        import subprocess
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="zeekdb-unix-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o777)  # the daemon may run as nobody
+        path = os.path.join(tmp, "sock")
+        cmd = [H.binary_path(), "-s", path, "-U", "0"]
+        if os.geteuid() == 0:
+            cmd += ["-u", "nobody"]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.wait, 10)
+        self.addCleanup(proc.terminate)
+        sock = None
+        deadline = time.monotonic() + 10
+        while sock is None and time.monotonic() < deadline:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                sock = s
+            except OSError:
+                s.close()
+                time.sleep(0.05)
+        self.assertIsNotNone(sock, "daemon did not listen on " + path)
+        self.addCleanup(sock.close)
+        sock.settimeout(5)
+        sock.sendall(b"stats conns\r\n")
+        data = b""
+        while not data.endswith(b"END\r\n") and len(data) < 100000:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        lines = data.decode().split("\r\n")
+        fd = lines[0].split(" ")[1].split(":")[0]
+        # memcached 1.6.18 may cut the end off a listener's path; zeekdb
+        # gives it whole.
+        if H.is_zeekdb():
+            self.assertEqual(lines[0], "STAT %s:addr unix:%s" % (fd, path))
+        else:
+            self.assertTrue(lines[0].startswith("STAT %s:addr unix:%s"
+                                                % (fd, tmp)), lines[0])
+        self.assertEqual(lines[1], "STAT %s:state conn_listening" % fd)
+        self.assertIn("STAT %s:listen_addr unix:%s" % (
+            lines[3].split(" ")[1].split(":")[0], path), lines)
 
 
 # ---------------------------------------------------------------------------

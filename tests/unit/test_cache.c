@@ -62,7 +62,7 @@ static enum cache_status put_n(struct cache *c, const char *key,
     char *v = cache_item_value(c, it);
     memcpy(v, val, nval);
     memcpy(v + nval, "\r\n", 2);
-    st = cache_store(c, it, mode, cas);
+    st = cache_store(c, it, mode, cas, NULL);
     cache_release(c, it);
     return st;
 }
@@ -120,8 +120,8 @@ static void set_get_delete(void **state)
     assert_string_equal(get(e->cache, "a", buf, sizeof(buf)), "world");
     assert_int_equal(cache_count(e->cache), 1);
     assert_true(cache_exists(e->cache, "a", 1));
-    assert_int_equal(cache_delete(e->cache, "a", 1), CACHE_OK);
-    assert_int_equal(cache_delete(e->cache, "a", 1), CACHE_NOT_FOUND);
+    assert_int_equal(cache_delete(e->cache, "a", 1, NULL), CACHE_OK);
+    assert_int_equal(cache_delete(e->cache, "a", 1, NULL), CACHE_NOT_FOUND);
     assert_false(cache_exists(e->cache, "a", 1));
     assert_int_equal(cache_count(e->cache), 0);
 }
@@ -191,7 +191,7 @@ static void boundaries(void **state)
     size_t room = max - item_total(1, 0, true);
     assert_int_equal(cache_alloc(c, "b", 1, 0, 0, room, &it), CACHE_OK);
     memset(cache_item_value(c, it), 'v', room);
-    assert_int_equal(cache_store(c, it, CACHE_SET, 0), CACHE_OK);
+    assert_int_equal(cache_store(c, it, CACHE_SET, 0, NULL), CACHE_OK);
     cache_release(c, it);
     assert_int_equal(cache_alloc(c, "b", 1, 0, 0, room + 1, &it),
                      CACHE_TOO_LARGE);
@@ -204,37 +204,43 @@ static void incr_decr(void **state)
     struct cache *c = e->cache;
     char buf[64];
     uint64_t r = 0;
-    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r), CACHE_NOT_FOUND);
+    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r, NULL),
+                     CACHE_NOT_FOUND);
     put(c, "n", "100", CACHE_SET);
-    assert_int_equal(cache_delta(c, "n", 1, false, 1, &r), CACHE_OK);
+    assert_int_equal(cache_delta(c, "n", 1, false, 1, &r, NULL), CACHE_OK);
     assert_int_equal(r, 99);
     /* In place, padded with a space, as memcached does. */
     assert_string_equal(get(c, "n", buf, sizeof(buf)), "99 ");
-    assert_int_equal(cache_delta(c, "n", 1, true, 901, &r), CACHE_OK);
+    assert_int_equal(cache_delta(c, "n", 1, true, 901, &r, NULL), CACHE_OK);
     assert_string_equal(get(c, "n", buf, sizeof(buf)), "1000");
-    assert_int_equal(cache_delta(c, "n", 1, false, 5000, &r), CACHE_OK);
+    assert_int_equal(cache_delta(c, "n", 1, false, 5000, &r, NULL), CACHE_OK);
     assert_int_equal(r, 0);
     put(c, "w", "18446744073709551615", CACHE_SET);
-    assert_int_equal(cache_delta(c, "w", 1, true, 2, &r), CACHE_OK);
+    assert_int_equal(cache_delta(c, "w", 1, true, 2, &r, NULL), CACHE_OK);
     assert_int_equal(r, 1);
     put(c, "x", "abc", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "12abc", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "-5", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", "18446744073709551616", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_NON_NUMERIC);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL),
+                     CACHE_NON_NUMERIC);
     put(c, "x", " 7 apples", CACHE_SET);
-    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r), CACHE_OK);
+    assert_int_equal(cache_delta(c, "x", 1, true, 1, &r, NULL), CACHE_OK);
     assert_int_equal(r, 8);
     /* A reader holding the item forces a copy instead of an in-place
      * write, so what it holds does not change under it. */
     put(c, "h", "50", CACHE_SET);
     struct item *held = cache_get(c, "h", 1, NULL, NULL);
-    assert_int_equal(cache_delta(c, "h", 1, true, 1, &r), CACHE_OK);
+    assert_int_equal(cache_delta(c, "h", 1, true, 1, &r, NULL), CACHE_OK);
     assert_memory_equal(cache_item_value(c, held), "50\r\n", 4);
     cache_release(c, held);
     assert_string_equal(get(c, "h", buf, sizeof(buf)), "51");
@@ -254,7 +260,7 @@ static void expiry_and_touch(void **state)
     assert_non_null(get(c, "t", buf, sizeof(buf)));
     clock_advance(e->clock, 9);
     assert_non_null(get(c, "t", buf, sizeof(buf)));
-    assert_int_equal(cache_touch(c, "t", 1, 100), CACHE_OK);
+    assert_int_equal(cache_touch(c, "t", 1, 100, NULL), CACHE_OK);
     clock_advance(e->clock, 50);
     assert_non_null(get(c, "t", buf, sizeof(buf)));
     enum cache_miss why;
@@ -270,7 +276,7 @@ static void expiry_and_touch(void **state)
     assert_int_equal(why, CACHE_MISS_EXPIRED);
     assert_null(cache_get(c, "t", 1, NULL, &why));
     assert_int_equal(why, CACHE_MISS_ABSENT);
-    assert_int_equal(cache_touch(c, "t", 1, 100), CACHE_NOT_FOUND);
+    assert_int_equal(cache_touch(c, "t", 1, 100, NULL), CACHE_NOT_FOUND);
 }
 
 static void flush_now_and_later(void **state)
@@ -390,7 +396,7 @@ static void no_eviction_means_out_of_memory(void **state)
     cache_stats(c, &s);
     assert_int_equal(s.evictions, 0);
     /* Expired items still make room with eviction off. */
-    assert_int_equal(cache_delete(c, "k000000", 7), CACHE_OK);
+    assert_int_equal(cache_delete(c, "k000000", 7, NULL), CACHE_OK);
     assert_int_equal(put_n(c, "k999999", val, sizeof(val), 0, 0, CACHE_SET, 0),
                      CACHE_OK);
     teardown((void **)&e);
@@ -402,7 +408,7 @@ static void held_item_survives_delete(void **state)
     struct cache *c = e->cache;
     put(c, "h", "held", CACHE_SET);
     struct item *it = cache_get(c, "h", 1, NULL, NULL);
-    assert_int_equal(cache_delete(c, "h", 1), CACHE_OK);
+    assert_int_equal(cache_delete(c, "h", 1, NULL), CACHE_OK);
     put(c, "h", "new!", CACHE_SET);
     /* ASan would flag a read of a freed chunk here. */
     assert_memory_equal(cache_item_value(c, it), "held\r\n", 6);
@@ -658,6 +664,101 @@ static void restore_stops_at_the_limit(void **state)
     char buf[1000];
     assert_non_null(get(e->cache, "r0", buf, sizeof(buf)));
     teardown((void **)&e);
+/* stats items figures by segment: whatever the policy, the segments add
+ * up to the class's items; lru puts new items in HOT, a policy without
+ * segments reports them all COLD. A view names the item's class and
+ * segment. */
+static void class_segments_add_up(void **state)
+{
+    (void)state;
+    static const char *const policies[] = {"lru", "sieve", "lfu", "fifo",
+                                           "random"};
+    for (size_t p = 0; p < sizeof(policies) / sizeof(policies[0]); p++) {
+        struct cache_config cfg;
+        cache_config_defaults(&cfg);
+        cfg.policy = policies[p];
+        struct clock *clk = clock_create(T0);
+        struct cache *c = cache_create(&cfg, clk);
+        assert_non_null(c);
+        char key[16];
+        for (int i = 0; i < 20; i++) {
+            snprintf(key, sizeof(key), "seg%d", i);
+            assert_int_equal(put(c, key, "v", CACHE_SET), CACHE_OK);
+        }
+        struct item *it = cache_get(c, "seg0", 4, NULL, NULL);
+        assert_non_null(it);
+        struct cache_item_view v;
+        cache_item_view(c, it, &v);
+        cache_release(c, it);
+        bool lru = strcmp(policies[p], "lru") == 0;
+        assert_int_equal(v.seg, lru ? POLICY_SEG_HOT : POLICY_SEG_COLD);
+        struct cache_class_stats cs;
+        cache_class_stats(c, v.cls, &cs);
+        assert_int_equal(cs.items, 20);
+        uint64_t sum = 0;
+        for (int s = 0; s < POLICY_NSEGS; s++)
+            sum += cs.seg.items[s];
+        assert_int_equal(sum, cs.items);
+        assert_int_equal(cs.seg.items[lru ? POLICY_SEG_HOT : POLICY_SEG_COLD],
+                         20);
+        /* random keeps no order, so it cannot tell its oldest. */
+        bool knows_age = strcmp(policies[p], "random") != 0;
+        assert_int_equal(cs.seg.tail_atime[lru ? POLICY_SEG_HOT
+                                               : POLICY_SEG_COLD],
+                         knows_age ? clock_now(clk) : 0);
+        cache_destroy(&c);
+        clock_destroy(&clk);
+    }
+}
+
+/* store, delete, touch and delta name the class of the item they found
+ * (0 when none), for the daemon's per-class counters. */
+static void operations_report_the_class_hit(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    assert_int_equal(put(c, "n", "1", CACHE_SET), CACHE_OK);
+    struct item *it = cache_get(c, "n", 1, NULL, NULL);
+    struct cache_item_view v;
+    cache_item_view(c, it, &v);
+    cache_release(c, it);
+    assert_true(v.cls >= 1 && v.cls <= cache_nclasses(c));
+    unsigned cls = 99;
+    uint64_t r;
+    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r, &cls), CACHE_OK);
+    assert_int_equal(cls, v.cls);
+    cls = 99;
+    assert_int_equal(cache_touch(c, "n", 1, 0, &cls), CACHE_OK);
+    assert_int_equal(cls, v.cls);
+    /* A cas against the item names its class, hit or stale. */
+    struct item *fresh;
+    char big[2000];
+    memset(big, 'b', sizeof(big));
+    assert_int_equal(cache_alloc(c, "n", 1, 0, 0, sizeof(big), &fresh),
+                     CACHE_OK);
+    memcpy(cache_item_value(c, fresh), big, sizeof(big));
+    cls = 99;
+    assert_int_equal(cache_store(c, fresh, CACHE_CAS, 0, &cls), CACHE_EXISTS);
+    assert_int_equal(cls, v.cls);
+    cls = 99;
+    assert_int_equal(cache_store(c, fresh, CACHE_CAS, cas_of(c, "n"), &cls),
+                     CACHE_OK);
+    assert_int_equal(cls, v.cls);
+    cache_item_view(c, fresh, &v);
+    cache_release(c, fresh);
+    cls = 99;
+    assert_int_equal(cache_delete(c, "n", 1, &cls), CACHE_OK);
+    assert_int_equal(cls, v.cls); /* the big item's class now */
+    cls = 99;
+    assert_int_equal(cache_delete(c, "n", 1, &cls), CACHE_NOT_FOUND);
+    assert_int_equal(cls, 0);
+    cls = 99;
+    assert_int_equal(cache_touch(c, "n", 1, 0, &cls), CACHE_NOT_FOUND);
+    assert_int_equal(cls, 0);
+    cls = 99;
+    assert_int_equal(cache_delta(c, "n", 1, true, 1, &r, &cls),
+                     CACHE_NOT_FOUND);
+    assert_int_equal(cls, 0);
 }
 
 int main(void)
@@ -688,6 +789,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(restore_keeps_cas_and_expiry, setup,
                                         teardown),
         cmocka_unit_test(restore_stops_at_the_limit),
+        cmocka_unit_test(class_segments_add_up),
+        cmocka_unit_test_setup_teardown(operations_report_the_class_hit,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,6 +256,67 @@ static void read_while_cold_rescues_to_warm(void **state)
     assert_int_equal(f->ops->count(f->p, f->cls), 0);
 }
 
+/* class_stats() reads the three lists, their tails' atimes and the move
+ * counters in one go; seg_of() names an item's segment from its bits.
+ * Items are linked one second apart, so each tail has its own atime. */
+static void class_stats_reports_segments(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 10; i++)
+        f->ops->link(f->p, f->items[i], T0 + (rel_time_t)i);
+    hit_n(f, 0, 2, T0 + 10);
+    hit_n(f, 1, 1, T0 + 10);
+    hit_n(f, 2, 2, T0 + 10);
+    assert_false(maintain(f, BIG));
+    SEG(f, LRU_HOT, 8, 9);
+    SEG(f, LRU_WARM, 0, 2);
+    SEG(f, LRU_COLD, 1, 3, 4, 5, 6, 7);
+
+    struct policy_class_stats cs;
+    f->ops->class_stats(f->p, f->cls, &cs);
+    assert_int_equal(cs.items[POLICY_SEG_HOT], 2);
+    assert_int_equal(cs.items[POLICY_SEG_WARM], 2);
+    assert_int_equal(cs.items[POLICY_SEG_COLD], 6);
+    assert_int_equal(cs.items[POLICY_SEG_TEMP], 0);
+    assert_int_equal(cs.tail_atime[POLICY_SEG_HOT], T0 + 8);
+    assert_int_equal(cs.tail_atime[POLICY_SEG_WARM], T0);
+    assert_int_equal(cs.tail_atime[POLICY_SEG_COLD], T0 + 1);
+    assert_int_equal(cs.tail_atime[POLICY_SEG_TEMP], 0);
+    assert_int_equal(cs.moves_to_warm, 2);
+    assert_int_equal(cs.moves_to_cold, 6);
+    assert_int_equal(cs.moves_within_lru, 0);
+    assert_int_equal(cs.evicted_active, 0);
+    assert_int_equal(f->ops->seg_of(f->p, f->items[8]), POLICY_SEG_HOT);
+    assert_int_equal(f->ops->seg_of(f->p, f->items[0]), POLICY_SEG_WARM);
+    assert_int_equal(f->ops->seg_of(f->p, f->items[1]), POLICY_SEG_COLD);
+
+    /* Another class is empty: nothing, and no atime. */
+    f->ops->class_stats(f->p, f->cls + 1, &cs);
+    for (int s = 0; s < POLICY_NSEGS; s++) {
+        assert_int_equal(cs.items[s], 0);
+        assert_int_equal(cs.tail_atime[s], 0);
+    }
+}
+
+/* A victim taken while ACTIVE counts in evicted_active; one that is not
+ * does not. No maintainer: the eviction first moves HOT's 0..3 to COLD
+ * (5 items, HOT keeps 1), offers them, then HOT's 4, read twice. */
+static void evicting_an_active_item_is_counted(void **state)
+{
+    struct fixture *f = *state;
+    link_n(f, 5, T0);
+    hit_n(f, 4, 2, T0);
+    expect_offers(f, 5, 4, (int[]){0, 1, 2, 3, 4}, 5);
+    struct policy_class_stats cs;
+    f->ops->class_stats(f->p, f->cls, &cs);
+    assert_int_equal(cs.evicted_active, 1);
+    assert_int_equal(cs.items[POLICY_SEG_COLD], 4);
+    assert_int_equal(cs.items[POLICY_SEG_HOT], 0);
+    assert_int_equal(evict_one(f, 5), 0);
+    f->ops->class_stats(f->p, f->cls, &cs);
+    assert_int_equal(cs.evicted_active, 1);
+}
+
 /* Candidates: COLD from its tail, then HOT, then WARM; a pass stops after
  * `tries`, or at the first taken; refusals move nothing. Unlinking from
  * any segment keeps the others' order; a re-link starts over in HOT. */
@@ -412,6 +473,8 @@ int main(void)
         T(evict_moves_are_bounded),
         T(cold_rescues_are_bounded),
         T(shares_hold_under_churn),
+        T(class_stats_reports_segments),
+        T(evicting_an_active_item_is_counted),
         T(classes_are_separate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,7 +59,7 @@ static void do_set(struct run *r, const char *key, size_t nkey,
     static const enum cache_store_mode modes[] = {
         CACHE_SET, CACHE_SET, CACHE_ADD, CACHE_REPLACE, CACHE_APPEND,
     };
-    cache_store(r->cache, it, modes[rand_r(seed) % 5], 0);
+    cache_store(r->cache, it, modes[rand_r(seed) % 5], 0, NULL);
     cache_release(r->cache, it);
 }
 
@@ -101,9 +101,9 @@ static void *worker(void *arg)
         else if (op < 85)
             do_set(r, key, nkey, &seed);
         else if (op < 92)
-            cache_delete(r->cache, key, nkey);
+            cache_delete(r->cache, key, nkey, NULL);
         else if (op < 99)
-            cache_delta(r->cache, key, nkey, op % 2, 3, &res);
+            cache_delta(r->cache, key, nkey, op % 2, 3, &res, NULL);
         else if (rand_r(&seed) % 2000 == 0)
             cache_flush(r->cache, rand_r(&seed) % 3);
         else
