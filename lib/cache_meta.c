@@ -29,6 +29,20 @@ static uint64_t fresh_cas(struct cache *c)
                                      memory_order_relaxed) + 1;
 }
 
+/* Give an item a client-chosen CAS (E). The counter is raised past it,
+ * so the CAS cut-off of a later flush_all (cache.c's is_flushed) still
+ * covers the item, and fresh CAS values never fall back to it. */
+static void give_cas(struct cache *c, struct item *it, uint64_t cas)
+{
+    uint64_t cur = atomic_load_explicit(&c->next_cas, memory_order_relaxed);
+    while (cur < cas &&
+           !atomic_compare_exchange_weak_explicit(&c->next_cas, &cur, cas,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+    item_set_cas(it, c->use_cas, cas);
+}
+
 /* Seconds left until exptime; -1 for never. A past exptime wraps as
  * memcached's unsigned subtraction does when printed. */
 static int64_t remaining(rel_time_t exptime, rel_time_t now)
@@ -123,7 +137,7 @@ struct item *cache_mget(struct cache *c, const char *key, size_t nkey,
                            o->binary_key);
         created = it != NULL;
         if (created && o->set_cas)
-            item_set_cas(it, c->use_cas, o->new_cas);
+            give_cas(c, it, o->new_cas);
     }
     if (it != NULL && item_refcount(it) >= CACHE_REF_MAX)
         it = NULL;
@@ -195,7 +209,7 @@ static enum cache_status mstore_locked(struct cache *c, struct item *it,
      * else holds it yet, so its CAS may still change. */
     struct item *now = assoc_find_locked(c->assoc, hv, key, it->nkey);
     if (o->set_cas)
-        item_set_cas(now, c->use_cas, o->new_cas);
+        give_cas(c, now, o->new_cas);
     if (stale)
         item_flag_set(now, ITEM_STALE);
     set_key_bit(now, binary);
@@ -262,7 +276,10 @@ static enum cache_status mdelete_locked(struct cache *c, struct item *it,
     } else {
         item_flag_clear(it, ITEM_STALE | ITEM_TOKEN_SENT);
     }
-    item_set_cas(it, c->use_cas, o->set_cas ? o->new_cas : fresh_cas(c));
+    if (o->set_cas)
+        give_cas(c, it, o->new_cas);
+    else
+        item_set_cas(it, c->use_cas, fresh_cas(c));
     return CACHE_OK;
 }
 
@@ -295,7 +312,7 @@ static enum cache_status marith_create_locked(
     if (it == NULL)
         return CACHE_NO_MEMORY;
     if (o->set_cas)
-        item_set_cas(it, c->use_cas, o->new_cas);
+        give_cas(c, it, o->new_cas);
     *out = (struct cache_marith_result){
         .value = o->initial,
         .cas = item_cas(it, c->use_cas),
@@ -350,7 +367,7 @@ enum cache_status cache_marith(struct cache *c, const char *key,
     if (o->touch)
         it->exptime = clock_exptime(c->clock, o->touch_exptime);
     if (o->set_cas)
-        item_set_cas(it, c->use_cas, o->new_cas);
+        give_cas(c, it, o->new_cas);
     out->cas = item_cas(it, c->use_cas);
     out->ttl = remaining(it->exptime, clock_now(c->clock));
     out->created = false;

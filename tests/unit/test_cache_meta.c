@@ -284,6 +284,23 @@ static void mstore_modes_and_cas(void **state)
     assert_int_equal(m.ttl, 50);
 }
 
+/* A client-chosen CAS above the counter must not let an item outlive a
+ * flush_all in the same second (the flush cut-off is a CAS). */
+static void explicit_cas_item_is_flushed(void **state)
+{
+    struct env *e = *state;
+    struct cache_mstore_opts o = {.mode = CACHE_SET, .set_cas = true,
+                                  .new_cas = 1000000};
+    uint64_t cas;
+    struct cache_meta m;
+    assert_int_equal(mstore(e->cache, "k", "a", 0, &o, &cas), CACHE_OK);
+    cache_flush(e->cache, 0);
+    assert_false(mget(e->cache, "k", &(struct cache_mget_opts){0}, &m));
+    set(e->cache, "j", "b", 0);
+    assert_true(mget(e->cache, "j", &(struct cache_mget_opts){0}, &m));
+    assert_true(m.cas > 1000000);
+}
+
 static void mstore_invalidate_keeps_older_write_as_stale(void **state)
 {
     struct env *e = *state;
@@ -335,6 +352,7 @@ static void marith_vivify_count_and_compare(void **state)
     assert_int_equal(cache_marith(e->cache, "n", 1, &d, &r), CACHE_OK);
     assert_string_equal(value_of(e->cache, "n", buf), "1 ");
     set(e->cache, "s", "abc", 0);
+    d.compare = false;
     assert_int_equal(cache_marith(e->cache, "s", 1, &d, &r),
                      CACHE_NON_NUMERIC);
 }
@@ -383,6 +401,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             mstore_invalidate_keeps_older_write_as_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(explicit_cas_item_is_flushed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(marith_vivify_count_and_compare,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(mdebug_reports_internals, setup,
