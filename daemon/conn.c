@@ -20,10 +20,12 @@
 
 #include "daemon/listener.h"
 #include "daemon/log.h"
+#include "daemon/meta_exec.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
+#include "proto/meta.h"
 #include "proto/text.h"
 
 #define RBUF_INITIAL (16 * 1024)
@@ -84,6 +86,7 @@ void conn_destroy(struct conn *c)
         cache_release(c->srv->cache, c->store.item);
     if (c->state == CONN_STREAM)
         c->stream.finish(c->stream.state);
+    free(c->meta);
     reply_deinit(&c->reply);
     worker_conn_removed(c->worker, c);
     atomic_fetch_sub(&c->srv->curr_conns, 1);
@@ -186,7 +189,10 @@ static void nread_step(struct conn *c)
     c->nread_left -= take;
     if (c->nread_left == 0) {
         c->state = CONN_PARSE;
-        text_exec_store(c);
+        if (c->store.meta)
+            meta_exec_store(c);
+        else
+            text_exec_store(c);
     }
 }
 
@@ -220,6 +226,8 @@ static bool parse_one(struct conn *c)
 {
     struct text_request req;
     size_t used = 0;
+    if (meta_is_meta_line(c->rbuf + c->rpos, c->rlen - c->rpos))
+        return meta_exec_parse(c);
     enum text_status st = text_parse(c->rbuf + c->rpos, c->rlen - c->rpos,
                                      &req, &used);
     switch (st) {

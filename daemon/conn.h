@@ -25,6 +25,7 @@ struct worker;
 struct server;
 struct event;
 struct conn;
+struct meta_pending;
 
 enum conn_state {
     CONN_PARSE,
@@ -59,6 +60,7 @@ struct conn_store {
     uint64_t cas;
     bool noreply;
     int cmd;             /* enum text_cmd, for the counters */
+    bool meta;           /* an ms: the request is in conn.meta */
 };
 
 struct conn {
@@ -75,6 +77,7 @@ struct conn {
     size_t swallow_left;    /* SWALLOW: bytes still to discard */
     struct conn_store store;
     struct conn_stream stream; /* STREAM */
+    struct meta_pending *meta; /* the last ms (daemon/meta_exec.c), or NULL */
     struct reply reply;
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;

@@ -40,6 +40,7 @@ enum stat_kind {
     X(cmd_set, COUNTER, "storage commands")                                   \
     X(cmd_flush, COUNTER, "flush_all commands")                               \
     X(cmd_touch, COUNTER, "touch, gat and gats key requests")                 \
+    X(cmd_meta, COUNTER, "meta debug (me) commands")                          \
     X(get_hits, COUNTER, "keys found")                                        \
     X(get_misses, COUNTER, "keys not found")                                  \
     X(get_expired, COUNTER, "keys found expired")                             \

@@ -9,6 +9,10 @@
  *
  * Lock order: stripe -> policy class -> slabs. Eviction runs under the
  * policy class lock and therefore only trylocks stripes.
+ *
+ * The struct and the stripe-locked helpers are shared with
+ * lib/cache_meta.c through lib/cache_internal.h; the rules above hold
+ * there too.
  */
 #include "lib/cache.h"
 
@@ -19,52 +23,13 @@
 #include <string.h>
 
 #include "lib/assoc.h"
+#include "lib/cache_internal.h"
 #include "lib/policy.h"
 #include "lib/slabs.h"
 
 #define CACHE_EVICT_TRIES 5   /* tail items looked at per eviction */
 #define CACHE_ALLOC_TRIES 10  /* evict-then-allocate rounds */
-#define CACHE_REF_MAX 0xfff0  /* refcount is 16-bit; refuse beyond this */
 #define CACHE_BORROW_CLASSES 4 /* larger classes a starving class may use */
-
-/* Per slab class; the totals in `stats` are their sums. */
-struct class_counters {
-    _Atomic uint64_t evictions;
-    _Atomic uint64_t evicted_nonzero;   /* evicted with an exptime set */
-    _Atomic uint64_t evicted_time;      /* idle seconds of the last one */
-    _Atomic uint64_t reclaimed;
-    _Atomic uint64_t crawler_reclaimed;
-    _Atomic uint64_t expired_unfetched;
-    _Atomic uint64_t evicted_unfetched;
-    _Atomic uint64_t outofmemory;
-    _Atomic uint64_t reflocked;         /* candidates skipped: in use */
-    _Atomic uint64_t crawler_items_checked; /* looked at by the reaper */
-    _Atomic uint64_t direct_reclaims;   /* make_room() calls that freed */
-};
-
-struct cache {
-    struct clock *clock;
-    struct slabs *slabs;
-    struct assoc *assoc;
-    const struct policy_ops *pops;
-    struct policy *policy;
-    bool use_cas;
-    bool evict;
-    _Atomic uint64_t next_cas;
-    _Atomic uint32_t oldest_live;   /* flush_all moment (rel time), 0 none */
-    _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
-    _Atomic uint64_t total_items;
-    _Atomic uint64_t bytes;
-    _Atomic uint64_t bytes_peak;
-    _Atomic uint64_t starving;      /* bit per class that found no memory */
-    uint32_t move_cursor;           /* next chunk of the moving page */
-    struct class_counters per_class[SLABS_MAX_CLASSES + 1];
-    /* The background reaper's place in the hash table; only
-     * cache_maintain() (one thread at a time) uses these. */
-    uint64_t reap_cursor;
-    uint64_t reaped_this_pass;
-    uint64_t reaped_last_pass;
-};
 
 static void count(_Atomic uint64_t *ctr, int64_t delta)
 {
@@ -136,7 +101,7 @@ void cache_destroy(struct cache **cp)
     *cp = NULL;
 }
 
-static size_t total_of(const struct cache *c, const struct item *it)
+size_t total_of(const struct cache *c, const struct item *it)
 {
     return item_total(it->nkey, it->nbytes, c->use_cas);
 }
@@ -189,7 +154,7 @@ static void note_bytes(struct cache *c, int64_t delta)
 }
 
 /* Stripe held. */
-static void link_locked(struct cache *c, struct item *it, uint64_t hv)
+void link_locked(struct cache *c, struct item *it, uint64_t hv)
 {
     rel_time_t now = clock_now(c->clock);
     uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
@@ -205,7 +170,7 @@ static void link_locked(struct cache *c, struct item *it, uint64_t hv)
 
 /* Stripe held; policy_locked says the caller holds the policy's class
  * lock (eviction). Drops the link reference. */
-static void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
+void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
                           bool policy_locked)
 {
     assoc_remove_locked(c->assoc, hv, it);
@@ -218,7 +183,7 @@ static void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
     cache_release(c, it);
 }
 
-static void replace_locked(struct cache *c, struct item *old,
+void replace_locked(struct cache *c, struct item *old,
                            struct item *it, uint64_t hv)
 {
     unlink_locked(c, old, hv, false);
@@ -226,7 +191,7 @@ static void replace_locked(struct cache *c, struct item *old,
 }
 
 /* A live item for key, unlinking a dead one on the way. Stripe held. */
-static struct item *find_locked(struct cache *c, uint64_t hv,
+struct item *find_locked(struct cache *c, uint64_t hv,
                                 const char *key, size_t nkey,
                                 enum cache_miss *why)
 {
@@ -353,7 +318,7 @@ static struct item *alloc_chunk(struct cache *c, unsigned *cls, size_t total)
 }
 
 /* nexptime is already a rel_time_t. */
-static enum cache_status alloc_item(struct cache *c, const char *key,
+enum cache_status alloc_item(struct cache *c, const char *key,
                                     size_t nkey, uint32_t flags,
                                     rel_time_t nexptime, size_t nbytes,
                                     struct item **out)
@@ -422,10 +387,9 @@ static enum cache_status join_locked(struct cache *c, struct item *old,
     return CACHE_OK;
 }
 
-static enum cache_status store_locked(struct cache *c, struct item *it,
-                                      enum cache_store_mode mode,
-                                      uint64_t cas_in, uint64_t hv,
-                                      unsigned *cls)
+enum cache_status store_locked(struct cache *c, struct item *it,
+                               enum cache_store_mode mode, uint64_t cas_in,
+                               uint64_t hv, unsigned *cls)
 {
     struct item *old = find_locked(c, hv, item_key(it, c->use_cas), it->nkey,
                                    NULL);
@@ -534,7 +498,7 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
  * memcached's safe_strtoull applies them: leading spaces, an optional
  * sign, digits, then a space (the value ends in "\r\n"); no overflow; a
  * minus sign only where the result does not read as negative. */
-static bool parse_counter(const char *p, size_t len, uint64_t *out)
+bool parse_counter(const char *p, size_t len, uint64_t *out)
 {
     const char *end = p + len;
     while (p < end && isspace((unsigned char)*p))
@@ -564,7 +528,7 @@ static bool parse_counter(const char *p, size_t len, uint64_t *out)
 /* Store the new counter value: in place when it fits and nobody reads the
  * item (padding with spaces, as memcached does), else in a new item.
  * Stripe held. */
-static enum cache_status delta_store_locked(struct cache *c, struct item *it,
+enum cache_status delta_store_locked(struct cache *c, struct item *it,
                                             uint64_t value, uint64_t hv)
 {
     char digits[24];

@@ -45,6 +45,10 @@
 enum item_flag {
     ITEM_LINKED = 1u << 0,  /* in the hash table and the policy */
     ITEM_FETCHED = 1u << 1, /* read at least once since stored */
+    /* Meta protocol state (lib/cache_meta.c), changed under the stripe: */
+    ITEM_STALE = 1u << 2,      /* invalidated by md I / ms I: serve, flag X */
+    ITEM_TOKEN_SENT = 1u << 3, /* a client already won the recache (W) */
+    ITEM_KEY_BINARY = 1u << 4, /* stored from a base64 key: echo as base64 */
 };
 
 struct item {

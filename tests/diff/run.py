@@ -502,6 +502,37 @@ def run_case(case, server, check=False):
 
 
 VALUE_RE = re.compile(rb"^VALUE (\S+) (\S+) (\d+)(?: (\S+))?$")
+# Meta protocol reply lines: a two-letter code, then flag tokens; VA is
+# followed by a data block of its size.
+META_VA_RE = re.compile(rb"^VA (\d+)(?: |$)")
+META_LINE_RE = re.compile(rb"^(VA|HD|EN|NF|NS|EX)(?: |$)")
+ME_LINE_RE = re.compile(rb"^ME \S+ exp=")
+
+
+def data_size(line):
+    """Length of the data block after a VALUE or VA line, else None."""
+    m = VALUE_RE.match(line) or META_VA_RE.match(line)
+    if m is None:
+        return None
+    return int(m.group(3) if m.re is VALUE_RE else m.group(1))
+
+
+def meta_cas_tokens(line):
+    """CAS values shown in a meta reply line (c<cas>) or an me line
+    (cas=<cas>), as (start, end) spans of the digits."""
+    spans = []
+    if META_LINE_RE.match(line):
+        pos = 0
+        for tok in line.split(b" ")[1:]:
+            pos = line.index(tok, pos)
+            if re.match(rb"^c\d+$", tok):
+                spans.append((pos + 1, pos + len(tok)))
+            pos += len(tok)
+    elif ME_LINE_RE.match(line):
+        m = re.search(rb" cas=(\d+)", line)
+        if m:
+            spans.append(m.span(1))
+    return spans
 
 
 def walk_lines(data):
@@ -519,9 +550,8 @@ def walk_lines(data):
         line = data[i:j]
         yield "line", line
         i = j + 2
-        m = VALUE_RE.match(line)
-        if m:
-            size = int(m.group(3))
+        size = data_size(line)
+        if size is not None:
             if i + size + 2 > n:
                 yield "rest", data[i:]
                 return
@@ -535,11 +565,37 @@ def learn_cas(reply, cas_seen):
             m = VALUE_RE.match(chunk)
             if m and m.group(4) is not None and m.group(4) not in cas_seen:
                 cas_seen.append(m.group(4))
+            for a, b in meta_cas_tokens(chunk):
+                if chunk[a:b] not in cas_seen:
+                    cas_seen.append(chunk[a:b])
+
+
+def mask_meta(line, cas_labels):
+    """Mask a meta reply line: CAS values as labels (shared with VALUE
+    lines), remaining TTL (t<n>, not t-1) and last access (l<n>) as
+    times; in an me line exp, la and cas likewise, and cls and size,
+    which depend on each server's item layout."""
+    for a, b in reversed(meta_cas_tokens(line)):
+        cas = line[a:b]
+        if cas not in cas_labels:
+            cas_labels[cas] = b"<cas%d>" % (len(cas_labels) + 1)
+        line = line[:a] + cas_labels[cas] + line[b:]
+    if META_LINE_RE.match(line):
+        line = re.sub(rb" t\d+(?= |$)", b" t<t>", line)
+        line = re.sub(rb" l\d+(?= |$)", b" l<l>", line)
+    else:
+        line = re.sub(rb" exp=-?\d+", lambda m: m.group(0) if
+                      m.group(0) == b" exp=-1" else b" exp=<t>", line)
+        line = re.sub(rb" la=\d+", b" la=<l>", line)
+        line = re.sub(rb" cls=\d+", b" cls=<v>", line)
+        line = re.sub(rb" size=\d+", b" size=<v>", line)
+    return line
 
 
 def mask(reply, cas_labels):
     """Mask what legitimately differs: CAS values (as per-case labels, so
-    equal/unequal CAS still compares), STAT values, the version string."""
+    equal/unequal CAS still compares), STAT values, the version string,
+    and in meta replies times and item layout (see mask_meta)."""
     out = bytearray()
     for kind, chunk in walk_lines(reply):
         if kind != "line":
@@ -558,6 +614,8 @@ def mask(reply, cas_labels):
                 chunk = fields[0] + b" " + name + b" <v>"
         elif chunk.startswith(b"VERSION "):
             chunk = b"VERSION <v>"
+        elif META_LINE_RE.match(chunk) or ME_LINE_RE.match(chunk):
+            chunk = mask_meta(chunk, cas_labels)
         out += chunk + b"\r\n"
     return bytes(out)
 

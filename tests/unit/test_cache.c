@@ -664,6 +664,8 @@ static void restore_stops_at_the_limit(void **state)
     char buf[1000];
     assert_non_null(get(e->cache, "r0", buf, sizeof(buf)));
     teardown((void **)&e);
+}
+
 /* stats items figures by segment: whatever the policy, the segments add
  * up to the class's items; lru puts new items in HOT, a policy without
  * segments reports them all COLD. A view names the item's class and

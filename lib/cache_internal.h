@@ -1,0 +1,88 @@
+/*
+ * lib/cache_internal.h - what lib/cache.c shares with the engine files
+ * that extend it (lib/cache_meta.c), and with nobody else: the cache
+ * struct and the stripe-locked building blocks. The lock rules are those
+ * of cache.c's top comment; every *_locked function expects the item's
+ * hash stripe to be held by the caller.
+ */
+#ifndef ZK_LIB_CACHE_INTERNAL_H
+#define ZK_LIB_CACHE_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/cache.h"
+#include "lib/slabs.h"
+
+#define CACHE_REF_MAX 0xfff0  /* refcount is 16-bit; refuse beyond this */
+
+/* Per slab class; the totals in `stats` are their sums. */
+struct class_counters {
+    _Atomic uint64_t evictions;
+    _Atomic uint64_t evicted_nonzero;   /* evicted with an exptime set */
+    _Atomic uint64_t evicted_time;      /* idle seconds of the last one */
+    _Atomic uint64_t reclaimed;
+    _Atomic uint64_t crawler_reclaimed;
+    _Atomic uint64_t expired_unfetched;
+    _Atomic uint64_t evicted_unfetched;
+    _Atomic uint64_t outofmemory;
+    _Atomic uint64_t reflocked;         /* candidates skipped: in use */
+    _Atomic uint64_t crawler_items_checked; /* looked at by the reaper */
+    _Atomic uint64_t direct_reclaims;   /* make_room() calls that freed */
+};
+
+struct cache {
+    struct clock *clock;
+    struct slabs *slabs;
+    struct assoc *assoc;
+    const struct policy_ops *pops;
+    struct policy *policy;
+    bool use_cas;
+    bool evict;
+    _Atomic uint64_t next_cas;
+    _Atomic uint32_t oldest_live;   /* flush_all moment (rel time), 0 none */
+    _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
+    _Atomic uint64_t total_items;
+    _Atomic uint64_t bytes;
+    _Atomic uint64_t bytes_peak;
+    _Atomic uint64_t starving;      /* bit per class that found no memory */
+    uint32_t move_cursor;           /* next chunk of the moving page */
+    struct class_counters per_class[SLABS_MAX_CLASSES + 1];
+    /* The background reaper's place in the hash table; only
+     * cache_maintain() (one thread at a time) uses these. */
+    uint64_t reap_cursor;
+    uint64_t reaped_this_pass;
+    uint64_t reaped_last_pass;
+};
+
+/* Bytes of an item, header included. */
+size_t total_of(const struct cache *c, const struct item *it);
+/* Link a new item under a fresh CAS; the table takes its own reference. */
+void link_locked(struct cache *c, struct item *it, uint64_t hv);
+/* Unlink and drop the link reference; policy_locked: the caller holds the
+ * policy's class lock (eviction). */
+void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
+                   bool policy_locked);
+void replace_locked(struct cache *c, struct item *old, struct item *it,
+                    uint64_t hv);
+/* A live item for key (no new reference), unlinking a dead one. */
+struct item *find_locked(struct cache *c, uint64_t hv, const char *key,
+                         size_t nkey, enum cache_miss *why);
+/* An unlinked item; nexptime is already a rel_time_t. */
+enum cache_status alloc_item(struct cache *c, const char *key, size_t nkey,
+                             uint32_t flags, rel_time_t nexptime,
+                             size_t nbytes, struct item **out);
+/* cache_store()'s work, stripe held; *cls (if cls) gets the class of the
+ * item found under the key. */
+enum cache_status store_locked(struct cache *c, struct item *it,
+                               enum cache_store_mode mode, uint64_t cas_in,
+                               uint64_t hv, unsigned *cls);
+/* The counter at the start of a value, as memcached reads it. */
+bool parse_counter(const char *p, size_t len, uint64_t *out);
+/* Store a new counter value in place or in a new item. */
+enum cache_status delta_store_locked(struct cache *c, struct item *it,
+                                     uint64_t value, uint64_t hv);
+
+#endif
