@@ -87,6 +87,8 @@ void conn_destroy(struct conn *c)
     if (c->state == CONN_STREAM)
         c->stream.finish(c->stream.state);
     free(c->meta);
+    if (c->stream_timer != NULL)
+        event_free(c->stream_timer);
     reply_deinit(&c->reply);
     worker_conn_removed(c->worker, c);
     atomic_fetch_sub(&c->srv->curr_conns, 1);
@@ -212,12 +214,21 @@ void conn_stream_start(struct conn *c, const struct conn_stream *s)
     c->state = CONN_STREAM;
 }
 
-static void stream_step(struct conn *c)
+/* False when the stream waits for something else to happen. */
+static bool stream_step(struct conn *c)
 {
-    if (!c->stream.produce(c, c->stream.state)) {
-        c->stream.finish(c->stream.state);
-        c->state = CONN_PARSE;
+    switch (c->stream.produce(c, c->stream.state)) {
+    case CONN_STREAM_MORE:
+        return true;
+    case CONN_STREAM_WAIT:
+        c->stream_waiting = true;
+        return false;
+    case CONN_STREAM_DONE:
+        break;
     }
+    c->stream.finish(c->stream.state);
+    c->state = CONN_PARSE;
+    return true;
 }
 
 /* Parse and execute one request. Returns false when more bytes are
@@ -291,9 +302,7 @@ static void conn_process(struct conn *c)
             STAT_INC(worker_stats(c->worker), conn_yields);
             return;
         }
-        if (streaming)
-            stream_step(c);
-        else if (!parse_one(c))
+        if (streaming ? !stream_step(c) : !parse_one(c))
             return;
     }
 }
@@ -379,6 +388,26 @@ static void record_latency(struct conn *c)
     }
 }
 
+static void stream_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    c->yielded = true; /* continue without reading */
+    event_active(c->ev, EV_READ, 0);
+}
+
+#define STREAM_WAIT_MS 5
+
+static bool stream_wait(struct conn *c)
+{
+    if (c->stream_timer == NULL)
+        c->stream_timer = evtimer_new(worker_base(c->worker),
+                                      stream_timer_fired, c);
+    struct timeval tv = {0, STREAM_WAIT_MS * 1000};
+    return c->stream_timer != NULL && evtimer_add(c->stream_timer, &tv) == 0;
+}
+
 static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -407,7 +436,14 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     record_latency(c);
     /* A stream whose last part went out at once continues like a yield:
      * without reading, so a client that has shut down its sending side
-     * still gets the whole listing. */
+     * still gets the whole listing; a waiting one, after a pause. */
+    if (c->state == CONN_STREAM && c->stream_waiting) {
+        c->stream_waiting = false;
+        if (!stream_wait(c))
+            goto close;
+        show_state(c);
+        return;
+    }
     if (c->state == CONN_STREAM)
         c->yielded = true;
     if (c->yielded && reply_pending(&c->reply) == 0)

@@ -34,12 +34,20 @@ enum conn_state {
     CONN_STREAM,
 };
 
-/* A reply too long to build at once. produce() appends its next part to
- * the connection's reply queue and returns false once it has appended the
- * last; finish() then frees state (also when the connection closes
- * first). One produce() call counts as one request against -R. */
+/* A reply built in steps: a long one (a key listing) or one that waits
+ * for another thread (the snapshot command). produce() appends the next
+ * part to the connection's reply queue and says whether there is more now,
+ * more later (it is called again a few milliseconds on) or nothing more;
+ * finish() then frees state (also when the connection closes first). One
+ * produce() call counts as one request against -R. */
+enum conn_stream_step {
+    CONN_STREAM_MORE,
+    CONN_STREAM_WAIT,
+    CONN_STREAM_DONE,
+};
+
 struct conn_stream {
-    bool (*produce)(struct conn *c, void *state);
+    enum conn_stream_step (*produce)(struct conn *c, void *state);
     void (*finish)(void *state);
     void *state;
 };
@@ -78,6 +86,8 @@ struct conn {
     struct conn_store store;
     struct conn_stream stream; /* STREAM */
     struct meta_pending *meta; /* the last ms (daemon/meta_exec.c), or NULL */
+    struct event *stream_timer; /* STREAM: produce() said WAIT */
+    bool stream_waiting;
     struct reply reply;
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;

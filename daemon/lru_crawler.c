@@ -14,6 +14,7 @@
 #include "daemon/text_exec.h"
 #include "lib/cache.h"
 #include "lib/slabs.h"
+#include "proto/meta.h"
 #include "proto/num.h"
 #include "proto/text.h"
 
@@ -76,12 +77,23 @@ static size_t meta_line(char *dst, const struct cache_item_info *info)
     return n;
 }
 
+/* A binary key goes out in base64 with the b flag, so the line can be
+ * sent back as it is. */
 static size_t mg_line(char *dst, const struct cache_item_info *info)
 {
+    size_t n = 3;
     memcpy(dst, "mg ", 3);
-    memcpy(dst + 3, info->view.key, info->view.nkey);
-    memcpy(dst + 3 + info->view.nkey, "\r\n", 2);
-    return info->view.nkey + 5;
+    if (info->key_binary) {
+        n += meta_key_encode((const unsigned char *)info->view.key,
+                             info->view.nkey, dst + n, DUMP_LINE_MAX - 16);
+        memcpy(dst + n, " b", 2);
+        n += 2;
+    } else {
+        memcpy(dst + n, info->view.key, info->view.nkey);
+        n += info->view.nkey;
+    }
+    memcpy(dst + n, "\r\n", 2);
+    return n + 2;
 }
 
 /* Under the item's stripe: format straight into the reply queue. */
@@ -98,14 +110,14 @@ static void dump_item(const struct cache_item_info *info, void *arg)
                                                    : mg_line(dst, info));
 }
 
-static bool dump_produce(struct conn *c, void *state)
+static enum conn_stream_step dump_produce(struct conn *c, void *state)
 {
     struct dump *d = state;
     if (!cache_scan_step(d->cache, &d->cursor, DUMP_BUCKETS_PER_STEP,
                          dump_item, c))
-        return true;
+        return CONN_STREAM_MORE;
     say(c, d->format == DUMP_META ? "END\r\n" : "EN\r\n");
-    return false;
+    return CONN_STREAM_DONE;
 }
 
 static void dump_finish(void *state)

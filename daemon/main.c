@@ -29,6 +29,7 @@
 #include "daemon/rates.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/snapshotter.h"
 #include "daemon/worker.h"
 
 /* Address space reserved for the arena beyond -m, so cache_memlimit can
@@ -44,7 +45,7 @@ struct runtime {
     struct listener *listener;
     struct metrics *metrics;              /* NULL unless -o metrics_port */
     struct maintainer *maintainer;
-    struct event *sig_term, *sig_int, *sig_hup;
+    struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 };
 
 static void fail(int code, const char *fmt, const char *arg)
@@ -70,6 +71,21 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)arg;
     /* Logs go to stderr, which the supervisor owns: nothing to reopen. */
     log_info("SIGHUP: nothing to reopen");
+}
+
+/* SIGUSR1: a snapshot now, written by the maintainer. */
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)sig;
+    (void)what;
+    if (srv->snapshotter == NULL) {
+        log_warn("SIGUSR1: snapshots are off (no -o snapshot_path)");
+        return;
+    }
+    log_info("SIGUSR1: writing a snapshot");
+    snapshotter_request(srv->snapshotter);
+    maintainer_wake(srv->maintainer);
 }
 
 /* The shutdown command, from a worker: the main loop does the work. */
@@ -191,6 +207,21 @@ static void start_engine(struct runtime *rt)
     srv->request_shutdown = request_shutdown;
 }
 
+/* Warm restart: load the snapshot before any client can connect. */
+static void load_snapshot(struct runtime *rt)
+{
+    const struct settings *s = &rt->settings;
+    if (s->snapshot_path == NULL)
+        return;
+    rt->srv.snapshotter = snapshotter_create(rt->srv.cache, s->snapshot_path,
+                                             (unsigned)s->snapshot_interval);
+    if (rt->srv.snapshotter == NULL)
+        fail(EX_OSERR, "out of memory%s", "");
+    if (!snapshotter_load(rt->srv.snapshotter, s->snapshot_strict))
+        fail(EX_DATAERR, "refusing to start: the snapshot is damaged "
+             "(-o snapshot_strict)%s", "");
+}
+
 static void start_network(struct runtime *rt)
 {
     char err[512];
@@ -224,6 +255,7 @@ static void start_threads(struct runtime *rt)
     rt->maintainer = maintainer_start(srv);
     if (rt->maintainer == NULL)
         fail(EX_OSERR, "cannot start the maintainer thread%s", "");
+    srv->maintainer = rt->maintainer;
 }
 
 static void watch_signals(struct runtime *rt)
@@ -232,9 +264,10 @@ static void watch_signals(struct runtime *rt)
     rt->sig_term = evsignal_new(rt->base, SIGTERM, on_stop_signal, rt);
     rt->sig_int = evsignal_new(rt->base, SIGINT, on_stop_signal, rt);
     rt->sig_hup = evsignal_new(rt->base, SIGHUP, on_hup, rt);
-    if (!rt->sig_term || !rt->sig_int || !rt->sig_hup ||
+    rt->sig_usr1 = evsignal_new(rt->base, SIGUSR1, on_usr1, &rt->srv);
+    if (!rt->sig_term || !rt->sig_int || !rt->sig_hup || !rt->sig_usr1 ||
         event_add(rt->sig_term, NULL) || event_add(rt->sig_int, NULL) ||
-        event_add(rt->sig_hup, NULL))
+        event_add(rt->sig_hup, NULL) || event_add(rt->sig_usr1, NULL))
         fail(EX_OSERR, "cannot watch signals%s", "");
 }
 
@@ -250,9 +283,15 @@ static void teardown(struct runtime *rt)
     srv->listener = NULL;
     listener_destroy(&rt->listener);
     maintainer_stop(&rt->maintainer);
+    srv->maintainer = NULL;
+    /* Nothing changes the cache any more: the final snapshot. */
+    if (srv->snapshotter != NULL)
+        snapshotter_write_now(srv->snapshotter);
+    snapshotter_destroy(&srv->snapshotter);
     for (int i = 0; i < srv->nworkers; i++)
         worker_destroy(&srv->workers[i]);
     free(srv->workers);
+    event_free(rt->sig_usr1);
     event_free(rt->sig_hup);
     event_free(rt->sig_int);
     event_free(rt->sig_term);
@@ -275,6 +314,7 @@ int main(int argc, char **argv)
     raise_fd_limit(rt.settings.maxconns);
     apply_process_limits(&rt.settings);
     start_engine(&rt);
+    load_snapshot(&rt);
     start_network(&rt);
     drop_privileges(rt.settings.username);
     if (rt.settings.daemonize && daemon(0, 1) != 0)

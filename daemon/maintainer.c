@@ -10,6 +10,7 @@
 
 #include "daemon/rates.h"
 #include "daemon/server.h"
+#include "daemon/snapshotter.h"
 #include "daemon/worker.h"
 #include "lib/topk.h"
 
@@ -28,6 +29,7 @@ struct maintainer {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
+    bool woken;     /* maintainer_wake() since the last nap */
 };
 
 static struct timespec deadline_in(long ms)
@@ -48,9 +50,10 @@ static bool nap(struct maintainer *m, long ms)
 {
     struct timespec until = deadline_in(ms);
     pthread_mutex_lock(&m->lock);
-    while (!m->stop &&
+    while (!m->stop && !m->woken &&
            pthread_cond_timedwait(&m->cond, &m->lock, &until) != ETIMEDOUT)
         ;
+    m->woken = false;
     bool go_on = !m->stop;
     pthread_mutex_unlock(&m->lock);
     return go_on;
@@ -83,6 +86,8 @@ static void *maintainer_main(void *arg)
         decay_hotkeys(m->srv, now, &last_decay);
         rates_update(m->srv->rates, m->srv, now);
         busy = cache_maintain(m->srv->cache, STEP_BUDGET);
+        if (m->srv->snapshotter != NULL)
+            busy |= snapshotter_step(m->srv->snapshotter, now);
     } while (nap(m, busy ? BUSY_PERIOD_MS : until_next_second()));
     return NULL;
 }
@@ -106,6 +111,14 @@ struct maintainer *maintainer_start(struct server *srv)
         return NULL;
     }
     return m;
+}
+
+void maintainer_wake(struct maintainer *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->woken = true;
+    pthread_cond_signal(&m->cond);
+    pthread_mutex_unlock(&m->lock);
 }
 
 void maintainer_stop(struct maintainer **mp)

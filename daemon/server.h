@@ -19,6 +19,8 @@ struct worker;
 struct listener;
 struct prefix_stats;
 struct rates;
+struct snapshotter;
+struct maintainer;
 
 struct server {
     const struct settings *settings;
@@ -27,6 +29,8 @@ struct server {
     struct prefix_stats *prefix;          /* stats detail */
     struct rates *rates;                  /* stats rates */
     struct listener *listener;            /* the cache's listening sockets */
+    struct snapshotter *snapshotter;      /* NULL without snapshot_path */
+    struct maintainer *maintainer;
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

@@ -151,6 +151,17 @@ X(metrics_port, INT, 0, NULL, "metrics_port", "metrics_port",              \
   "0", "0..65535", "port",                                                    \
   "serve Prometheus metrics over HTTP at /metrics on the -l addresses "      \
   "(0: off)")                                                                 \
+X(snapshot_path, STRING, 0, NULL, "snapshot_path", "snapshot_path",          \
+  NULL, NULL, "file",                                                         \
+  "load the cache from <file> at start and save it there (off if unset)")    \
+X(snapshot_interval, INT, 0, NULL, "snapshot_interval", "snapshot_interval",  \
+  "300", "0..", "sec",                                                        \
+  "save a snapshot this often when the cache changed (0: only at "           \
+  "shutdown, on SIGUSR1 and on the snapshot command)")                        \
+X(snapshot_strict, BOOL, 0, NULL, "snapshot_strict", "snapshot_strict",       \
+  "no", NULL, NULL,                                                           \
+  "refuse to start when the snapshot file is damaged, instead of "         \
+  "starting empty")                                                           \
 X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime",                      \
   "enable_debugtime",                                                         \
   "no", NULL, NULL,                                                           \

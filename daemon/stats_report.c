@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/server.h"
+#include "daemon/snapshotter.h"
 #include "daemon/stats.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
@@ -95,6 +96,22 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
       cs.crawler_reclaimed)                                                   \
     X(slabs_moved, COUNTER, U64, "slab pages moved between classes",          \
       cs.slabs_moved)
+
+/* Warm restarts; all 0 when -o snapshot_path is not set. */
+#define SNAPSHOT_STATS(X)                                                     \
+    X(snapshot_last_time, GAUGE, U64,                                         \
+      "unix time the last snapshot was written, 0 if never",                  \
+      (uint64_t)ss.last_time)                                                 \
+    X(snapshot_last_duration_us, GAUGE, U64,                                  \
+      "microseconds the last snapshot took", ss.last_duration_us)             \
+    X(snapshot_last_items, GAUGE, U64, "items in the last snapshot",          \
+      ss.last_items)                                                          \
+    X(snapshot_last_bytes, GAUGE, U64, "bytes of the last snapshot file",     \
+      ss.last_bytes)                                                          \
+    X(snapshot_in_progress, GAUGE, U64, "1 while a snapshot is written",      \
+      (uint64_t)ss.in_progress)                                               \
+    X(snapshot_failures, COUNTER, U64, "snapshots that could not be written", \
+      ss.failures)
 
 struct line_emitter {
     stats_line_fn emit;
@@ -183,6 +200,14 @@ static void put_engine(struct server *srv, struct line_emitter *e)
     cache_policy_stats(srv->cache, put_policy_counter, e);
 }
 
+static void put_snapshot(struct server *srv, struct line_emitter *e)
+{
+    struct snapshotter_stats ss = {0};
+    if (srv->snapshotter != NULL)
+        snapshotter_stats(srv->snapshotter, &ss);
+    SNAPSHOT_STATS(PUT_STAT_ROW)
+}
+
 void stats_report_general_lines(struct server *srv, stats_line_fn emit,
                                 void *arg)
 {
@@ -194,6 +219,7 @@ void stats_report_general_lines(struct server *srv, stats_line_fn emit,
     put_connections(srv, &e);
     thread_stats_foreach(&sum, put_thread_counter, &e);
     put_engine(srv, &e);
+    put_snapshot(srv, &e);
 }
 
 /* The `stats` rendering: name and value, kind and help are for exporters. */

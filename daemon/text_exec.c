@@ -8,14 +8,17 @@
 
 #include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/lru_crawler.h"
+#include "daemon/maintainer.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/rates.h"
 #include "daemon/server.h"
+#include "daemon/snapshotter.h"
 #include "daemon/stats_report.h"
 #include "daemon/worker.h"
 
@@ -42,6 +45,13 @@ static void say(struct conn *c, bool noreply, enum text_reply r)
 static void say_str(struct conn *c, const char *line)
 {
     reply_text(&c->reply, line, strlen(line));
+}
+
+static void say_server_error(struct conn *c, const char *msg)
+{
+    char line[320];
+    size_t n = text_server_error(line, sizeof(line), msg);
+    reply_text(&c->reply, line, n);
 }
 
 /* ------------------------------------------------------------ retrieval */
@@ -492,6 +502,56 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     text_exec_reply(c, TEXT_R_END);
 }
 
+struct snapshot_wait {
+    struct snapshotter *snapshotter;
+    uint64_t ticket;
+};
+
+static enum conn_stream_step snapshot_produce(struct conn *c, void *state)
+{
+    struct snapshot_wait *w = state;
+    bool ok;
+    char why[160], line[256];
+    if (!snapshotter_done(w->snapshotter, w->ticket, &ok, why, sizeof(why)))
+        return CONN_STREAM_WAIT;
+    if (ok) {
+        text_exec_reply(c, TEXT_R_OK);
+    } else {
+        snprintf(line, sizeof(line), "snapshot failed: %s", why);
+        say_server_error(c, line);
+    }
+    return CONN_STREAM_DONE;
+}
+
+static void snapshot_wait_free(void *state)
+{
+    free(state);
+}
+
+/* snapshot: answered OK once a snapshot started after this request is on
+ * disk; the connection's later requests wait for it. */
+static void exec_snapshot(struct conn *c, const struct text_request *req)
+{
+    struct server *srv = c->srv;
+    struct snapshot_wait *w = NULL;
+    (void)req;
+    if (srv->snapshotter == NULL) {
+        say_server_error(c, "snapshots are off: start with "
+                            "-o snapshot_path=FILE");
+        return;
+    }
+    w = malloc(sizeof(*w));
+    if (w == NULL) {
+        say_server_error(c, "out of memory");
+        return;
+    }
+    w->snapshotter = srv->snapshotter;
+    w->ticket = snapshotter_request(srv->snapshotter);
+    maintainer_wake(srv->maintainer);
+    struct conn_stream s = {snapshot_produce, snapshot_wait_free, w};
+    conn_stream_start(c, &s);
+}
+
 static void exec_lru_crawler(struct conn *c, const struct text_request *req)
 {
     lru_crawler_exec(c, req->arg, req->narg);
@@ -523,6 +583,7 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_CACHE_MEMLIMIT] = exec_memlimit,
     [TEXT_CMD_DEBUGTIME] = exec_debugtime,
     [TEXT_CMD_LRU_CRAWLER] = exec_lru_crawler,
+    [TEXT_CMD_SNAPSHOT] = exec_snapshot,
 };
 
 static enum latency_group latency_group_of(enum text_cmd cmd)

@@ -165,6 +165,7 @@ void link_locked(struct cache *c, struct item *it, uint64_t hv)
     assoc_insert_locked(c->assoc, hv, it);
     c->pops->link(c->policy, it, now);
     count(&c->total_items, 1);
+    count(&c->changes, 1);
     note_bytes(c, (int64_t)total_of(c, it));
 }
 
@@ -180,6 +181,7 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
         c->pops->unlink(c->policy, it);
     item_flag_clear(it, ITEM_LINKED);
     count(&c->bytes, -(int64_t)total_of(c, it));
+    count(&c->changes, 1);
     cache_release(c, it);
 }
 
@@ -448,8 +450,10 @@ struct item *cache_get(struct cache *c, const char *key, size_t nkey,
         it = NULL; /* absurdly many readers: answer a miss, not overflow */
     if (it != NULL) {
         item_ref(it);
-        if (touch != NULL)
+        if (touch != NULL) {
             it->exptime = clock_exptime(c->clock, *touch);
+            count(&c->changes, 1);
+        }
         item_flag_set(it, ITEM_FETCHED);
         c->pops->hit(c->policy, it, clock_now(c->clock));
     }
@@ -487,6 +491,7 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
     note_cls(cls, it);
     if (it != NULL) {
         it->exptime = clock_exptime(c->clock, exptime);
+        count(&c->changes, 1);
         item_flag_set(it, ITEM_FETCHED);
         c->pops->hit(c->policy, it, clock_now(c->clock));
     }
@@ -541,6 +546,7 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
         uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
                                                  memory_order_relaxed) + 1;
         item_set_cas(it, c->use_cas, cas);
+        count(&c->changes, 1);
         return CACHE_OK;
     }
     struct item *fresh;
@@ -599,6 +605,7 @@ void cache_flush(struct cache *c, int64_t delay)
             atomic_store(&c->oldest_cas, atomic_load(&c->next_cas) + 1);
     }
     atomic_store(&c->oldest_live, moment);
+    count(&c->changes, 1);
 }
 
 bool cache_set_limit(struct cache *c, uint64_t limit)
@@ -713,6 +720,16 @@ bool cache_maintain(struct cache *c, unsigned budget)
     bool juggling = c->pops->maintain != NULL &&
                     c->pops->maintain(c->policy, clock_now(c->clock), budget);
     return growing || reaping || moving || juggling;
+}
+
+void note_change(struct cache *c)
+{
+    count(&c->changes, 1);
+}
+
+uint64_t cache_changes(struct cache *c)
+{
+    return load(&c->changes);
 }
 
 uint64_t cache_count(struct cache *c)
@@ -832,6 +849,10 @@ void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
     assoc_foreach(c->assoc, dump_item, &d);
 }
 
+/* Item flags that survive a restart (ITEM_LINKED is the cache's own). */
+#define SNAPSHOT_BITS                                                         \
+    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
+
 struct scan_ctx {
     struct cache *c;
     rel_time_t now;
@@ -856,6 +877,8 @@ static void scan_item(struct item *it, void *arg)
         .expires = it->exptime == 0 ? 0 : unix_of(c, it->exptime),
         .atime = unix_of(c, item_atime(it)),
         .fetched = (item_iflags(it) & ITEM_FETCHED) != 0,
+        .key_binary = (item_iflags(it) & ITEM_KEY_BINARY) != 0,
+        .bits = item_iflags(it) & SNAPSHOT_BITS,
     };
     cache_item_view(c, it, &info.view);
     s->fn(&info, s->arg);
@@ -902,8 +925,7 @@ static struct item *restore_alloc(struct cache *c,
     char *v = item_value(it, c->use_cas);
     memcpy(v, r->value, r->nvalue);
     memcpy(v + r->nvalue, "\r\n", 2);
-    if (r->fetched)
-        item_flag_set(it, ITEM_FETCHED);
+    item_flag_set(it, (uint8_t)(r->bits & SNAPSHOT_BITS));
     *st = CACHE_OK;
     return it;
 }

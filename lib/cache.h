@@ -173,6 +173,9 @@ bool cache_set_limit(struct cache *c, uint64_t limit);
 bool cache_maintain(struct cache *c, unsigned budget);
 
 uint64_t cache_count(struct cache *c);
+/* Grows whenever an item is linked, unlinked or changed in place (a
+ * snapshot is due only when it moved). */
+uint64_t cache_changes(struct cache *c);
 void cache_stats(struct cache *c, struct cache_stats *out);
 /* The eviction policy's own counters (name, value), if it keeps any. */
 void cache_policy_stats(struct cache *c,
@@ -198,6 +201,9 @@ struct cache_item_info {
     time_t expires;     /* unix time, 0 = never */
     time_t atime;       /* unix time of the last access */
     bool fetched;
+    bool key_binary;    /* stored under a binary (base64-sent) key */
+    unsigned bits;      /* per-item state a snapshot keeps, opaque:
+                           give it back in cache_restore_item.bits */
 };
 /* Called with the item's hash stripe held: copy what is needed, do no
  * I/O and never call back into the cache. */
@@ -220,7 +226,7 @@ struct cache_restore_item {
     time_t expires;     /* unix time, 0 = never */
     time_t atime;       /* unix time of the last access */
     uint64_t cas;
-    bool fetched;
+    unsigned bits;      /* cache_item_info.bits as it was saved */
 };
 /* Link a restored item with its own CAS, never evicting anything for it:
  * CACHE_NO_MEMORY means the memory limit is reached, CACHE_TOO_LARGE that

@@ -45,6 +45,7 @@ struct cache {
     _Atomic uint32_t oldest_live;   /* flush_all moment (rel time), 0 none */
     _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
     _Atomic uint64_t total_items;
+    _Atomic uint64_t changes;       /* links, unlinks, in-place updates */
     _Atomic uint64_t bytes;
     _Atomic uint64_t bytes_peak;
     _Atomic uint64_t starving;      /* bit per class that found no memory */
@@ -74,6 +75,8 @@ struct item *find_locked(struct cache *c, uint64_t hv, const char *key,
 enum cache_status alloc_item(struct cache *c, const char *key, size_t nkey,
                              uint32_t flags, rel_time_t nexptime,
                              size_t nbytes, struct item **out);
+/* Something a snapshot would hold changed in place (cache_changes()). */
+void note_change(struct cache *c);
 /* cache_store()'s work, stripe held; *cls (if cls) gets the class of the
  * item found under the key. */
 enum cache_status store_locked(struct cache *c, struct item *it,

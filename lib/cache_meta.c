@@ -89,8 +89,10 @@ static void mget_apply_locked(struct cache *c, struct item *it,
     bool token_sent = (fl & ITEM_TOKEN_SENT) != 0;
     bool won = created;
 
-    if (o->touch)
+    if (o->touch) {
         it->exptime = clock_exptime(c->clock, o->touch_exptime);
+        note_change(c);
+    }
     if (o->recache && !created && !token_sent) {
         rel_time_t e = o->recache_after_touch ? it->exptime : before;
         if (e != 0 && e < clock_exptime(c->clock, o->recache_ttl))
@@ -280,6 +282,7 @@ static enum cache_status mdelete_locked(struct cache *c, struct item *it,
         give_cas(c, it, o->new_cas);
     else
         item_set_cas(it, c->use_cas, fresh_cas(c));
+    note_change(c);
     return CACHE_OK;
 }
 
@@ -364,8 +367,10 @@ enum cache_status cache_marith(struct cache *c, const char *key,
     /* The counter may live in a new item now; either way only we hold
      * it, so its CAS may change. */
     it = assoc_find_locked(c->assoc, hv, key, nkey);
-    if (o->touch)
+    if (o->touch) {
         it->exptime = clock_exptime(c->clock, o->touch_exptime);
+        note_change(c);
+    }
     if (o->set_cas)
         give_cas(c, it, o->new_cas);
     out->cas = item_cas(it, c->use_cas);

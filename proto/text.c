@@ -329,6 +329,7 @@ static const struct cmd_spec specs[TEXT_CMD__COUNT] = {
     [TEXT_CMD_CACHE_MEMLIMIT] = {2, 3, parse_memlimit},
     [TEXT_CMD_DEBUGTIME] = {2, ANY, parse_debugtime},
     [TEXT_CMD_LRU_CRAWLER] = {2, ANY, parse_with_args},
+    [TEXT_CMD_SNAPSHOT] = {1, 1, parse_bare},
 };
 
 /* "bget" is an undocumented ancient spelling of get that memcached still

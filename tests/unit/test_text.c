@@ -304,6 +304,8 @@ static const struct pcase cases[] = {
     /* ---- lru_crawler: the daemon reads the sub-command words ---- */
     {"lru_crawler metadump", IN("lru_crawler metadump all\r\n"), OK_(LRU_CRAWLER), .arg = "metadump all"},
     {"lru_crawler alone", IN("lru_crawler\r\n"), ERR_(LRU_CRAWLER)},
+    {"snapshot", IN("snapshot\r\n"), OK_(SNAPSHOT)},
+    {"snapshot with argument", IN("snapshot now\r\n"), ERR_(SNAPSHOT)},
 
     /* ---- framing, unknown commands, HTTP ---- */
     {"empty buffer", IN(""), .st = TEXT_NEED_MORE},

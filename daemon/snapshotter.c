@@ -1,0 +1,389 @@
+/*
+ * daemon/snapshotter.c - see snapshotter.h.
+ *
+ * Threads: snapshotter_step() and _write_now() run on one thread at a time
+ * (the maintainer, or main at shutdown) and own the writer and the scan
+ * cursor. Tickets and the figures for `stats` are shared with workers and
+ * main, under `lock`.
+ */
+#include "daemon/snapshotter.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "lib/cache.h"
+#include "lib/snapshot.h"
+
+/* One step: scan buckets until this much is buffered or this much time
+ * has passed, then write it out. A 1 GiB cache is written in a few
+ * seconds of 10 ms maintainer periods, and no step holds the maintainer
+ * for long. */
+#define STEP_BYTES (4u << 20)
+#define STEP_NS (3 * 1000 * 1000)
+#define SCAN_BUCKETS 64
+
+struct snapshotter {
+    struct cache *cache;
+    char *path;
+    unsigned interval;
+
+    /* Owned by the stepping thread. */
+    struct snapshot_writer *writer;
+    uint64_t cursor;
+    uint64_t serving;          /* tickets up to this one are answered by
+                                  the snapshot in progress */
+    uint64_t started_ns;
+    time_t last_start;
+    uint64_t changes_at_start;
+    bool add_failed;
+    int add_errno;
+
+    pthread_mutex_t lock;
+    uint64_t requested;        /* last ticket handed out */
+    uint64_t answered;         /* last ticket answered */
+    bool last_ok;
+    char last_why[160];
+    struct snapshotter_stats stats;
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct snapshotter *snapshotter_create(struct cache *cache, const char *path,
+                                       unsigned interval)
+{
+    struct snapshotter *s = calloc(1, sizeof(*s));
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->cache = cache;
+    s->interval = interval;
+    s->last_start = time(NULL);
+    s->changes_at_start = cache_changes(cache);
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+void snapshotter_destroy(struct snapshotter **sp)
+{
+    if (sp == NULL || *sp == NULL)
+        return;
+    struct snapshotter *s = *sp;
+    snapshot_writer_abort(&s->writer);
+    pthread_mutex_destroy(&s->lock);
+    free(s->path);
+    free(s);
+    *sp = NULL;
+}
+
+/* ---------------------------------------------------------------- load */
+
+static void log_refused(struct snapshotter *s, const struct snapshot_error *e)
+{
+    char aside[4096];
+    const char *fate = "left in place (cannot rename it)";
+    if (snapshot_quarantine(s->path, time(NULL), aside, sizeof(aside)) == 0)
+        fate = aside;
+    if (e->block < 0)
+        log_warn("snapshot %s refused: %s at offset %llu (file header): %s; "
+                 "moved to %s", s->path, snapshot_fault_name(e->fault),
+                 (unsigned long long)e->offset, e->detail, fate);
+    else
+        log_warn("snapshot %s refused: %s at offset %llu (block %lld): %s; "
+                 "moved to %s", s->path, snapshot_fault_name(e->fault),
+                 (unsigned long long)e->offset, (long long)e->block,
+                 e->detail, fate);
+}
+
+/* A dump that was killed leaves "<path>.tmp.<pid>" behind; at start
+ * nothing else can be writing one, so they all go. */
+static void remove_stale_temporaries(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    char prefix[512];
+    snprintf(prefix, sizeof(prefix), "%s.tmp.", base);
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            log_warn("snapshot: removed %s/%s left by an interrupted dump",
+                     dir, e->d_name);
+    }
+    closedir(d);
+}
+
+struct load_counts {
+    uint64_t loaded, bytes, expired, left_out;
+};
+
+static void load_records(struct snapshotter *s, struct snapshot_reader *r,
+                         struct load_counts *n)
+{
+    struct snapshot_record rec;
+    bool full = false;
+    while (snapshot_reader_next(r, &rec)) {
+        if (full) {
+            n->left_out++;
+            continue;
+        }
+        struct cache_restore_item it = {
+            .key = rec.key, .nkey = rec.nkey,
+            .value = rec.value, .nvalue = rec.nvalue,
+            .flags = rec.flags, .expires = (time_t)rec.expires,
+            .atime = (time_t)rec.atime, .cas = rec.cas, .bits = rec.bits,
+        };
+        switch (cache_restore(s->cache, &it)) {
+        case CACHE_OK:
+            n->loaded++;
+            n->bytes += rec.nkey + rec.nvalue;
+            break;
+        case CACHE_NO_MEMORY:
+            full = true;
+            n->left_out++;
+            break;
+        case CACHE_TOO_LARGE:
+            n->left_out++; /* -I is smaller than when it was saved */
+            break;
+        default:
+            n->expired++;
+            break;
+        }
+    }
+}
+
+bool snapshotter_load(struct snapshotter *s, bool strict)
+{
+    uint64_t t0 = mono_ns();
+    remove_stale_temporaries(s->path);
+    struct snapshot_reader *r = NULL;
+    struct snapshot_error err;
+    enum snapshot_fault f = snapshot_reader_open(&r, s->path, &err);
+    if (f == SNAPSHOT_MISSING) {
+        log_warn("snapshot %s: no file yet, starting empty", s->path);
+        return true;
+    }
+    if (f != SNAPSHOT_OK) {
+        log_refused(s, &err);
+        if (strict)
+            return false;
+        log_warn("starting empty");
+        return true;
+    }
+    struct load_counts n = {0};
+    load_records(s, r, &n);
+    snapshot_reader_close(&r);
+    uint64_t ms = (mono_ns() - t0) / 1000000u;
+    log_warn("snapshot %s loaded: %llu items, %llu bytes of keys and "
+             "values in %llu ms; %llu expired while down", s->path,
+             (unsigned long long)n.loaded, (unsigned long long)n.bytes,
+             (unsigned long long)ms, (unsigned long long)n.expired);
+    if (n.left_out > 0)
+        log_warn("snapshot %s: %llu items left out: the memory limit (-m) "
+                 "or item size limit (-I) is smaller than when it was saved",
+                 s->path, (unsigned long long)n.left_out);
+    s->changes_at_start = cache_changes(s->cache);
+    return true;
+}
+
+/* ------------------------------------------------------------- tickets */
+
+uint64_t snapshotter_request(struct snapshotter *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t t = ++s->requested;
+    pthread_mutex_unlock(&s->lock);
+    return t;
+}
+
+bool snapshotter_done(struct snapshotter *s, uint64_t ticket, bool *ok,
+                      char *why, size_t cap)
+{
+    pthread_mutex_lock(&s->lock);
+    bool done = s->answered >= ticket;
+    if (done) {
+        *ok = s->last_ok;
+        snprintf(why, cap, "%s", s->last_why);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return done;
+}
+
+void snapshotter_stats(struct snapshotter *s, struct snapshotter_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* --------------------------------------------------------------- write */
+
+/* Under the item's stripe: copy it into the writer's buffer. */
+static void add_item(const struct cache_item_info *info, void *arg)
+{
+    struct snapshotter *s = arg;
+    if (s->add_failed)
+        return;
+    struct snapshot_record rec = {
+        .key = info->view.key, .nkey = info->view.nkey,
+        .value = info->view.value, .nvalue = info->view.nbytes - 2,
+        .flags = info->view.flags, .expires = (int64_t)info->expires,
+        .cas = info->view.cas, .atime = (int64_t)info->atime,
+        .bits = info->bits,
+    };
+    if (snapshot_writer_add(s->writer, &rec) != 0) {
+        s->add_failed = true;
+        s->add_errno = errno;
+    }
+}
+
+static bool begin(struct snapshotter *s, time_t now)
+{
+    char err[256];
+    pthread_mutex_lock(&s->lock);
+    s->serving = s->requested;
+    s->stats.in_progress = true;
+    pthread_mutex_unlock(&s->lock);
+    s->cursor = 0;
+    s->add_failed = false;
+    s->started_ns = mono_ns();
+    s->last_start = now;
+    s->changes_at_start = cache_changes(s->cache);
+    if (snapshot_writer_open(&s->writer, s->path, now, err, sizeof(err)) == 0)
+        return true;
+    log_warn("snapshot %s: %s", s->path, err);
+    return false;
+}
+
+/* Record the outcome and answer every ticket the snapshot served. */
+static void finish(struct snapshotter *s, bool ok, const char *why,
+                   const struct snapshot_summary *sum)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stats.in_progress = false;
+    if (ok) {
+        s->stats.last_time = time(NULL);
+        s->stats.last_duration_us = (mono_ns() - s->started_ns) / 1000u;
+        s->stats.last_items = sum->items;
+        s->stats.last_bytes = sum->file_bytes;
+    } else {
+        s->stats.failures++;
+    }
+    s->last_ok = ok;
+    snprintf(s->last_why, sizeof(s->last_why), "%s", ok ? "" : why);
+    if (s->answered < s->serving)
+        s->answered = s->serving;
+    pthread_mutex_unlock(&s->lock);
+    if (ok)
+        log_info("snapshot %s written: %llu items, %llu bytes in %llu ms",
+                 s->path, (unsigned long long)sum->items,
+                 (unsigned long long)sum->file_bytes,
+                 (unsigned long long)s->stats.last_duration_us / 1000u);
+    else
+        log_warn("snapshot %s failed: %s", s->path, why);
+}
+
+static void fail_with(struct snapshotter *s, const char *what, int err)
+{
+    char why[160];
+    snprintf(why, sizeof(why), "%s: %s", what, strerror(err));
+    snapshot_writer_abort(&s->writer);
+    finish(s, false, why, NULL);
+}
+
+/* Scan and write for a bounded time; true when the scan is complete. */
+static bool scan_some(struct snapshotter *s, bool bounded)
+{
+    uint64_t until = mono_ns() + STEP_NS;
+    bool done = false;
+    while (!done && !s->add_failed &&
+           snapshot_writer_buffered(s->writer) < STEP_BYTES &&
+           (!bounded || mono_ns() < until))
+        done = cache_scan_step(s->cache, &s->cursor, SCAN_BUCKETS, add_item,
+                               s);
+    return done;
+}
+
+/* One step of the snapshot in progress. False when it has ended. */
+static bool advance(struct snapshotter *s, bool bounded)
+{
+    bool done = scan_some(s, bounded);
+    if (s->add_failed) {
+        fail_with(s, "out of memory copying items", s->add_errno);
+        return false;
+    }
+    if (snapshot_writer_flush(s->writer) != 0) {
+        fail_with(s, "write", errno);
+        return false;
+    }
+    if (!done)
+        return true;
+    char err[256];
+    struct snapshot_summary sum;
+    if (snapshot_writer_commit(&s->writer, &sum, err, sizeof(err)) != 0)
+        finish(s, false, err, NULL);
+    else
+        finish(s, true, NULL, &sum);
+    return false;
+}
+
+static bool due(struct snapshotter *s, time_t now)
+{
+    pthread_mutex_lock(&s->lock);
+    bool asked = s->requested > s->answered;
+    pthread_mutex_unlock(&s->lock);
+    if (asked)
+        return true;
+    return s->interval > 0 && now - s->last_start >= (time_t)s->interval &&
+           cache_changes(s->cache) != s->changes_at_start;
+}
+
+bool snapshotter_step(struct snapshotter *s, time_t now)
+{
+    if (s->writer == NULL) {
+        if (!due(s, now))
+            return false;
+        if (!begin(s, now)) {
+            finish(s, false, "cannot create the temporary file", NULL);
+            return false;
+        }
+    }
+    return advance(s, true);
+}
+
+bool snapshotter_write_now(struct snapshotter *s)
+{
+    if (s->writer != NULL)
+        snapshot_writer_abort(&s->writer);
+    if (!begin(s, time(NULL))) {
+        finish(s, false, "cannot create the temporary file", NULL);
+        return false;
+    }
+    while (advance(s, false))
+        ;
+    return s->last_ok;
+}
