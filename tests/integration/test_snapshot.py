@@ -288,10 +288,12 @@ class CrashSafety(unittest.TestCase):
         skip_unless_own_zeekdb(self)
         directory = workdir(self)
         path = os.path.join(directory, "cache.snap")
-        args = ["-m", "400", "-o", "snapshot_interval=0"]
+        # about 100 MB: a dump takes a few hundred ms, long enough to be
+        # killed in the middle, short enough to load fast under TSan
+        args = ["-m", "200", "-o", "snapshot_interval=0"]
         d = snap_daemon(path, *args).start()
         value = b"y" * 4000
-        n = 60000
+        n = 25000
         with d.connect() as c:
             store_many(c, [(b"c%d" % i, 0, 0, value) for i in range(n)],
                        batch=500)
@@ -299,7 +301,7 @@ class CrashSafety(unittest.TestCase):
                              b"OK\r\n")
         d.kill()
         killed_mid_dump = 0
-        for delay in (0.0, 0.02, 0.05, 0.1, 0.2):
+        for delay in (0.0, 0.005, 0.01, 0.02, 0.05, 0.1):
             d = snap_daemon(path, *args).start()
             with d.connect() as c:
                 # the previous file loads in full: the old one, or the
