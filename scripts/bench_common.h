@@ -4,7 +4,8 @@
  * one .c file; this header sits next to them).
  *
  * Define BENCH_PROG (the program name, a string literal) before including:
- * every message starts with it. All functions are static; include once.
+ * every message starts with it. All functions are static inline, so a file
+ * that uses only some of them builds without warnings; include once.
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
@@ -31,14 +32,14 @@
 
 /* ---- time and the watchdog ------------------------------------------- */
 
-static uint64_t now_ns(void)
+static inline uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void bench_on_alarm(int sig)
+static inline void bench_on_alarm(int sig)
 {
     (void)sig;
     static const char msg[] = BENCH_PROG ": watchdog expired, giving up\n";
@@ -48,7 +49,7 @@ static void bench_on_alarm(int sig)
 }
 
 /* SIGALRM after `secs` seconds ends the process with status 3. */
-static void bench_watchdog(unsigned secs)
+static inline void bench_watchdog(unsigned secs)
 {
     signal(SIGALRM, bench_on_alarm);
     alarm(secs);
@@ -56,7 +57,7 @@ static void bench_watchdog(unsigned secs)
 
 /* ---- options (exit 2 on a bad value) ---------------------------------- */
 
-static long opt_long(const char *name, const char *s, long lo, long hi)
+static inline long opt_long(const char *name, const char *s, long lo, long hi)
 {
     char *end;
     errno = 0;
@@ -68,7 +69,7 @@ static long opt_long(const char *name, const char *s, long lo, long hi)
     return v;
 }
 
-static double opt_double(const char *name, const char *s, double lo, double hi)
+static inline double opt_double(const char *name, const char *s, double lo, double hi)
 {
     char *end;
     double v = strtod(s, &end);
@@ -80,7 +81,7 @@ static double opt_double(const char *name, const char *s, double lo, double hi)
 }
 
 /* --server HOST:PORT, loopback IPv4 only; `target` gets "host:port". */
-static void opt_server(const char *s, struct sockaddr_in *addr, char *target, size_t tcap)
+static inline void opt_server(const char *s, struct sockaddr_in *addr, char *target, size_t tcap)
 {
     char host[64];
     const char *colon = strrchr(s, ':');
@@ -108,7 +109,7 @@ static void opt_server(const char *s, struct sockaddr_in *addr, char *target, si
 /* Blocking TCP connect with send/receive timeouts of timeout_ms (which
  * bound the connect too) and TCP_NODELAY; bufsz > 0 also sets both socket
  * buffer sizes. Returns the fd, or -1 with errno set. */
-static int bench_connect(const struct sockaddr_in *addr, int timeout_ms, int bufsz)
+static inline int bench_connect(const struct sockaddr_in *addr, int timeout_ms, int bufsz)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -135,7 +136,7 @@ static int bench_connect(const struct sockaddr_in *addr, int timeout_ms, int buf
 
 /* The next CRLF-terminated line in buf[0..avail): 1 found (*len without
  * CRLF), 0 need more bytes, -1 malformed (bare LF, or no end in max). */
-static int bench_line(const char *buf, size_t avail, size_t max, size_t *len)
+static inline int bench_line(const char *buf, size_t avail, size_t max, size_t *len)
 {
     const char *nl = memchr(buf, '\n', avail);
     if (nl == NULL)
@@ -147,7 +148,7 @@ static int bench_line(const char *buf, size_t avail, size_t max, size_t *len)
 }
 
 /* ERROR, NOT_STORED, SERVER_ERROR ..., CLIENT_ERROR ... */
-static bool bench_is_error_line(const char *line, size_t len)
+static inline bool bench_is_error_line(const char *line, size_t len)
 {
     return (len == 5 && memcmp(line, "ERROR", 5) == 0) ||
            (len == 10 && memcmp(line, "NOT_STORED", 10) == 0) ||
@@ -156,7 +157,7 @@ static bool bench_is_error_line(const char *line, size_t len)
 }
 
 /* Decimal digits at *p (before end) into *out; advances *p. */
-static bool bench_parse_num(const char **p, const char *end, unsigned long long *out)
+static inline bool bench_parse_num(const char **p, const char *end, unsigned long long *out)
 {
     const char *s = *p;
     unsigned long long v = 0;
@@ -181,7 +182,7 @@ struct bench_stat_field {
  * the n fields found is stored into out; the others are left alone.
  * Returns 1 if the reply ended with END, 0 otherwise (ERROR, i.e. no
  * `stats`; a send or receive failure; a reply too long to end). */
-static int bench_stats(int fd, const struct bench_stat_field *fields, size_t n, void *out)
+static inline int bench_stats(int fd, const struct bench_stat_field *fields, size_t n, void *out)
 {
     char buf[65536];
     size_t len = 0;

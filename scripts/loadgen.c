@@ -1,28 +1,49 @@
 /*
- * loadgen.c - closed-loop load generator for the memcached text protocol.
+ * loadgen.c - load generator for the memcached text protocol, closed
+ * loop or paced (open loop, --rate).
  *
- * Not part of the daemon and not linked with it: a single self-contained
- * file, libc + pthreads only, built by scripts/bench with
- *     cc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread loadgen.c
+ * Not part of the daemon and not linked with it: libc + pthreads only,
+ * built by scripts/bench with
+ *     cc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread loadgen.c loadgen_report.c
+ * (loadgen.h is what the two share; loadgen_report.c holds the options,
+ * the `stats` queries and the RESULT lines).
  *
  * Model: T threads, each owning C non-blocking connections driven by one
- * poll() loop. A connection repeatedly writes one batch of P requests
+ * ppoll() loop. A connection repeatedly writes one batch of P requests
  * (P = pipeline depth; a request is a "get" of M keys or a "set" of one
  * key), reads every reply of the batch, and records the batch latency
  * (first byte written -> last reply byte read, CLOCK_MONOTONIC) in a
- * per-thread log-linear histogram. Batches still in flight when the
- * duration ends are abandoned and not counted.
+ * per-thread log-linear histogram (bench_hist.h). Batches still in flight
+ * when the duration ends are abandoned and not counted.
+ *
+ * Closed loop (the default) a connection sends its next batch as soon as
+ * the previous one is answered, so it measures capacity; its latencies
+ * hide queueing (a slow reply delays the requests behind it, which are
+ * then never sent late, "coordinated omission"). Paced (--rate OPS) each
+ * connection gets a fixed schedule, one batch every
+ * threads * conns * P / OPS seconds, the connections staggered evenly over
+ * one interval. A batch is sent at its scheduled time, or as soon as the
+ * connection is free if it is behind, and its latency is measured from
+ * the scheduled time, so time spent waiting behind a slow reply counts.
+ * `late_pct` is the share of batches sent more than 1 ms after their
+ * schedule; the achieved rate (ops_per_sec) falling below the offered one
+ * (offered_ops_per_sec) means the server could not keep up.
  *
  * Phases: optional preload (every key set once, 64 sets per batch), then
  * the measured run. Threads meet on a barrier between the two so the run
  * starts together; the main thread samples the server's `stats` before
  * and after, as an independent check of the client-side counts.
  * --fill instead sets fresh keys until the server reports evictions and
- * prints curr_items (items that fit in -m).
+ * prints curr_items (items that fit in -m); --fill-more F then goes on
+ * with F times as many fresh keys again (memory use under eviction).
+ * --preload-only stops after the preload (filling N items for scale and
+ * snapshot measurements). Values are --value-size bytes, or spread over
+ * --value-size..--value-size-max by a hash of the key id. SIGTERM or
+ * SIGINT ends the current phase early and still reports.
  *
  * Replies are verified: STORED for every set, VALUE lines whose keys are
  * an in-order subsequence of the requested keys, the announced length
- * equal to --value-size, data followed by CRLF, END closing each get
+ * equal to the key's value length, data followed by CRLF, END closing each get
  * (with --verify-values, the value bytes too). Anything else counts as an
  * error; a malformed reply or no progress for --timeout-ms kills the
  * connection. A SIGALRM watchdog bounds the whole process.
@@ -34,112 +55,12 @@
  * Output: one human line on stderr and one `RESULT key=value ...` line on
  * stdout. Exit status 0 only if there were no errors.
  */
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <getopt.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <sys/resource.h>
+#include "loadgen.h"
 
-#define BENCH_PROG "loadgen"
-#include "bench_common.h"
+/* ---- keys and values ------------------------------------------------ */
 
-#define PRELOAD_DEPTH 64       /* sets per batch while preloading/filling */
-#define FILL_CHECK_EVERY 2048  /* sets between two `stats` polls in --fill */
-#define RBUF_SIZE (256 * 1024)
-#define MAX_LINE 4096          /* longest reply line we accept */
-#define PHASE_BUDGET_S 300     /* watchdog allowance for preload/fill */
-
-/* ---- log-linear histogram ------------------------------------------- */
-/*
- * Values in ns. Below 2^SUB_BITS one bucket per value; above, each power
- * of two is split into 2^SUB_BITS equal buckets, so the relative error is
- * below 1/64 (1.6 %). Bucket index layout:
- *   v < 64:              idx = v
- *   v in [64<<s, 128<<s): idx = (s + 1) * 64 + ((v >> s) & 63)
- */
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_MAX_SHIFT 34      /* ~2^40 ns = 18 minutes, then clamped */
-#define HIST_BUCKETS ((HIST_MAX_SHIFT + 2) * HIST_SUB)
-
-struct hist {
-    uint64_t count, max, sum;
-    uint64_t b[HIST_BUCKETS];
-};
-
-static unsigned hist_index(uint64_t v)
-{
-    if (v < HIST_SUB)
-        return (unsigned)v;
-    unsigned shift = (unsigned)(63 - __builtin_clzll(v)) - HIST_SUB_BITS;
-    if (shift > HIST_MAX_SHIFT)
-        return HIST_BUCKETS - 1;
-    return ((shift + 1) << HIST_SUB_BITS) | (unsigned)((v >> shift) & (HIST_SUB - 1));
-}
-
-/* Midpoint of a bucket. */
-static uint64_t hist_value(unsigned idx)
-{
-    if (idx < HIST_SUB)
-        return idx;
-    unsigned shift = (idx >> HIST_SUB_BITS) - 1;
-    uint64_t lo = (uint64_t)(HIST_SUB + (idx & (HIST_SUB - 1))) << shift;
-    return lo + (((uint64_t)1 << shift) >> 1);
-}
-
-static void hist_add(struct hist *h, uint64_t v)
-{
-    h->b[hist_index(v)]++;
-    h->count++;
-    h->sum += v;
-    if (v > h->max)
-        h->max = v;
-}
-
-static void hist_merge(struct hist *into, const struct hist *from)
-{
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        into->b[i] += from->b[i];
-    into->count += from->count;
-    into->sum += from->sum;
-    if (from->max > into->max)
-        into->max = from->max;
-}
-
-/* Value at percentile p (0 < p <= 100), in ns; 0 for an empty histogram. */
-static uint64_t hist_pct(const struct hist *h, double p)
-{
-    if (h->count == 0)
-        return 0;
-    double want = p / 100.0 * (double)h->count;
-    uint64_t rank = (uint64_t)want;
-    if ((double)rank < want || rank == 0)
-        rank++;                       /* ceil, at least 1 */
-    uint64_t seen = 0;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->b[i];
-        if (seen >= rank) {
-            uint64_t v = hist_value(i);
-            return v > h->max ? h->max : v;
-        }
-    }
-    return h->max;
-}
-
-/* ---- configuration --------------------------------------------------- */
-
-struct config {
-    struct sockaddr_in addr;
-    char target[80];           /* "host:port", for messages */
-    int threads, conns, pipeline, multiget, key_size, value_size, timeout_ms;
-    long keys;
-    double duration, get_ratio;
-    bool preload, fill, verify_values;
-    uint64_t seed;
-    long server_pid;           /* 0: do not sample the server's CPU */
-};
+char g_key_char = 'k';  /* first byte of every key (--key-prefix) */
+static volatile sig_atomic_t g_stop;  /* SIGTERM/SIGINT: end the phase, report */
 
 /* xorshift64*: fast, good enough to pick keys. */
 static uint64_t rng_next(uint64_t *s)
@@ -155,11 +76,22 @@ static uint64_t rng_next(uint64_t *s)
 /* Key `id` as exactly `ksz` bytes: 'k' then the id zero-padded. */
 static void key_format(char *out, int ksz, long id)
 {
-    out[0] = 'k';
+    out[0] = g_key_char;
     for (int i = ksz - 1; i >= 1; i--) {
         out[i] = (char)('0' + id % 10);
         id /= 10;
     }
+}
+
+/* Length of key id's value: fixed, or spread over value_size..value_max
+ * by a hash of the id, so a get can check it without remembering sets. */
+static int value_len(const struct config *cfg, long id)
+{
+    if (cfg->value_max <= cfg->value_size)
+        return cfg->value_size;
+    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 31;
+    return cfg->value_size + (int)(x % (uint64_t)(cfg->value_max - cfg->value_size + 1));
 }
 
 /* Every byte of key id's value is this letter, so a mixed-up value shows. */
@@ -193,30 +125,10 @@ struct conn {
     size_t data_left;          /* value bytes + CRLF still to consume */
     char expect_ch;
     uint32_t batch_hits, batch_stored;  /* credited when the batch completes */
-    uint64_t t_start, t_last;
+    uint64_t t_start, t_last;  /* t_start: scheduled send time when paced */
+    uint64_t t_sched;          /* paced: when the next batch is due */
 };
-
-struct counters {
-    uint64_t batches, ops, gets, sets, keys, hits, stored, errors,
-             bad_values, timeouts, conn_failures;
-};
-
 enum phase { PH_SEQ, PH_RUN };  /* SEQ: sequential sets (preload, fill) */
-
-struct worker {
-    const struct config *cfg;
-    pthread_t tid;
-    struct conn *conns;
-    uint64_t rng;
-    long seq_next, seq_end;
-    uint64_t fill_next_check;
-    bool fill_done;
-    double elapsed;
-    struct counters c;
-    char first_error[160];
-    struct hist hist;
-};
-
 static pthread_barrier_t g_preloaded, g_go;
 static bool g_abort;           /* set before g_go if preload failed */
 
@@ -249,7 +161,7 @@ static void note_error(struct worker *w, const char *line, size_t len)
 
 /* Blocking connect with a timeout; the socket is left blocking with
  * send/receive timeouts set, or made non-blocking. Returns fd or -1. */
-static int connect_to(const struct config *cfg, bool nonblock)
+int connect_to(const struct config *cfg, bool nonblock)
 {
     int fd = bench_connect(&cfg->addr, cfg->timeout_ms, 0);
     if (fd >= 0 && nonblock)
@@ -262,7 +174,7 @@ static int conn_init(struct conn *c, const struct config *cfg)
     int depth = cfg->pipeline > PRELOAD_DEPTH ? cfg->pipeline : PRELOAD_DEPTH;
     int mkeys = cfg->multiget > 1 ? cfg->multiget : 1;
     size_t get_len = 8 + (size_t)mkeys * (size_t)(cfg->key_size + 1);
-    size_t set_len = 48 + (size_t)cfg->key_size + (size_t)cfg->value_size;
+    size_t set_len = 48 + (size_t)cfg->key_size + (size_t)cfg->value_max;
     memset(c, 0, sizeof *c);
     c->wcap = (size_t)depth * (get_len > set_len ? get_len : set_len);
     c->wbuf = malloc(c->wcap);
@@ -298,9 +210,10 @@ static void append_set(struct conn *c, const struct config *cfg, long id)
     memcpy(p, "set ", 4);
     key_format(p + 4, cfg->key_size, id);
     p += 4 + cfg->key_size;
-    p += sprintf(p, " 0 0 %d\r\n", cfg->value_size);
-    memset(p, value_char(id), (size_t)cfg->value_size);
-    p += cfg->value_size;
+    int vlen = value_len(cfg, id);
+    p += sprintf(p, " 0 0 %d\r\n", vlen);
+    memset(p, value_char(id), (size_t)vlen);
+    p += vlen;
     memcpy(p, "\r\n", 2);
     c->wlen = (size_t)(p + 2 - c->wbuf);
 }
@@ -377,8 +290,9 @@ static int on_value_line(struct worker *w, struct conn *c, const struct req *r,
         return -1;
     char want[256];
     bool found = false;
+    long id = 0;
     while (c->kpos < r->nkeys && !found) {
-        long id = c->keyids[r->first + (uint32_t)c->kpos++];
+        id = c->keyids[r->first + (uint32_t)c->kpos++];
         key_format(want, cfg->key_size, id);
         found = klen == (size_t)cfg->key_size && memcmp(want, key, klen) == 0;
         c->expect_ch = value_char(id);
@@ -386,7 +300,7 @@ static int on_value_line(struct worker *w, struct conn *c, const struct req *r,
     if (!found)
         return -1;
     c->batch_hits++;
-    if (bytes != (unsigned long long)cfg->value_size)
+    if (bytes != (unsigned long long)value_len(cfg, id))
         w->c.bad_values++;
     c->data_left = (size_t)bytes + 2;
     return 0;
@@ -536,20 +450,52 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
 
 static void fill_check(struct worker *w);
 
-/* Start new batches on idle conns; false if nothing is left to do. */
-static bool start_batches(struct worker *w, enum phase ph, uint64_t now)
+/* Start new batches on idle conns; false if nothing is left to do.
+ * Paced (--rate), an idle conn waits for its scheduled time; *next_due
+ * gets the earliest such time. The batch's latency then counts from
+ * the scheduled time, not from when it could actually be sent. */
+static bool start_batches(struct worker *w, enum phase ph, uint64_t now,
+                          uint64_t *next_due)
 {
+    const struct config *cfg = w->cfg;
     bool active = false;
+    bool paced = cfg->rate > 0 && (ph == PH_RUN || cfg->preload_only);
+    uint64_t interval = ph == PH_RUN ? cfg->interval_ns : cfg->seq_interval_ns;
     for (int i = 0; i < w->cfg->conns; i++) {
         struct conn *c = &w->conns[i];
+        if (c->st == C_IDLE && paced && c->t_sched > now) {
+            if (c->t_sched < *next_due)
+                *next_due = c->t_sched;
+            active = true;
+            continue;
+        }
         if (c->st == C_IDLE && !w->fill_done && build_batch(w, c, ph)) {
             c->st = C_WRITE;
             c->t_start = c->t_last = now;
+            if (paced) {
+                c->t_start = c->t_sched;
+                c->t_sched += interval;
+                if (now - c->t_start > LATE_NS)
+                    w->c.late++;
+            }
             on_writable(w, c, now);
         }
         active |= c->st == C_WRITE || c->st == C_READ;
     }
     return active;
+}
+
+/* --progress, from the first thread only: sets done so far (estimated
+ * from its own share when preloading with several threads). */
+static void progress(struct worker *w, uint64_t now)
+{
+    if (!w->cfg->progress || w->index != 0 || now < w->next_progress)
+        return;
+    if (w->next_progress != 0)
+        fprintf(stderr, "loadgen %s: %s: about %llu sets so far\n", w->cfg->target,
+                w->cfg->fill ? "fill" : "preload",
+                (unsigned long long)(w->c.stored * (uint64_t)w->cfg->threads));
+    w->next_progress = now + PROGRESS_NS;
 }
 
 /* Run a phase until the deadline (PH_RUN) or until the work runs out. */
@@ -560,11 +506,14 @@ static void run_phase(struct worker *w, enum phase ph, uint64_t deadline)
     uint64_t timeout_ns = (uint64_t)cfg->timeout_ms * 1000000u;
     for (;;) {
         uint64_t now = now_ns();
-        if (now >= deadline)
+        if (now >= deadline || g_stop)
             break;
         if (cfg->fill && w->c.stored >= w->fill_next_check)
             fill_check(w);
-        if (!start_batches(w, ph, now))
+        if (ph == PH_SEQ)
+            progress(w, now);
+        uint64_t next_due = deadline;
+        if (!start_batches(w, ph, now, &next_due))
             break;
         for (int i = 0; i < cfg->conns; i++) {
             struct conn *c = &w->conns[i];
@@ -572,9 +521,11 @@ static void run_phase(struct worker *w, enum phase ph, uint64_t deadline)
             pfd[i].events = c->st == C_WRITE ? POLLOUT : POLLIN;
             pfd[i].revents = 0;
         }
-        uint64_t wait_ms = (deadline - now + 999999) / 1000000;
-        if (poll(pfd, (nfds_t)cfg->conns, wait_ms > 100 ? 100 : (int)wait_ms) < 0 &&
-            errno != EINTR) {
+        uint64_t wait_ns = next_due > now ? next_due - now : 0;
+        if (wait_ns > 100000000u)
+            wait_ns = 100000000u;
+        struct timespec ts = { (time_t)(wait_ns / 1000000000u), (long)(wait_ns % 1000000000u) };
+        if (ppoll(pfd, (nfds_t)cfg->conns, &ts, NULL) < 0 && errno != EINTR) {
             conn_fail(w, NULL, "poll: %s", strerror(errno));
             break;
         }
@@ -592,40 +543,6 @@ static void run_phase(struct worker *w, enum phase ph, uint64_t deadline)
         }
     }
 }
-
-/* ---- server stats ---------------------------------------------------- */
-
-struct srvstats {
-    long long curr_items, total_items, evictions, bytes, limit_maxbytes,
-              cmd_get, get_hits, cmd_set;
-    bool ok;
-};
-
-/* One `stats` round trip on a fresh blocking connection. Fields the
- * server does not report stay at -1. */
-static struct srvstats stats_query(const struct config *cfg)
-{
-    static const struct bench_stat_field fields[] = {
-        { "curr_items", offsetof(struct srvstats, curr_items) },
-        { "total_items", offsetof(struct srvstats, total_items) },
-        { "evictions", offsetof(struct srvstats, evictions) },
-        { "bytes", offsetof(struct srvstats, bytes) },
-        { "limit_maxbytes", offsetof(struct srvstats, limit_maxbytes) },
-        { "cmd_get", offsetof(struct srvstats, cmd_get) },
-        { "get_hits", offsetof(struct srvstats, get_hits) },
-        { "cmd_set", offsetof(struct srvstats, cmd_set) },
-    };
-    struct srvstats s;
-    memset(&s, 0xff, sizeof s);   /* every long long = -1 */
-    s.ok = false;
-    int fd = connect_to(cfg, false);
-    if (fd < 0)
-        return s;
-    s.ok = bench_stats(fd, fields, sizeof fields / sizeof fields[0], &s) > 0;
-    close(fd);
-    return s;
-}
-
 /* --fill: stop issuing sets once the server has evicted: it says so in
  * `evictions`, or it holds fewer items than the fresh keys it stored
  * (nothing expires, so a missing item was evicted). */
@@ -638,7 +555,13 @@ static void fill_check(struct worker *w)
         w->fill_done = true;
     } else if (s.evictions > 0 ||
                (s.curr_items >= 0 && (uint64_t)s.curr_items < w->c.stored)) {
-        w->fill_done = true;
+        w->fill_evicted = true;
+        w->sets_at_eviction = w->c.stored;
+        w->fill_next_check = UINT64_MAX;
+        long more = (long)((double)w->c.stored * w->cfg->fill_more);
+        if (more > 0 && w->seq_end - w->seq_next > more)
+            w->seq_end = w->seq_next + more;   /* --fill-more, then stop */
+        w->fill_done = more <= 0;
     }
 }
 
@@ -653,16 +576,27 @@ static void *worker_main(void *arg)
             w->c.conn_failures++;
             conn_fail(w, NULL, "connect to %s: %s", cfg->target, strerror(errno));
         }
+    uint64_t t0 = now_ns();
+    int total = cfg->threads * cfg->conns;
+    for (int i = 0; i < cfg->conns && cfg->preload_only; i++)   /* paced preload */
+        w->conns[i].t_sched = t0 + cfg->seq_interval_ns *
+            (uint64_t)(w->index * cfg->conns + i) / (uint64_t)total;
     if (cfg->preload || cfg->fill)
-        run_phase(w, PH_SEQ, now_ns() + (uint64_t)PHASE_BUDGET_S * 1000000000u);
+        run_phase(w, PH_SEQ, now_ns() + (uint64_t)cfg->budget_s * 1000000000u);
+    if (cfg->fill && w->fill_evicted)
+        w->fill_done = true;             /* --fill-more sets done too */
     if (cfg->preload && w->seq_next < w->seq_end)
         conn_fail(w, NULL, "preload did not complete");
     pthread_barrier_wait(&g_preloaded);
     pthread_barrier_wait(&g_go);
-    if (!cfg->fill && !g_abort) {
+    if (!cfg->fill && !cfg->preload_only && !g_abort) {
         memset(&w->c, 0, sizeof w->c);    /* count the measured run only */
         memset(&w->hist, 0, sizeof w->hist);
-        uint64_t t0 = now_ns();
+        t0 = now_ns();
+        /* Paced: spread the conns' first batches over one interval. */
+        for (int i = 0; i < cfg->conns; i++)
+            w->conns[i].t_sched = t0 + cfg->interval_ns *
+                (uint64_t)(w->index * cfg->conns + i) / (uint64_t)total;
         run_phase(w, PH_RUN, t0 + (uint64_t)(cfg->duration * 1e9));
         w->elapsed = (double)(now_ns() - t0) / 1e9;
     }
@@ -670,226 +604,21 @@ static void *worker_main(void *arg)
         conn_deinit(&w->conns[i]);
     return NULL;
 }
-
-/* ---- options --------------------------------------------------------- */
-
-static void usage(FILE *f)
+static void on_stop(int sig)
 {
-    fprintf(f,
-"usage: loadgen [options]\n"
-"  -s, --server HOST:PORT   target (loopback only)  [127.0.0.1:11211]\n"
-"  -t, --threads N          client threads                  [1]\n"
-"  -c, --conns N            connections per thread          [4]\n"
-"  -d, --duration SECS      measured run, 0.1..3600          [5]\n"
-"  -k, --keys N             key space                       [100000]\n"
-"      --key-size N         bytes per key, 4..250           [32]\n"
-"      --value-size N       bytes per value, 1..1048000     [100]\n"
-"  -g, --get-ratio F        share of requests that are gets [0.9]\n"
-"  -P, --pipeline N         requests written per batch      [1]\n"
-"  -M, --multiget N         keys per get line               [1]\n"
-"      --preload | --no-preload  set every key before the run [preload]\n"
-"      --fill               set new keys until the server evicts, then\n"
-"                           report curr_items (memory efficiency)\n"
-"      --verify-values      also check every value byte\n"
-"      --timeout-ms N       give up on a silent connection  [2000]\n"
-"      --seed N             RNG seed                        [1]\n"
-"      --server-pid PID     report the server's CPU time per op (/proc)\n"
-"Prints a human summary on stderr and a RESULT line on stdout; exits 1 on\n"
-"any error or timeout, 2 on bad usage, 3 if the watchdog fires.\n");
-}
-
-static void parse_options(struct config *cfg, int argc, char **argv)
-{
-    enum { O_KSZ = 256, O_VSZ, O_PRE, O_NOPRE, O_FILL, O_VERIFY, O_TMO, O_SEED, O_PID };
-    static const struct option opts[] = {
-        { "server", 1, 0, 's' }, { "threads", 1, 0, 't' }, { "conns", 1, 0, 'c' },
-        { "duration", 1, 0, 'd' }, { "keys", 1, 0, 'k' }, { "key-size", 1, 0, O_KSZ },
-        { "value-size", 1, 0, O_VSZ }, { "get-ratio", 1, 0, 'g' },
-        { "pipeline", 1, 0, 'P' }, { "multiget", 1, 0, 'M' },
-        { "preload", 0, 0, O_PRE }, { "no-preload", 0, 0, O_NOPRE },
-        { "fill", 0, 0, O_FILL }, { "verify-values", 0, 0, O_VERIFY },
-        { "timeout-ms", 1, 0, O_TMO }, { "seed", 1, 0, O_SEED },
-        { "server-pid", 1, 0, O_PID },
-        { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
-    };
-    *cfg = (struct config){ .threads = 1, .conns = 4, .pipeline = 1, .multiget = 1,
-        .key_size = 32, .value_size = 100, .timeout_ms = 2000, .keys = 100000,
-        .duration = 5, .get_ratio = 0.9, .preload = true, .seed = 1 };
-    opt_server("127.0.0.1:11211", &cfg->addr, cfg->target, sizeof cfg->target);
-    int o;
-    while ((o = getopt_long(argc, argv, "s:t:c:d:k:g:P:M:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 's': opt_server(optarg, &cfg->addr, cfg->target, sizeof cfg->target); break;
-        case 't': cfg->threads = (int)opt_long("threads", optarg, 1, 64); break;
-        case 'c': cfg->conns = (int)opt_long("conns", optarg, 1, 1000); break;
-        case 'd': cfg->duration = opt_double("duration", optarg, 0.1, 3600); break;
-        case 'k': cfg->keys = opt_long("keys", optarg, 1, 1000000000L); break;
-        case O_KSZ: cfg->key_size = (int)opt_long("key-size", optarg, 4, 250); break;
-        case O_VSZ: cfg->value_size = (int)opt_long("value-size", optarg, 1, 1048000); break;
-        case 'g': cfg->get_ratio = opt_double("get-ratio", optarg, 0, 1); break;
-        case 'P': cfg->pipeline = (int)opt_long("pipeline", optarg, 1, 1024); break;
-        case 'M': cfg->multiget = (int)opt_long("multiget", optarg, 1, 1024); break;
-        case O_PRE: cfg->preload = true; break;
-        case O_NOPRE: cfg->preload = false; break;
-        case O_FILL: cfg->fill = true; break;
-        case O_VERIFY: cfg->verify_values = true; break;
-        case O_TMO: cfg->timeout_ms = (int)opt_long("timeout-ms", optarg, 10, 60000); break;
-        case O_SEED: cfg->seed = (uint64_t)opt_long("seed", optarg, 0, LONG_MAX); break;
-        case O_PID: cfg->server_pid = opt_long("server-pid", optarg, 1, INT_MAX); break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); exit(2);
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        exit(2);
-    }
-    char probe[32];
-    int digits = snprintf(probe, sizeof probe, "%ld", cfg->keys - 1);
-    if (digits > cfg->key_size - 1) {
-        fprintf(stderr, "loadgen: --key-size %d too small for %ld keys\n",
-                cfg->key_size, cfg->keys);
-        exit(2);
-    }
-    if (cfg->fill) {              /* one connection, sequential fresh keys */
-        cfg->threads = cfg->conns = 1;
-        cfg->preload = false;
-    }
-}
-
-/* ---- reporting ------------------------------------------------------- */
-
-static double us(uint64_t ns)
-{
-    return (double)ns / 1000.0;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* CPU seconds (user + system, all threads) used so far by process pid,
- * from /proc/PID/stat fields 14 and 15; -1 if unknown. */
-static double proc_cpu_seconds(long pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');   /* the command name may hold spaces */
-    unsigned long long ut, st;
-    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                            &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-struct cpu_use {
-    double client, server;     /* seconds during the measured run */
-};
-
-/* Everything the threads measured, added up. */
-struct totals {
-    struct counters c;
-    struct hist h;
-    double rate, krate, secs;  /* ops/s and keys/s summed over threads */
-};
-
-static void sum_workers(const struct config *cfg, const struct worker *ws, struct totals *t)
-{
-    memset(t, 0, sizeof *t);
-    for (int i = 0; i < cfg->threads; i++) {
-        const struct worker *w = &ws[i];
-        const uint64_t *src = (const uint64_t *)&w->c;
-        uint64_t *dst = (uint64_t *)&t->c;   /* struct counters is all uint64_t */
-        for (size_t f = 0; f < sizeof t->c / sizeof(uint64_t); f++)
-            dst[f] += src[f];
-        hist_merge(&t->h, &w->hist);
-        if (w->elapsed > 0) {
-            t->rate += (double)w->c.ops / w->elapsed;
-            t->krate += (double)w->c.keys / w->elapsed;
-        }
-        t->secs = w->elapsed > t->secs ? w->elapsed : t->secs;
-    }
-}
-
-static long long delta(long long before, long long after)
-{
-    return before >= 0 && after >= 0 ? after - before : -1;
-}
-
-static int report_run(const struct config *cfg, const struct worker *ws,
-                      struct srvstats before, struct srvstats after, struct cpu_use cpu)
-{
-    static struct totals t;
-    sum_workers(cfg, ws, &t);
-    const struct counters *c = &t.c;
-    double hit = c->gets ? 100.0 * (double)c->hits / (double)c->gets : 0;
-    double p50 = us(hist_pct(&t.h, 50)), p99 = us(hist_pct(&t.h, 99));
-    double p999 = us(hist_pct(&t.h, 99.9));
-    unsigned long long problems = c->errors + c->bad_values + c->timeouts + c->conn_failures;
-    printf("RESULT ops_per_sec=%.0f keys_per_sec=%.0f p50_us=%.1f p99_us=%.1f "
-           "p999_us=%.1f max_us=%.1f mean_us=%.1f secs=%.2f batches=%llu ops=%llu "
-           "gets=%llu sets=%llu hits=%llu hit_pct=%.2f errors=%llu bad_values=%llu "
-           "timeouts=%llu conn_failures=%llu server_cmd_get=%lld server_cmd_set=%lld "
-           "client_cpu_pct=%.0f server_cpu_pct=%.0f server_us_per_op=%.2f\n",
-           t.rate, t.krate, p50, p99, p999, us(t.h.max),
-           t.h.count ? us(t.h.sum / t.h.count) : 0, t.secs,
-           (unsigned long long)c->batches, (unsigned long long)c->ops,
-           (unsigned long long)c->gets, (unsigned long long)c->sets,
-           (unsigned long long)c->hits, hit, (unsigned long long)c->errors,
-           (unsigned long long)c->bad_values, (unsigned long long)c->timeouts,
-           (unsigned long long)c->conn_failures,
-           delta(before.cmd_get, after.cmd_get), delta(before.cmd_set, after.cmd_set),
-           t.secs > 0 ? 100.0 * cpu.client / t.secs : 0,
-           t.secs > 0 && cpu.server >= 0 ? 100.0 * cpu.server / t.secs : -1,
-           c->ops && cpu.server >= 0 ? 1e6 * cpu.server / (double)c->ops : -1);
-    fprintf(stderr, "loadgen %s: %.0f ops/s (%.0f keys/s) over %.2fs, %dx%d conns, "
-            "pipeline %d, %d keys/get; batch latency p50 %.1fus p99 %.1fus "
-            "p99.9 %.1fus; get hits %.2f%%; problems %llu\n", cfg->target, t.rate,
-            t.krate, t.secs, cfg->threads, cfg->conns, cfg->pipeline, cfg->multiget,
-            p50, p99, p999, hit, problems);
-    if (problems)
-        fprintf(stderr, "loadgen: errors %llu, bad values %llu, timeouts %llu, "
-                "dead conns %llu\n", (unsigned long long)c->errors,
-                (unsigned long long)c->bad_values, (unsigned long long)c->timeouts,
-                (unsigned long long)c->conn_failures);
-    if (c->batches == 0)
-        fprintf(stderr, "loadgen: no batch completed\n");
-    return problems || !c->batches ? 1 : 0;
-}
-
-static int report_fill(const struct config *cfg, const struct worker *w)
-{
-    struct srvstats s = stats_query(cfg);
-    double mb = s.limit_maxbytes > 0 ? (double)s.limit_maxbytes / 1048576.0 : 0;
-    printf("RESULT mode=fill sets=%llu curr_items=%lld evictions=%lld bytes=%lld "
-           "limit_maxbytes=%lld items_per_mb=%.0f errors=%llu\n",
-           (unsigned long long)w->c.stored, s.curr_items, s.evictions, s.bytes,
-           s.limit_maxbytes, mb > 0 ? (double)s.curr_items / mb : 0,
-           (unsigned long long)w->c.errors);
-    fprintf(stderr, "loadgen %s: fill: %lld items held in %.0f MiB (%.0f items/MiB) "
-            "after %llu sets, evictions %lld\n", cfg->target, s.curr_items, mb,
-            mb > 0 ? (double)s.curr_items / mb : 0, (unsigned long long)w->c.stored,
-            s.evictions);
-    if (!w->fill_done)
-        fprintf(stderr, "loadgen: fill ended before the server evicted anything\n");
-    return s.ok && w->fill_done && !w->first_error[0] ? 0 : 1;
+    (void)sig;
+    g_stop = 1;
 }
 
 int main(int argc, char **argv)
 {
     struct config cfg;
     parse_options(&cfg, argc, argv);
-    bench_watchdog((unsigned)(cfg.duration + PHASE_BUDGET_S + 2 * cfg.timeout_ms / 1000 + 30));
+    bench_watchdog((unsigned)(cfg.duration + cfg.budget_s + 2 * cfg.timeout_ms / 1000 + 30));
+    struct sigaction sa = { .sa_handler = on_stop };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    uint64_t t_begin = now_ns();
 
     struct worker *ws = calloc((size_t)cfg.threads, sizeof *ws);
     if (ws == NULL)
@@ -900,6 +629,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < cfg.threads; i++) {
         struct worker *w = &ws[i];
         w->cfg = &cfg;
+        w->index = i;
         w->rng = (cfg.seed + 1) * 0x9E3779B97F4A7C15ull + (uint64_t)i * 0xBF58476D1CE4E5B9ull;
         w->conns = calloc((size_t)cfg.conns, sizeof *w->conns);
         w->seq_next = share * i < cfg.keys ? share * i : cfg.keys;
@@ -910,6 +640,7 @@ int main(int argc, char **argv)
         }
     }
     pthread_barrier_wait(&g_preloaded);
+    double preload_secs = (double)(now_ns() - t_begin) / 1e9;
     for (int i = 0; i < cfg.threads; i++)
         if (ws[i].first_error[0])
             g_abort = true;
@@ -927,7 +658,9 @@ int main(int argc, char **argv)
         cpu.server = srv1 - srv0;
     struct srvstats after = stats_query(&cfg);
 
-    int rc = cfg.fill ? report_fill(&cfg, &ws[0]) : report_run(&cfg, ws, before, after, cpu);
+    int rc = cfg.fill ? report_fill(&cfg, &ws[0])
+           : cfg.preload_only ? report_preload(&cfg, ws, preload_secs)
+           : report_run(&cfg, ws, before, after, cpu);
     for (int i = 0; i < cfg.threads; i++) {
         if (ws[i].first_error[0])
             fprintf(stderr, "loadgen: thread %d: %s\n", i, ws[i].first_error);
