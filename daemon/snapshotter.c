@@ -195,6 +195,9 @@ bool snapshotter_load(struct snapshotter *s, bool strict)
         return true;
     }
     struct load_counts n = {0};
+    struct snapshot_summary sum;
+    snapshot_reader_info(r, &sum);
+    cache_expect(s->cache, sum.items);
     load_records(s, r, &n);
     snapshot_reader_close(&r);
     uint64_t ms = (mono_ns() - t0) / 1000000u;

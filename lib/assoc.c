@@ -248,6 +248,28 @@ bool assoc_wants_growth(struct assoc *a)
     return wants;
 }
 
+/* Buckets the load factor wants for n items. */
+static bool too_small_for(unsigned power, uint64_t n)
+{
+    return power < ASSOC_MAX_POWER &&
+           n * ASSOC_LOAD_DEN > ((uint64_t)1 << power) * ASSOC_LOAD_NUM;
+}
+
+void assoc_presize(struct assoc *a, uint64_t n)
+{
+    /* Each round doubles the table; with few items in it, a growth is
+     * little more than the allocation. */
+    for (int round = 0; round < ASSOC_MAX_POWER; round++) {
+        pthread_mutex_lock(&a->grow_lock);
+        unsigned power = shape(a)->power;
+        pthread_mutex_unlock(&a->grow_lock);
+        if (!too_small_for(power, n) || !assoc_grow_start(a))
+            return;
+        while (assoc_grow_step(a, 1u << 20))
+            ;
+    }
+}
+
 bool assoc_grow_start(struct assoc *a)
 {
     bool started = false;

@@ -59,6 +59,10 @@ bool assoc_wants_growth(struct assoc *a);
 /* Begin a growth; false if one is running, the table is at its maximum or
  * the new buckets cannot be charged. */
 bool assoc_grow_start(struct assoc *a);
+/* Grow now, in one go, until n items fit the load factor (or the limit
+ * refuses the buckets): before a bulk load, so that it does not run into
+ * long chains. Call with no stripe held. */
+void assoc_presize(struct assoc *a, uint64_t n);
 /* Move up to `budget` old buckets. Returns true while work remains. */
 bool assoc_grow_step(struct assoc *a, unsigned budget);
 

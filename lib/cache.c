@@ -727,6 +727,11 @@ void note_change(struct cache *c)
     count(&c->changes, 1);
 }
 
+void cache_expect(struct cache *c, uint64_t items)
+{
+    assoc_presize(c->assoc, items);
+}
+
 uint64_t cache_changes(struct cache *c)
 {
     return load(&c->changes);

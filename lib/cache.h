@@ -228,6 +228,8 @@ struct cache_restore_item {
     uint64_t cas;
     unsigned bits;      /* cache_item_info.bits as it was saved */
 };
+/* Size the hash table for this many items now, before a bulk load. */
+void cache_expect(struct cache *c, uint64_t items);
 /* Link a restored item with its own CAS, never evicting anything for it:
  * CACHE_NO_MEMORY means the memory limit is reached, CACHE_TOO_LARGE that
  * it can never fit, CACHE_NOT_STORED that it has expired or the key is

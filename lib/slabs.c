@@ -36,8 +36,10 @@ struct page_move {
 };
 
 struct slabs {
-    char *region;             /* reserved address space */
+    char *region;             /* reserved address space, 2 MiB aligned */
     uint64_t reserve;         /* its length */
+    char *mapping;            /* what mmap returned, for munmap */
+    uint64_t mapping_len;
     unsigned shift;           /* log2 of the reference unit */
     size_t page_size;
     unsigned nclasses;
@@ -55,6 +57,33 @@ struct slabs {
 static size_t round_up(size_t n, size_t unit)
 {
     return (n + unit - 1) / unit * unit;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+/* PROT_NONE keeps the reservation free of commit charge; pages are made
+ * writable one at a time as classes take them. The region starts on a
+ * 2 MiB boundary and asks for transparent huge pages where the kernel
+ * offers them on request: a fill (or a snapshot load) then takes one page
+ * fault per 2 MiB instead of per 4 KiB, which on this class of machine was
+ * a third of the load time. Pages are taken in address order, so at most
+ * one huge page is partly used. */
+static bool reserve_region(struct slabs *s)
+{
+    /* Whole 2 MiB blocks past the aligned start: make_writable() opens
+     * a block at a time and must never reach beyond the mapping. */
+    s->mapping_len = round_up(s->reserve, HUGE_PAGE) + HUGE_PAGE;
+    s->mapping = mmap(NULL, s->mapping_len, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (s->mapping == MAP_FAILED)
+        return false;
+    uintptr_t start = ((uintptr_t)s->mapping + HUGE_PAGE - 1) &
+                      ~(uintptr_t)(HUGE_PAGE - 1);
+    s->region = (char *)start;
+#ifdef MADV_HUGEPAGE
+    madvise(s->region, s->reserve, MADV_HUGEPAGE); /* a hint; may fail */
+#endif
+    return true;
 }
 
 /* The smallest unit (>= 4 bytes) whose 32-bit references span reserve. */
@@ -101,17 +130,13 @@ struct slabs *slabs_create(const struct slabs_config *cfg)
     s->reserve = round_up(reserve, s->page_size);
     s->shift = pick_shift(s->reserve);
     s->limit = cfg->limit;
-    /* PROT_NONE keeps the reservation free of commit charge; pages are
-     * made writable one at a time as classes take them. */
-    s->region = mmap(NULL, s->reserve, PROT_NONE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (s->region == MAP_FAILED) {
+    if (!reserve_region(s)) {
         free(s);
         return NULL;
     }
     s->owner = calloc(s->reserve / s->page_size, 1);
     if (s->owner == NULL) {
-        munmap(s->region, s->reserve);
+        munmap(s->mapping, s->mapping_len);
         free(s);
         return NULL;
     }
@@ -128,7 +153,7 @@ void slabs_destroy(struct slabs **sp)
     for (unsigned i = 1; i <= s->nclasses; i++)
         pthread_mutex_destroy(&s->cls[i].lock);
     pthread_mutex_destroy(&s->lock);
-    munmap(s->region, s->reserve);
+    munmap(s->mapping, s->mapping_len);
     free(s->owner);
     free(s);
     *sp = NULL;
@@ -184,6 +209,20 @@ bool slabs_owns(const struct slabs *s, const void *p)
 }
 
 /* Take a fresh page for class cls within the budget, or NULL. */
+/* Open a page for writing: its whole 2 MiB block at once, so the block
+ * is one mapping when it is first touched and can be a huge page. The
+ * rest of the block costs nothing until the next page is taken from it. */
+static bool make_writable(struct slabs *s, char *page)
+{
+    char *from = page, *to = page + s->page_size;
+    if (s->page_size < HUGE_PAGE) {
+        from = s->region + (uint64_t)(page - s->region) / HUGE_PAGE *
+                               HUGE_PAGE;
+        to = from + HUGE_PAGE;
+    }
+    return mprotect(from, (size_t)(to - from), PROT_READ | PROT_WRITE) == 0;
+}
+
 static char *grab_page(struct slabs *s, unsigned cls)
 {
     char *page = NULL;
@@ -193,7 +232,7 @@ static char *grab_page(struct slabs *s, unsigned cls)
     if (used + s->page_size <= s->limit &&
         offset + s->page_size <= s->reserve) {
         page = s->region + offset;
-        if (mprotect(page, s->page_size, PROT_READ | PROT_WRITE) == 0)
+        if (make_writable(s, page))
             s->owner[s->npages++] = (uint8_t)cls;
         else
             page = NULL;
