@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 static _Atomic int current_level = LOG_WARN;
 
@@ -31,7 +32,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     /* One fputs per line keeps lines from different threads whole. */
+    /* UTC time, then the syslog-style "name[pid]:" prefix */
+    char when[32] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     char out[1100];
-    snprintf(out, sizeof(out), "zeekdb[%ld]: %s\n", (long)time(NULL), line);
+    snprintf(out, sizeof(out), "%s zeekdb[%ld]: %s\n", when, (long)getpid(),
+             line);
     fputs(out, stderr);
 }
