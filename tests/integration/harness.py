@@ -526,6 +526,32 @@ def main():
 
 
 
+class SharedDaemonCase(unittest.TestCase):
+    """Tests sharing one daemon per class (started with daemon_args);
+    each test starts with a fresh connection, self.c, and an empty cache,
+    and fails if the daemon died under it."""
+
+    daemon_args = ()
+    debugtime = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon(cls.daemon_args, debugtime=cls.debugtime).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_checked(cls.daemon)
+
+    def setUp(self):
+        self.c = self.daemon.connect()
+        self.addCleanup(self.c.close)
+        self.assertEqual(self.c.request(b"flush_all\r\n"), b"OK\r\n")
+
+    def tearDown(self):
+        self.assertTrue(self.daemon.alive(), "daemon died; stderr:\n%s"
+                        % self.daemon.stderr()[-4000:])
+
+
 def stop_checked(daemon):
     """Stop a daemon with SIGTERM and fail unless it exited cleanly."""
     rc = daemon.stop()

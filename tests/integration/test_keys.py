@@ -46,19 +46,8 @@ def parse(line):
                  "cls": int(m.group(6)), "size": int(m.group(7))}
 
 
-class Listing(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = H.Daemon(["-m", "256"]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        H.stop_checked(cls.daemon)
-
-    def setUp(self):
-        self.c = self.daemon.connect()
-        self.addCleanup(self.c.close)
-        self.assertEqual(self.c.request(b"flush_all\r\n"), b"OK\r\n")
+class Listing(H.SharedDaemonCase):
+    daemon_args = ("-m", "256")
 
     def test_switches_answer_as_memcached(self):
         cases = [

@@ -39,26 +39,8 @@ def ttl_tolerant(got, want):
     return out + got[last:]
 
 
-class MetaCase(unittest.TestCase):
-    """One daemon per class; each test gets a fresh connection and an
-    empty cache."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = H.Daemon().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        H.stop_checked(cls.daemon)
-
-    def setUp(self):
-        self.c = self.daemon.connect()
-        self.addCleanup(self.c.close)
-        self.assertEqual(self.c.request(b"flush_all\r\n"), b"OK\r\n")
-
-    def tearDown(self):
-        self.assertTrue(self.daemon.alive(), "daemon died; stderr:\n%s"
-                        % self.daemon.stderr()[-4000:])
+class MetaCase(H.SharedDaemonCase):
+    """The shared daemon, plus exact-reply helpers for meta replies."""
 
     def expect(self, request, reply, conn=None):
         """Send request and a 'version' sentinel; the reply must be

@@ -30,29 +30,8 @@ VERSION_RE = re.compile(rb"^VERSION [0-9A-Za-z._+-]+\r\n$")
 STAT_RE = re.compile(rb"^STAT \S+ [^\r\n]*\r\n$")
 
 
-class SharedDaemonCase(unittest.TestCase):
-    """Tests sharing one daemon per class; each test starts with a fresh
-    connection and an empty cache."""
-
-    daemon_args = ()
-    debugtime = False
-
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = H.Daemon(cls.daemon_args, debugtime=cls.debugtime).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        H.stop_checked(cls.daemon)
-
-    def setUp(self):
-        self.c = self.daemon.connect()
-        self.addCleanup(self.c.close)
-        self.assertEqual(self.c.request(b"flush_all\r\n"), b"OK\r\n")
-
-    def tearDown(self):
-        self.assertTrue(self.daemon.alive(), "daemon died; stderr:\n%s"
-                        % self.daemon.stderr()[-4000:])
+class SharedDaemonCase(H.SharedDaemonCase):
+    """The shared daemon, plus exact-reply helpers for the text protocol."""
 
     def expect(self, request, reply, conn=None):
         """Send request followed by a 'version' sentinel; assert the reply
