@@ -308,6 +308,9 @@ static void teardown(struct runtime *rt)
 int main(int argc, char **argv)
 {
     static struct runtime rt;
+    /* SIGUSR1's default action ends the process: ignore it until the
+     * main loop watches it (a snapshot load can take seconds). */
+    signal(SIGUSR1, SIG_IGN);
     parse_args(&rt, argc, argv);
     log_set_level(rt.settings.verbose);
     check_startup_rules(&rt.settings);
