@@ -30,10 +30,10 @@
  * (a counter just created by N still answers HD). NS, NF, EX are shown.
  *
  * Where this follows the current protocol.txt rather than 1.6.18 (which
- * answers these with CLIENT_ERROR invalid flag / invalid mode):
+ * answers these with CLIENT_ERROR invalid flag):
  *   - E(token): the CAS value to give the item (mg, ms, md, ma);
- *   - x: md removes the value but keeps the item;
- *   - lowercase mode letters (ms: e a p r s; ma: i d).
+ *   - x: md removes the value but keeps the item.
+ * Mode letters (M) are upper case only, as in both.
  */
 #ifndef ZK_PROTO_META_H
 #define ZK_PROTO_META_H
