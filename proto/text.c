@@ -120,6 +120,18 @@ static enum text_status parse_retrieval(const struct line *ln,
         first = 2; /* "gat 10" alone is legal and answers just END */
     }
     tail_from(ln, first, &req->keys, &req->keys_len);
+    if (ln->ntok < TOKENS_MAX) {
+        /* The whole line is split: the tokens are the keys, no need to
+         * walk them again. */
+        for (size_t i = first; i < ln->ntok; i++)
+            if (ln->t[i].n > TEXT_KEY_MAX)
+                return client_error(req, ERR_BAD_FORMAT);
+        if (first < ln->ntok) {
+            req->key = ln->t[first].p;
+            req->nkey = ln->t[first].n;
+        }
+        return TEXT_OK;
+    }
     cur = req->keys;
     end = req->keys + req->keys_len;
     while (text_next_key(&cur, end, &k, &nk)) {
@@ -422,9 +434,7 @@ bool text_next_key(const char **cursor, const char *end, const char **key,
         *cursor = end;
         return false;
     }
-    e = s;
-    while (e < end && *e != ' ')
-        e++;
+    e = token_end(s, end);
     *key = s;
     *nkey = (size_t)(e - s);
     *cursor = e;
