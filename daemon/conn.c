@@ -266,8 +266,11 @@ static bool parse_one(struct conn *c)
         return true;
     case TEXT_OK:
         c->rpos += used;
-        log_msg(LOG_TRACE, "<%d %.*s", c->fd, (int)(used > 200 ? 200 : used),
-                c->rbuf + c->rpos - used);
+        /* Checked here: a call to log_msg() with its arguments cost
+         * about 25 instructions per request with tracing off. */
+        if (log_level() >= LOG_TRACE)
+            log_msg(LOG_TRACE, "<%d %.*s", c->fd,
+                    (int)(used > 200 ? 200 : used), c->rbuf + c->rpos - used);
         text_exec(c, &req);
         return true;
     }

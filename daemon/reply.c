@@ -51,36 +51,25 @@ static struct reply_seg *new_seg(struct reply *r)
     return &r->segs[r->nsegs++];
 }
 
-char *reply_reserve(struct reply *r, size_t n)
+char *reply_reserve_grow(struct reply *r, size_t n)
 {
-    if (r->len + n > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n)
-            cap *= 2;
-        char *b = realloc(r->buf, cap);
-        if (b == NULL)
-            return NULL;
-        r->buf = b;
-        r->cap = cap;
-    }
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + n)
+        cap *= 2;
+    char *b = realloc(r->buf, cap);
+    if (b == NULL)
+        return NULL;
+    r->buf = b;
+    r->cap = cap;
     return r->buf + r->len;
 }
 
-void reply_commit(struct reply *r, size_t used)
+void reply_commit_seg(struct reply *r, size_t used)
 {
-    if (used == 0)
-        return;
-    struct reply_seg *last = r->nsegs > r->first ? &r->segs[r->nsegs - 1]
-                                                 : NULL;
-    /* Text right after text extends the same segment. */
-    if (last != NULL && last->ptr == NULL && last->off + last->len == r->len) {
-        last->len += used;
-    } else {
-        struct reply_seg *s = new_seg(r);
-        if (s == NULL)
-            return; /* out of memory: the text is dropped */
-        *s = (struct reply_seg){NULL, r->len, used, NULL};
-    }
+    struct reply_seg *s = new_seg(r);
+    if (s == NULL)
+        return; /* out of memory: the text is dropped */
+    *s = (struct reply_seg){NULL, r->len, used, NULL};
     r->len += used;
     r->pending += used;
 }

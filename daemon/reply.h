@@ -41,10 +41,37 @@ enum reply_io {
 void reply_init(struct reply *r, struct cache *cache);
 void reply_deinit(struct reply *r);
 
+/* The slow halves of reply_reserve() and reply_commit(): grow the text
+ * buffer; start a new text segment. */
+char *reply_reserve_grow(struct reply *r, size_t n);
+void reply_commit_seg(struct reply *r, size_t used);
+
 /* Room for n bytes of text; write at most n, then reply_commit() what was
- * used. NULL when memory runs out. */
-char *reply_reserve(struct reply *r, size_t n);
-void reply_commit(struct reply *r, size_t used);
+ * used. NULL when memory runs out. Inline, like reply_commit(): a get
+ * calls each twice, and the calls cost about 24 instructions per get
+ * (callgrind). */
+static inline char *reply_reserve(struct reply *r, size_t n)
+{
+    if (r->len + n > r->cap)
+        return reply_reserve_grow(r, n);
+    return r->buf + r->len;
+}
+
+static inline void reply_commit(struct reply *r, size_t used)
+{
+    struct reply_seg *last;
+    if (used == 0)
+        return;
+    last = r->nsegs > r->first ? &r->segs[r->nsegs - 1] : NULL;
+    /* Text right after text extends the same segment. */
+    if (last != NULL && last->ptr == NULL && last->off + last->len == r->len) {
+        last->len += used;
+        r->len += used;
+        r->pending += used;
+        return;
+    }
+    reply_commit_seg(r, used);
+}
 bool reply_text(struct reply *r, const char *s, size_t n);
 /* Queue n bytes at value, which lie inside it; takes over the caller's
  * reference to it. */

@@ -85,39 +85,62 @@ static void count_miss(struct conn *c, enum cache_miss why, bool touch)
         STAT_INC(ts, get_flushed);
 }
 
+/* What a retrieval line asks of each of its keys. */
+struct retrieval {
+    const int64_t *touch; /* gat/gats: the new exptime */
+    bool with_cas;
+    bool prefix;          /* stats detail is on: count per prefix */
+};
+
+static void retrieve_key(struct conn *c, const struct retrieval *r,
+                         const char *key, size_t nkey)
+{
+    struct thread_stats *ts = tstats(c);
+    enum cache_miss why;
+    struct item *it = cache_get(c->srv->cache, key, nkey, r->touch, &why);
+    if (r->prefix)
+        prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_GET);
+    worker_note_key(c->worker, key, nkey);
+    STAT_INC(ts, cmd_get);
+    if (r->touch != NULL)
+        STAT_INC(ts, cmd_touch);
+    if (it == NULL) {
+        count_miss(c, why, r->touch != NULL);
+        return;
+    }
+    struct cache_item_view v;
+    cache_item_view(c->srv->cache, it, &v);
+    /* memcached counts a gat hit as a touch of the class, a get hit by
+     * the segment the item was found in. */
+    if (r->touch != NULL) {
+        STAT_INC(ts, touch_hits);
+        CLASS_STAT_INC(ts, v.cls, touch_hits);
+    } else {
+        STAT_INC(ts, get_hits);
+        CLASS_STAT_INC(ts, v.cls, hits[v.seg]);
+    }
+    if (r->prefix)
+        prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_HIT);
+    send_value(c, it, &v, r->with_cas);
+}
+
 static void exec_retrieve(struct conn *c, const struct text_request *req)
 {
     bool touch = req->cmd == TEXT_CMD_GAT || req->cmd == TEXT_CMD_GATS;
-    bool with_cas = req->cmd == TEXT_CMD_GETS || req->cmd == TEXT_CMD_GATS;
-    struct thread_stats *ts = tstats(c);
-    const char *cur = req->keys, *end = req->keys + req->keys_len, *key;
-    size_t nkey;
-    while (text_next_key(&cur, end, &key, &nkey)) {
-        enum cache_miss why;
-        struct item *it = cache_get(c->srv->cache, key, nkey,
-                                    touch ? &req->exptime : NULL, &why);
-        prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_GET);
-        worker_note_key(c->worker, key, nkey);
-        STAT_INC(ts, cmd_get);
-        if (touch)
-            STAT_INC(ts, cmd_touch);
-        if (it == NULL) {
-            count_miss(c, why, touch);
-            continue;
-        }
-        struct cache_item_view v;
-        cache_item_view(c->srv->cache, it, &v);
-        /* memcached counts a gat hit as a touch of the class, a get hit
-         * by the segment the item was found in. */
-        if (touch) {
-            STAT_INC(ts, touch_hits);
-            CLASS_STAT_INC(ts, v.cls, touch_hits);
-        } else {
-            STAT_INC(ts, get_hits);
-            CLASS_STAT_INC(ts, v.cls, hits[v.seg]);
-        }
-        prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_HIT);
-        send_value(c, it, &v, with_cas);
+    struct retrieval r = {
+        .touch = touch ? &req->exptime : NULL,
+        .with_cas = req->cmd == TEXT_CMD_GETS || req->cmd == TEXT_CMD_GATS,
+        .prefix = prefix_stats_enabled(c->srv->prefix),
+    };
+    /* The first key spans the whole list when it is the only one, the
+     * usual case: no walk over the list. */
+    if (req->key != NULL && req->nkey == req->keys_len) {
+        retrieve_key(c, &r, req->key, req->nkey);
+    } else {
+        const char *cur = req->keys, *end = req->keys + req->keys_len, *key;
+        size_t nkey;
+        while (text_next_key(&cur, end, &key, &nkey))
+            retrieve_key(c, &r, key, nkey);
     }
     text_exec_reply(c, TEXT_R_END);
 }
