@@ -217,7 +217,11 @@ static void load_snapshot(struct runtime *rt)
                                              (unsigned)s->snapshot_interval);
     if (rt->srv.snapshotter == NULL)
         fail(EX_OSERR, "out of memory%s", "");
-    if (!snapshotter_load(rt->srv.snapshotter, s->snapshot_strict))
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = (unsigned)(cpus > 0 ? cpus : 1);
+    if (threads > (unsigned)s->num_threads)
+        threads = (unsigned)s->num_threads;
+    if (!snapshotter_load(rt->srv.snapshotter, s->snapshot_strict, threads))
         fail(EX_DATAERR, "refusing to start: the snapshot is damaged "
              "(-o snapshot_strict)%s", "");
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
  * for long. */
 #define STEP_BYTES (4u << 20)
 #define STEP_NS (3 * 1000 * 1000)
+/* Loading threads at most; more than the cores only adds contention. */
+#define LOAD_THREADS_MAX 8
 #define SCAN_BUCKETS 64
 
 struct snapshotter {
@@ -137,46 +140,90 @@ static void remove_stale_temporaries(const char *path)
     closedir(d);
 }
 
-struct load_counts {
+/* One loading thread: whole blocks at a time, until the file ends or
+ * memory is full (then the rest is only counted). */
+struct loader {
+    struct snapshotter *s;
+    struct snapshot_reader *r;
+    _Atomic bool *full;
+    pthread_t thread;
     uint64_t loaded, bytes, expired, left_out;
 };
 
-static void load_records(struct snapshotter *s, struct snapshot_reader *r,
-                         struct load_counts *n)
+static void restore_one(struct loader *l, const struct snapshot_record *rec)
 {
-    struct snapshot_record rec;
-    bool full = false;
-    while (snapshot_reader_next(r, &rec)) {
-        if (full) {
-            n->left_out++;
-            continue;
-        }
-        struct cache_restore_item it = {
-            .key = rec.key, .nkey = rec.nkey,
-            .value = rec.value, .nvalue = rec.nvalue,
-            .flags = rec.flags, .expires = (time_t)rec.expires,
-            .atime = (time_t)rec.atime, .cas = rec.cas, .bits = rec.bits,
-        };
-        switch (cache_restore(s->cache, &it)) {
-        case CACHE_OK:
-            n->loaded++;
-            n->bytes += rec.nkey + rec.nvalue;
-            break;
-        case CACHE_NO_MEMORY:
-            full = true;
-            n->left_out++;
-            break;
-        case CACHE_TOO_LARGE:
-            n->left_out++; /* -I is smaller than when it was saved */
-            break;
-        default:
-            n->expired++;
-            break;
-        }
+    if (atomic_load_explicit(l->full, memory_order_relaxed)) {
+        l->left_out++;
+        return;
+    }
+    struct cache_restore_item it = {
+        .key = rec->key, .nkey = rec->nkey,
+        .value = rec->value, .nvalue = rec->nvalue,
+        .flags = rec->flags, .expires = (time_t)rec->expires,
+        .atime = (time_t)rec->atime, .cas = rec->cas, .bits = rec->bits,
+    };
+    switch (cache_restore(l->s->cache, &it)) {
+    case CACHE_OK:
+        l->loaded++;
+        l->bytes += rec->nkey + rec->nvalue;
+        break;
+    case CACHE_NO_MEMORY:
+        atomic_store(l->full, true);
+        l->left_out++;
+        break;
+    case CACHE_TOO_LARGE:
+        l->left_out++; /* -I is smaller than when it was saved */
+        break;
+    default:
+        l->expired++;
+        break;
     }
 }
 
-bool snapshotter_load(struct snapshotter *s, bool strict)
+static void *load_blocks(void *arg)
+{
+    struct loader *l = arg;
+    struct snapshot_block b;
+    struct snapshot_record rec;
+    while (snapshot_reader_next_block(l->r, &b))
+        while (snapshot_block_next(&b, &rec))
+            restore_one(l, &rec);
+    return NULL;
+}
+
+/* Restore every record with up to `threads` threads (the load runs before
+ * the workers start, so the cores are free); totals in *sum. */
+static void load_records(struct snapshotter *s, struct snapshot_reader *r,
+                         unsigned threads, struct loader *sum)
+{
+    struct loader l[LOAD_THREADS_MAX];
+    _Atomic bool full = false;
+    unsigned started = 0;
+    if (threads > LOAD_THREADS_MAX)
+        threads = LOAD_THREADS_MAX;
+    for (unsigned i = 0; i < threads; i++) {
+        l[i] = (struct loader){.s = s, .r = r, .full = &full};
+        /* the first one runs here; a thread that cannot start is
+         * simply not used */
+        if (i == 0 ||
+            pthread_create(&l[i].thread, NULL, load_blocks, &l[i]) == 0)
+            started = i + 1;
+        else
+            break;
+    }
+    load_blocks(&l[0]);
+    *sum = (struct loader){0};
+    for (unsigned i = 0; i < started; i++) {
+        if (i > 0)
+            pthread_join(l[i].thread, NULL);
+        sum->loaded += l[i].loaded;
+        sum->bytes += l[i].bytes;
+        sum->expired += l[i].expired;
+        sum->left_out += l[i].left_out;
+    }
+}
+
+bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
 {
     uint64_t t0 = mono_ns();
     remove_stale_temporaries(s->path);
@@ -194,11 +241,11 @@ bool snapshotter_load(struct snapshotter *s, bool strict)
         log_warn("starting empty");
         return true;
     }
-    struct load_counts n = {0};
+    struct loader n;
     struct snapshot_summary sum;
     snapshot_reader_info(r, &sum);
     cache_expect(s->cache, sum.items);
-    load_records(s, r, &n);
+    load_records(s, r, threads < 1 ? 1 : threads, &n);
     snapshot_reader_close(&r);
     uint64_t ms = (mono_ns() - t0) / 1000000u;
     log_warn("snapshot %s loaded: %llu items, %llu bytes of keys and "

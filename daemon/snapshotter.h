@@ -40,9 +40,10 @@ struct snapshotter *snapshotter_create(struct cache *cache, const char *path,
                                        unsigned interval);
 void snapshotter_destroy(struct snapshotter **s);
 
-/* Load the file into the (empty) cache, logging what happened. A damaged
- * file is renamed aside; returns false only then and only when strict. */
-bool snapshotter_load(struct snapshotter *s, bool strict);
+/* Load the file into the (empty) cache with up to `threads` threads,
+ * logging what happened. A damaged file is renamed aside; returns false
+ * only then and only when strict. */
+bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads);
 
 /* Any thread: ask for a snapshot; the ticket is for snapshotter_done(). */
 uint64_t snapshotter_request(struct snapshotter *s);

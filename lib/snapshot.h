@@ -181,6 +181,18 @@ enum snapshot_fault snapshot_reader_open(struct snapshot_reader **out,
 bool snapshot_reader_next(struct snapshot_reader *r,
                           struct snapshot_record *out);
 
+/* Parallel loading: threads take whole blocks, then walk their records.
+ * next_block() is safe to call from several threads at once (the only
+ * reader call that is); a block's records point into the mapping, valid
+ * until close. Do not mix with snapshot_reader_next(). */
+struct snapshot_block {
+    const unsigned char *pos, *end;
+};
+bool snapshot_reader_next_block(struct snapshot_reader *r,
+                                struct snapshot_block *out);
+bool snapshot_block_next(struct snapshot_block *b,
+                         struct snapshot_record *out);
+
 void snapshot_reader_info(const struct snapshot_reader *r,
                           struct snapshot_summary *out);
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct snapshot_reader {
     const unsigned char *pos;       /* next record or block header */
     const unsigned char *block_end; /* end of the block pos is in */
     uint64_t blocks_left;           /* blocks next() has not entered */
+    pthread_mutex_t block_lock;     /* next_block() */
 };
 
 /* What the file header claims, checked against the blocks. */
@@ -303,23 +305,16 @@ enum snapshot_fault snapshot_reader_open(struct snapshot_reader **out,
     r->info = info;
     r->pos = r->block_end = map + SNAPSHOT_HEADER_SIZE;
     r->blocks_left = info.blocks;
+    pthread_mutex_init(&r->block_lock, NULL);
     *out = r;
     return SNAPSHOT_OK;
 }
 
-bool snapshot_reader_next(struct snapshot_reader *r,
-                          struct snapshot_record *out)
+/* The record at p into out; returns the byte after it. Verified at open:
+ * blocks are never empty and their framing is exact. */
+static const unsigned char *decode_record(const unsigned char *p,
+                                          struct snapshot_record *out)
 {
-    /* Verified at open: blocks are never empty and framing is exact. */
-    if (r->pos == r->block_end) {
-        if (r->blocks_left == 0)
-            return false;
-        r->blocks_left--;
-        uint64_t len = get_u64(r->pos + 8);
-        r->pos += SNAPSHOT_BLOCK_HEADER_SIZE;
-        r->block_end = r->pos + len;
-    }
-    const unsigned char *p = r->pos;
     out->nvalue = get_u32(p);
     out->nkey = get_u16(p + 4);
     out->flags = get_u32(p + 8);
@@ -329,7 +324,50 @@ bool snapshot_reader_next(struct snapshot_reader *r,
     out->cas = get_u64(p + 32);
     out->key = p + SNAPSHOT_RECORD_HEADER_SIZE;
     out->value = p + SNAPSHOT_RECORD_HEADER_SIZE + out->nkey;
-    r->pos = p + SNAPSHOT_RECORD_HEADER_SIZE + out->nkey + out->nvalue;
+    return p + SNAPSHOT_RECORD_HEADER_SIZE + out->nkey + out->nvalue;
+}
+
+/* Step over the next block header; false after the last block. */
+static bool enter_block(struct snapshot_reader *r)
+{
+    if (r->blocks_left == 0)
+        return false;
+    r->blocks_left--;
+    uint64_t len = get_u64(r->pos + 8);
+    r->pos += SNAPSHOT_BLOCK_HEADER_SIZE;
+    r->block_end = r->pos + len;
+    return true;
+}
+
+bool snapshot_reader_next(struct snapshot_reader *r,
+                          struct snapshot_record *out)
+{
+    if (r->pos == r->block_end && !enter_block(r))
+        return false;
+    r->pos = decode_record(r->pos, out);
+    return true;
+}
+
+bool snapshot_reader_next_block(struct snapshot_reader *r,
+                                struct snapshot_block *out)
+{
+    pthread_mutex_lock(&r->block_lock);
+    bool got = r->pos == r->block_end && enter_block(r);
+    if (got) {
+        out->pos = r->pos;
+        out->end = r->block_end;
+        r->pos = r->block_end;
+    }
+    pthread_mutex_unlock(&r->block_lock);
+    return got;
+}
+
+bool snapshot_block_next(struct snapshot_block *b,
+                         struct snapshot_record *out)
+{
+    if (b->pos == b->end)
+        return false;
+    b->pos = decode_record(b->pos, out);
     return true;
 }
 
@@ -346,6 +384,7 @@ void snapshot_reader_close(struct snapshot_reader **rp)
         return;
     if (r->map != NULL)
         munmap((void *)r->map, r->size);
+    pthread_mutex_destroy(&r->block_lock);
     free(r);
     *rp = NULL;
 }

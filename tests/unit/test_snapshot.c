@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -128,6 +129,81 @@ static void records_stay_valid_until_close(void **state)
     while (snapshot_reader_next(r, &rec))
         ;
     assert_record_equal(&first, gen_record(&g, 0, 40, 300));
+    snapshot_reader_close(&r);
+}
+
+/* Two threads taking blocks see every record exactly once, each intact.
+ * Records are told apart by their random CAS, looked up in a sorted
+ * table of (cas, number). */
+struct cas_index {
+    uint64_t cas;
+    uint64_t i;
+};
+
+static int by_cas(const void *a, const void *b)
+{
+    uint64_t x = ((const struct cas_index *)a)->cas;
+    uint64_t y = ((const struct cas_index *)b)->cas;
+    return x < y ? -1 : x > y;
+}
+
+struct block_taker {
+    struct snapshot_reader *r;
+    const struct cas_index *index;
+    uint64_t n;
+    unsigned char *seen;   /* per record number; each set by one thread */
+    uint64_t records;
+    uint64_t blocks;
+};
+
+static void *take_blocks(void *arg)
+{
+    struct block_taker *t = arg;
+    struct snapshot_block b;
+    struct snapshot_record rec;
+    struct gen g;
+    while (snapshot_reader_next_block(t->r, &b)) {
+        t->blocks++;
+        while (snapshot_block_next(&b, &rec)) {
+            struct cas_index want = {rec.cas, 0};
+            const struct cas_index *hit =
+                bsearch(&want, t->index, t->n, sizeof(want), by_cas);
+            assert_non_null(hit);
+            assert_record_equal(&rec, gen_record(&g, hit->i, 40, 300));
+            t->seen[hit->i]++;
+            t->records++;
+        }
+    }
+    return NULL;
+}
+
+static void blocks_split_between_threads(void **state)
+{
+    struct tmp *t = *state;
+    const uint64_t n = 3000;
+    write_stream(t->path, n, 70, NULL);
+    struct cas_index *index = calloc(n, sizeof(*index));
+    unsigned char *seen = calloc(n, 1);
+    assert_non_null(index);
+    assert_non_null(seen);
+    struct gen g;
+    for (uint64_t i = 0; i < n; i++)
+        index[i] = (struct cas_index){gen_record(&g, i, 40, 300)->cas, i};
+    qsort(index, n, sizeof(*index), by_cas);
+    struct snapshot_reader *r;
+    assert_int_equal(snapshot_reader_open(&r, t->path, NULL), SNAPSHOT_OK);
+    struct block_taker a = {r, index, n, seen, 0, 0}, b = a;
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, take_blocks, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, take_blocks, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.records + b.records, n);
+    assert_int_equal(a.blocks + b.blocks, (n + 69) / 70);
+    for (uint64_t i = 0; i < n; i++)
+        assert_int_equal(seen[i], 1);
+    free(seen);
+    free(index);
     snapshot_reader_close(&r);
 }
 
@@ -684,6 +760,7 @@ int main(void)
         TMP_TEST(round_trip_many_blocks),
         TMP_TEST(round_trip_extremes),
         TMP_TEST(records_stay_valid_until_close),
+        TMP_TEST(blocks_split_between_threads),
         TMP_TEST(add_rejects_bad_lengths),
         TMP_TEST(add_is_memory_only),
         TMP_TEST(commit_replaces_old_file),
