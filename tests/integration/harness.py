@@ -151,8 +151,9 @@ class Daemon:
     zeekdb when debugtime=True.
     """
 
-    def __init__(self, args=(), debugtime=False, add_user=True):
+    def __init__(self, args=(), debugtime=False, add_user=True, cwd=None):
         self.args = list(args)
+        self.cwd = cwd or tempfile.gettempdir()
         self.debugtime = debugtime
         self.add_user = add_user
         self.proc = None
@@ -200,7 +201,7 @@ class Daemon:
         self.returncode = None
         self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._err,
-                                     cwd=tempfile.gettempdir())
+                                     cwd=self.cwd)
         with _live_lock:
             _live_daemons.append(self)
         if wait_until(self._accepting_or_dead, START_TIMEOUT) and \

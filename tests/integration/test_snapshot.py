@@ -163,6 +163,18 @@ class Restart(unittest.TestCase):
                              b"VALUE a1 0 100\r\n" + b"v" * 100 + b"\r\nEND\r\n")
         self.assertEqual(glob.glob(self.path + ".tmp*"), [])
 
+    def test_relative_path_is_resolved_at_start(self):
+        # -d moves to / after the load: later snapshots must still go to
+        # the file that was loaded, so the path is made absolute at start
+        d = H.Daemon(["-o", "snapshot_path=rel.snap,snapshot_interval=0"],
+                     cwd=self.dir).start()
+        self.addCleanup(H.stop_checked, d)
+        with d.connect() as c:
+            self.assertEqual(c.request(b"snapshot\r\n", timeout=30),
+                             b"OK\r\n")
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "rel.snap")))
+        self.assertIn("snapshot %s/rel.snap" % self.dir, d.stderr())
+
     def test_snapshot_command_without_path(self):
         d = H.Daemon().start()
         self.addCleanup(H.stop_checked, d)
