@@ -205,6 +205,23 @@ static void *load_blocks(void *arg)
     return NULL;
 }
 
+/* Threads pay off when there are bytes to share out: each new item's
+ * memory is zeroed by the kernel on first touch, the bulk of a load of
+ * large items. Small items are bound by per-item work under the shared
+ * slab, policy and counter cache lines, where a second thread only adds
+ * contention. Measured with 1M items: 1 KB values, 2 threads 1.79 s vs 1
+ * thread 2.37 s (medians of 5); 100 B values, 1.00 s vs 0.80 s. */
+#define LOAD_PARALLEL_MIN_ITEM 512
+
+static unsigned load_threads(const struct snapshot_summary *sum,
+                             unsigned threads)
+{
+    if (threads < 1 || sum->items == 0 ||
+        sum->item_bytes / sum->items < LOAD_PARALLEL_MIN_ITEM)
+        return 1;
+    return threads;
+}
+
 /* Restore every record with up to `threads` threads (the load runs before
  * the workers start, so the cores are free); totals in *sum. */
 static void load_records(struct snapshotter *s, struct snapshot_reader *r,
@@ -259,7 +276,7 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     struct snapshot_summary sum;
     snapshot_reader_info(r, &sum);
     cache_expect(s->cache, sum.items);
-    load_records(s, r, threads < 1 ? 1 : threads, &n);
+    load_records(s, r, load_threads(&sum, threads), &n);
     snapshot_reader_close(&r);
     uint64_t ms = (mono_ns() - t0) / 1000000u;
     log_warn("snapshot %s loaded: %llu items, %llu bytes of keys and "
