@@ -101,6 +101,7 @@ static void mg_options(const struct meta_request *req,
         .recache_ttl = req->recache,
         /* memcached applies the flags in the order sent */
         .recache_after_touch = sent_before(req, 'T', 'R'),
+        .vivify_after_touch = sent_before(req, 'T', 'N'),
         .set_cas = meta_has(req, 'E'),
         .new_cas = req->new_cas,
     };
@@ -320,13 +321,16 @@ static void exec_md(struct conn *c, const struct meta_request *req)
         .drop_value = meta_has(req, 'x'),
         .set_cas = meta_has(req, 'E'), .new_cas = req->new_cas,
     };
-    enum cache_status st = cache_mdelete(c->srv->cache, k.p, k.n, &o);
+    unsigned cls;
+    enum cache_status st = cache_mdelete(c->srv->cache, k.p, k.n, &o, &cls);
     prefix_stats_record(c->srv->prefix, k.p, k.n, PREFIX_DEL);
     /* As memcached: a CAS mismatch is a miss, an invalidation nothing. */
-    if (st == CACHE_NOT_FOUND || st == CACHE_EXISTS)
+    if (st == CACHE_NOT_FOUND || st == CACHE_EXISTS) {
         STAT_INC(tstats(c), delete_misses);
-    else if (st == CACHE_OK && !o.invalidate)
+    } else if (st == CACHE_OK && !o.invalidate) {
         STAT_INC(tstats(c), delete_hits);
+        CLASS_STAT_INC(tstats(c), cls, delete_hits);
+    }
     switch (st) {
     case CACHE_OK:
         if (!meta_has(req, 'q'))
@@ -341,7 +345,7 @@ static void exec_md(struct conn *c, const struct meta_request *req)
 /* ------------------------------------------------------------------ ma */
 
 static void ma_count(struct conn *c, bool incr, enum cache_status st,
-                     bool created)
+                     const struct cache_marith_result *r)
 {
     struct thread_stats *ts = tstats(c);
     if (st == CACHE_NOT_FOUND) {
@@ -349,11 +353,14 @@ static void ma_count(struct conn *c, bool incr, enum cache_status st,
             STAT_INC(ts, incr_misses);
         else
             STAT_INC(ts, decr_misses);
-    } else if (st == CACHE_OK && !created) {
-        if (incr)
+    } else if (st == CACHE_OK && !r->created) {
+        if (incr) {
             STAT_INC(ts, incr_hits);
-        else
+            CLASS_STAT_INC(ts, r->cls, incr_hits);
+        } else {
             STAT_INC(ts, decr_hits);
+            CLASS_STAT_INC(ts, r->cls, decr_hits);
+        }
     }
 }
 
@@ -390,7 +397,7 @@ static void exec_ma(struct conn *c, const struct meta_request *req)
         .set_cas = meta_has(req, 'E'), .new_cas = req->new_cas,
     };
     enum cache_status st = cache_marith(c->srv->cache, k.p, k.n, &o, &r);
-    ma_count(c, incr, st, r.created);
+    ma_count(c, incr, st, &r);
     switch (st) {
     case CACHE_OK: ma_answer(c, req, &r); break;
     case CACHE_NOT_FOUND: send_line(c, META_R_NF, req, NULL); break;

@@ -89,7 +89,7 @@ static void mget_apply_locked(struct cache *c, struct item *it,
     bool token_sent = (fl & ITEM_TOKEN_SENT) != 0;
     bool won = created;
 
-    if (o->touch) {
+    if (o->touch && !(created && o->vivify_after_touch)) {
         it->exptime = clock_exptime(c->clock, o->touch_exptime);
         note_change(c);
     }
@@ -288,12 +288,15 @@ static enum cache_status mdelete_locked(struct cache *c, struct item *it,
 
 enum cache_status cache_mdelete(struct cache *c, const char *key,
                                 size_t nkey,
-                                const struct cache_mdelete_opts *o)
+                                const struct cache_mdelete_opts *o,
+                                unsigned *cls)
 {
     uint64_t hv = assoc_hash(key, nkey);
     enum cache_status st = CACHE_NOT_FOUND;
     assoc_lock(c->assoc, hv);
     struct item *it = find_locked(c, hv, key, nkey, NULL);
+    if (cls != NULL)
+        *cls = it != NULL ? it->clsid : 0;
     if (it != NULL)
         st = mdelete_locked(c, it, o, hv);
     assoc_unlock(c->assoc, hv);
@@ -321,6 +324,7 @@ static enum cache_status marith_create_locked(
         .cas = item_cas(it, c->use_cas),
         .ttl = remaining(it->exptime, clock_now(c->clock)),
         .created = true,
+        .cls = it->clsid,
     };
     return CACHE_OK;
 }
@@ -376,6 +380,7 @@ enum cache_status cache_marith(struct cache *c, const char *key,
     out->cas = item_cas(it, c->use_cas);
     out->ttl = remaining(it->exptime, clock_now(c->clock));
     out->created = false;
+    out->cls = it->clsid;
 out:
     assoc_unlock(c->assoc, hv);
     return st;

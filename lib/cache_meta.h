@@ -48,6 +48,8 @@ struct cache_mget_opts {
     bool recache;            /* win when the TTL is below recache_ttl */
     int64_t recache_ttl;
     bool recache_after_touch; /* the TTL compared is the touched one */
+    bool vivify_after_touch; /* N came after T: an item this creates
+                                keeps N's TTL (memcached: the later wins) */
     bool set_cas;            /* a created item gets new_cas */
     uint64_t new_cas;
 };
@@ -93,10 +95,12 @@ struct cache_mdelete_opts {
     uint64_t new_cas;
 };
 
-/* CACHE_OK, CACHE_NOT_FOUND or CACHE_EXISTS. */
+/* CACHE_OK, CACHE_NOT_FOUND or CACHE_EXISTS. *cls (if cls) gets the
+ * class of the item found under the key, 0 for none. */
 enum cache_status cache_mdelete(struct cache *c, const char *key,
                                 size_t nkey,
-                                const struct cache_mdelete_opts *o);
+                                const struct cache_mdelete_opts *o,
+                                unsigned *cls);
 
 struct cache_marith_opts {
     bool incr;
@@ -118,6 +122,7 @@ struct cache_marith_result {
     uint64_t cas;
     int64_t ttl;
     bool created;
+    unsigned cls;            /* the counter's slab class */
 };
 
 /* CACHE_OK, CACHE_NOT_FOUND, CACHE_EXISTS, CACHE_NON_NUMERIC or

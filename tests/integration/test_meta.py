@@ -93,6 +93,14 @@ class MetaGet(MetaCase):
         self.expect(b"mg k h\r\n", b"HD h0\r\n")
         self.expect(b"mg k h\r\n", b"HD h1\r\n")
 
+    def test_vivify_and_touch_the_later_wins(self):
+        # memcached 1.6.18: on a miss, N then T leaves T's TTL, T then N
+        # leaves N's
+        self.expect(b"mg a N30 T60 t\r\n", b"HD t60 W\r\n")
+        self.expect(b"mg b T60 N30 t\r\n", b"HD t30 W\r\n")
+        self.expect(b"mg a t\r\n", b"HD t60 Z\r\n")
+        self.expect(b"mg b t\r\n", b"HD t30 Z\r\n")
+
     def test_ttl_order_matters(self):
         self.expect(b"ms k 1 T100\r\nx\r\n", b"HD\r\n")
         self.expect(b"mg k t T50\r\n", b"HD t100\r\n")

@@ -825,6 +825,24 @@ class PerClassStats(unittest.TestCase):
                   "cas_badval", "touch_hits"):
             self.assertEqual(int(general[f]), want[f], f)
 
+    def test_meta_commands_count_per_class(self):
+        # memcached 1.6.18 counts these too; checked against it
+        c = self.c
+        self.ok(b"ms pm:n 1\r\n5\r\n", b"HD\r\n")
+        self.ok(b"mg pm:n v\r\n", b"VA 1\r\n")
+        self.assertEqual(c.recv_line(), b"5\r\n")
+        self.ok(b"mg pm:n T0\r\n", b"HD\r\n")
+        self.ok(b"ma pm:n\r\n", b"HD\r\n")
+        self.ok(b"ma pm:n MD\r\n", b"HD\r\n")
+        self.ok(b"md pm:n\r\n", b"HD\r\n")
+        self.ok(b"md pm:n\r\n", b"NF\r\n")
+        slabs = by_class(stat_lines(c, b"slabs"), "")
+        self.assertEqual(len(slabs), 1, slabs)
+        got = {f: int(v) for f, v in slabs.popitem()[1]}
+        want = {"get_hits": 1, "cmd_set": 1, "touch_hits": 1,
+                "incr_hits": 1, "decr_hits": 1, "delete_hits": 1}
+        self.assertEqual({f: got[f] for f in want}, want)
+
     def test_stats_reset_clears_the_class_counters(self):
         self.ok(b"set pc:r 0 0 1\r\nx\r\n", b"STORED\r\n")
         self.c.send(b"get pc:r\r\n")

@@ -188,7 +188,7 @@ static void mdelete_invalidate_then_one_winner(void **state)
     assert_int_equal(mstore(e->cache, "k", "old", 0, &s, &cas), CACHE_OK);
     struct cache_mdelete_opts inv = {.invalidate = true, .touch = true,
                                      .touch_exptime = 30};
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv), CACHE_OK);
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv, NULL), CACHE_OK);
     assert_true(mget(e->cache, "k", &plain, &m));
     assert_true(m.stale);
     assert_true(m.won);
@@ -199,7 +199,7 @@ static void mdelete_invalidate_then_one_winner(void **state)
     assert_false(m.won);
     assert_true(m.token_sent);
     /* a second invalidation hands out a new token */
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv), CACHE_OK);
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv, NULL), CACHE_OK);
     assert_true(mget(e->cache, "k", &plain, &m));
     assert_true(m.won);
     /* a fresh store clears it all */
@@ -217,18 +217,18 @@ static void mdelete_compare_drop_and_plain(void **state)
     struct cache_mstore_opts s = {.mode = CACHE_SET};
     assert_int_equal(mstore(e->cache, "k", "value", 40, &s, &cas), CACHE_OK);
     struct cache_mdelete_opts bad = {.compare = true, .cas = cas + 1};
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &bad), CACHE_EXISTS);
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &bad, NULL), CACHE_EXISTS);
     struct cache_mdelete_opts drop = {.drop_value = true, .set_cas = true,
                                       .new_cas = 4242};
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &drop), CACHE_OK);
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &drop, NULL), CACHE_OK);
     assert_string_equal(value_of(e->cache, "k", buf), "");
     assert_true(mget(e->cache, "k", &(struct cache_mget_opts){0}, &m));
     assert_int_equal(m.cas, 4242);
     assert_int_equal(m.ttl, 40);
     struct cache_mdelete_opts good = {.compare = true, .cas = 4242};
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &good), CACHE_OK);
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &good, NULL), CACHE_OK);
     assert_null(value_of(e->cache, "k", buf));
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &good),
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &good, NULL),
                      CACHE_NOT_FOUND);
 }
 
@@ -240,7 +240,7 @@ static void mdelete_invalidate_copies_a_held_item(void **state)
     struct cache_item_view before, after;
     cache_item_view(e->cache, held, &before);
     struct cache_mdelete_opts inv = {.invalidate = true};
-    assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv), CACHE_OK);
+    assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv, NULL), CACHE_OK);
     cache_item_view(e->cache, held, &after);
     assert_int_equal(after.cas, before.cas); /* the reader's copy is intact */
     struct cache_meta m;
