@@ -106,7 +106,7 @@ size_t total_of(const struct cache *c, const struct item *it)
     return item_total(it->nkey, it->nbytes, c->use_cas);
 }
 
-static uint64_t hash_of(const struct cache *c, const struct item *it)
+uint64_t hash_of(const struct cache *c, const struct item *it)
 {
     return assoc_hash(item_ckey(it, c->use_cas), it->nkey);
 }
@@ -133,7 +133,7 @@ static bool is_flushed(struct cache *c, const struct item *it, rel_time_t now)
     return oldest_cas != 0 && cas != 0 && cas < oldest_cas;
 }
 
-static bool is_dead(struct cache *c, const struct item *it, rel_time_t now)
+bool is_dead(struct cache *c, const struct item *it, rel_time_t now)
 {
     return is_flushed(c, it, now) || item_expired(it, now);
 }
@@ -727,9 +727,19 @@ void note_change(struct cache *c)
     count(&c->changes, 1);
 }
 
-void cache_expect(struct cache *c, uint64_t items)
+/* Give an item a CAS chosen outside (meta E, a restored item). The
+ * counter is raised past it, so the CAS cut-off of a later flush_all
+ * (is_flushed) still covers the item, and fresh CAS values never fall
+ * back to it. */
+void give_cas(struct cache *c, struct item *it, uint64_t cas)
 {
-    assoc_presize(c->assoc, items);
+    uint64_t cur = atomic_load_explicit(&c->next_cas, memory_order_relaxed);
+    while (cur < cas &&
+           !atomic_compare_exchange_weak_explicit(&c->next_cas, &cur, cas,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+    item_set_cas(it, c->use_cas, cas);
 }
 
 uint64_t cache_changes(struct cache *c)
@@ -823,149 +833,6 @@ size_t cache_item_size_max(struct cache *c)
 struct slabs *cache_slabs(struct cache *c)
 {
     return c->slabs;
-}
-
-struct dump_ctx {
-    struct cache *c;
-    unsigned cls;
-    unsigned left;
-    cache_dump_fn fn;
-    void *arg;
-};
-
-static void dump_item(struct item *it, void *arg)
-{
-    struct dump_ctx *d = arg;
-    if (d->left == 0 || it->clsid != d->cls)
-        return;
-    struct cache_item_view v;
-    cache_item_view(d->c, it, &v);
-    time_t expires = it->exptime == 0
-                         ? 0
-                         : clock_epoch(d->c->clock) + (time_t)it->exptime;
-    d->fn(&v, expires, d->arg);
-    d->left--;
-}
-
-void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
-                      cache_dump_fn fn, void *arg)
-{
-    struct dump_ctx d = {c, cls, limit, fn, arg};
-    assoc_foreach(c->assoc, dump_item, &d);
-}
-
-/* Item flags that survive a restart (ITEM_LINKED is the cache's own). */
-#define SNAPSHOT_BITS                                                         \
-    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
-
-struct scan_ctx {
-    struct cache *c;
-    rel_time_t now;
-    cache_scan_fn fn;
-    void *arg;
-};
-
-static time_t unix_of(const struct cache *c, rel_time_t t)
-{
-    return clock_epoch(c->clock) + (time_t)t;
-}
-
-static void scan_item(struct item *it, void *arg)
-{
-    struct scan_ctx *s = arg;
-    struct cache *c = s->c;
-    if (is_dead(c, it, s->now))
-        return;
-    struct cache_item_info info = {
-        .cls = it->clsid,
-        .total = total_of(c, it),
-        .expires = it->exptime == 0 ? 0 : unix_of(c, it->exptime),
-        .atime = unix_of(c, item_atime(it)),
-        .fetched = (item_iflags(it) & ITEM_FETCHED) != 0,
-        .key_binary = (item_iflags(it) & ITEM_KEY_BINARY) != 0,
-        .bits = item_iflags(it) & SNAPSHOT_BITS,
-    };
-    cache_item_view(c, it, &info.view);
-    s->fn(&info, s->arg);
-}
-
-bool cache_scan_step(struct cache *c, uint64_t *cursor, unsigned budget,
-                     cache_scan_fn fn, void *arg)
-{
-    struct scan_ctx s = {c, clock_now(c->clock), fn, arg};
-    return assoc_scan_step(c->assoc, cursor, budget, scan_item, &s);
-}
-
-/* A unix time from a snapshot as a rel_time_t; 1 (expired) when it is
- * at or before the clock's start. */
-static rel_time_t rel_of(const struct cache *c, time_t t)
-{
-    time_t epoch = clock_epoch(c->clock);
-    if (t <= epoch)
-        return 1;
-    return t - epoch > UINT32_MAX ? UINT32_MAX : (rel_time_t)(t - epoch);
-}
-
-/* Fill a chunk from a restore record; no eviction, no borrowing. */
-static struct item *restore_alloc(struct cache *c,
-                                  const struct cache_restore_item *r,
-                                  rel_time_t exptime, enum cache_status *st)
-{
-    size_t nbytes = r->nvalue + 2;
-    size_t total = item_total(r->nkey, nbytes, c->use_cas);
-    unsigned cls = slabs_class_for(c->slabs, total);
-    *st = CACHE_TOO_LARGE;
-    if (r->nkey == 0 || r->nkey > ITEM_KEY_MAX || cls == 0)
-        return NULL;
-    struct item *it = slabs_alloc(c->slabs, cls, total);
-    *st = CACHE_NO_MEMORY;
-    if (it == NULL)
-        return NULL;
-    rel_time_t atime = r->atime > 0 ? rel_of(c, r->atime)
-                                    : clock_now(c->clock);
-    if (atime > clock_now(c->clock))
-        atime = clock_now(c->clock);
-    item_init(it, c->use_cas, cls, r->key, r->nkey, r->flags, exptime,
-              nbytes, atime);
-    char *v = item_value(it, c->use_cas);
-    memcpy(v, r->value, r->nvalue);
-    memcpy(v + r->nvalue, "\r\n", 2);
-    item_flag_set(it, (uint8_t)(r->bits & SNAPSHOT_BITS));
-    *st = CACHE_OK;
-    return it;
-}
-
-/* Keep next_cas above every CAS handed out, restored ones included. */
-static void cas_at_least(struct cache *c, uint64_t cas)
-{
-    uint64_t cur = load(&c->next_cas);
-    while (cur < cas && !atomic_compare_exchange_weak(&c->next_cas, &cur, cas))
-        ;
-}
-
-enum cache_status cache_restore(struct cache *c,
-                                const struct cache_restore_item *r)
-{
-    rel_time_t exptime = r->expires == 0 ? 0 : rel_of(c, r->expires);
-    if (exptime != 0 && exptime <= clock_now(c->clock))
-        return CACHE_NOT_STORED;
-    enum cache_status st;
-    struct item *it = restore_alloc(c, r, exptime, &st);
-    if (it == NULL)
-        return st;
-    uint64_t hv = hash_of(c, it);
-    assoc_lock(c->assoc, hv);
-    st = CACHE_NOT_STORED;
-    if (assoc_find_locked(c->assoc, hv, r->key, r->nkey) == NULL) {
-        link_locked(c, it, hv);
-        if (r->cas != 0)
-            item_set_cas(it, c->use_cas, r->cas);
-        cas_at_least(c, r->cas);
-        st = CACHE_OK;
-    }
-    assoc_unlock(c->assoc, hv);
-    cache_release(c, it);
-    return st;
 }
 
 void cache_policy_stats(struct cache *c, policy_stat_fn emit, void *arg)

@@ -75,6 +75,11 @@ struct item *find_locked(struct cache *c, uint64_t hv, const char *key,
 enum cache_status alloc_item(struct cache *c, const char *key, size_t nkey,
                              uint32_t flags, rel_time_t nexptime,
                              size_t nbytes, struct item **out);
+uint64_t hash_of(const struct cache *c, const struct item *it);
+/* Expired, or hidden by a flush_all. */
+bool is_dead(struct cache *c, const struct item *it, rel_time_t now);
+/* Set a CAS chosen outside the cache, keeping fresh ones above it. */
+void give_cas(struct cache *c, struct item *it, uint64_t cas);
 /* Something a snapshot would hold changed in place (cache_changes()). */
 void note_change(struct cache *c);
 /* cache_store()'s work, stripe held; *cls (if cls) gets the class of the

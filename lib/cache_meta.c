@@ -29,20 +29,6 @@ static uint64_t fresh_cas(struct cache *c)
                                      memory_order_relaxed) + 1;
 }
 
-/* Give an item a client-chosen CAS (E). The counter is raised past it,
- * so the CAS cut-off of a later flush_all (cache.c's is_flushed) still
- * covers the item, and fresh CAS values never fall back to it. */
-static void give_cas(struct cache *c, struct item *it, uint64_t cas)
-{
-    uint64_t cur = atomic_load_explicit(&c->next_cas, memory_order_relaxed);
-    while (cur < cas &&
-           !atomic_compare_exchange_weak_explicit(&c->next_cas, &cur, cas,
-                                                  memory_order_relaxed,
-                                                  memory_order_relaxed))
-        ;
-    item_set_cas(it, c->use_cas, cas);
-}
-
 /* Seconds left until exptime; -1 for never. A past exptime wraps as
  * memcached's unsigned subtraction does when printed. */
 static int64_t remaining(rel_time_t exptime, rel_time_t now)
