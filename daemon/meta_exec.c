@@ -298,13 +298,13 @@ void meta_exec_store(struct conn *c)
         .vivify = meta_has(req, 'N'), .vivify_exptime = req->vivify_ttl,
         .binary_key = req->key_b64,
     };
-    uint64_t cas = 0;
-    enum cache_status st = cache_mstore(cache, it, &o, &cas);
+    struct cache_mstore_result r;
+    enum cache_status st = cache_mstore(cache, it, &o, &r);
     cache_release(cache, it);
     ms_count(c, req, st);
     if (st == CACHE_OK && meta_has(req, 'q'))
         return;
-    struct meta_item mi = {.cas = cas};
+    struct meta_item mi = {.cas = r.cas, .size = r.size};
     send_line(c, ms_code(st), req, &mi);
 }
 

@@ -178,7 +178,8 @@ static bool mstore_mode(struct cache *c, struct item *it, struct item *old,
 
 static enum cache_status mstore_locked(struct cache *c, struct item *it,
                                        const struct cache_mstore_opts *o,
-                                       uint64_t hv, uint64_t *cas_out)
+                                       uint64_t hv,
+                                       struct cache_mstore_result *out)
 {
     const char *key = item_key(it, c->use_cas);
     struct item *old = find_locked(c, hv, key, it->nkey, NULL);
@@ -201,19 +202,20 @@ static enum cache_status mstore_locked(struct cache *c, struct item *it,
     if (stale)
         item_flag_set(now, ITEM_STALE);
     set_key_bit(now, binary);
-    *cas_out = item_cas(now, c->use_cas);
+    out->cas = item_cas(now, c->use_cas);
+    out->size = now->nbytes - 2;
     return CACHE_OK;
 }
 
 enum cache_status cache_mstore(struct cache *c, struct item *it,
                                const struct cache_mstore_opts *o,
-                               uint64_t *cas_out)
+                               struct cache_mstore_result *out)
 {
     uint64_t hv = assoc_hash(item_key(it, c->use_cas), it->nkey);
-    *cas_out = 0;
+    *out = (struct cache_mstore_result){0};
     set_key_bit(it, o->binary_key);
     assoc_lock(c->assoc, hv);
-    enum cache_status st = mstore_locked(c, it, o, hv, cas_out);
+    enum cache_status st = mstore_locked(c, it, o, hv, out);
     assoc_unlock(c->assoc, hv);
     return st;
 }

@@ -77,11 +77,17 @@ struct cache_mstore_opts {
     bool binary_key;
 };
 
-/* Link an item from cache_alloc() (the caller keeps its reference).
- * *cas_out gets the CAS of the item now stored. */
+/* What is stored under the key after a successful cache_mstore(). */
+struct cache_mstore_result {
+    uint64_t cas;
+    uint32_t size;           /* value bytes without "\r\n" (after an
+                                append: the joined value's) */
+};
+
+/* Link an item from cache_alloc() (the caller keeps its reference). */
 enum cache_status cache_mstore(struct cache *c, struct item *it,
                                const struct cache_mstore_opts *o,
-                               uint64_t *cas_out);
+                               struct cache_mstore_result *out);
 
 struct cache_mdelete_opts {
     bool compare;            /* EXISTS unless the item's CAS is cas */

@@ -578,7 +578,8 @@ static const char *echo_set(enum meta_cmd cmd, enum meta_code code)
     switch (cmd) {
     case META_CMD_MG: return hit ? "stcflhOk" : "Ok";
     case META_CMD_MA: return hit ? "ctOk" : "Ok";
-    case META_CMD_MS: return "Okc";
+    /* s: protocol.txt's stored size; 1.6.18 ignores it */
+    case META_CMD_MS: return hit ? "Okcs" : "Okc";
     case META_CMD_MD: return "Ok";
     default: return "";
     }

@@ -176,10 +176,12 @@ struct meta_item {
 /* "<code>[ <size>] <echoed flags>[ Z][ X][ W]\r\n" into dst; returns the
  * length, or 0 when cap is too small (META_REPLY_MAX always fits) or code
  * is VA/HD for mg/ma without an item. The flags echoed, in the request's
- * order, are memcached 1.6.18's:
+ * order, are memcached 1.6.18's, plus ms HD's s (the stored size, from
+ * the current protocol.txt; 1.6.18 ignores it):
  *   mg VA/HD: s t c f l h O k     mg EN: O k
  *   ma VA/HD: c t O k             ma NF/EX/NS: O k
- *   ms any:   O k c               md any: O k
+ *   ms HD:    O k c s             ms NS/EX/NF: O k c
+ *   md any:   O k
  * k writes "k<key>", plus " b" and the key re-encoded as base64 when the
  * key is binary (item->key_binary, or the request's 'b' when item is NULL
  * or has no key). MN is bare "MN\r\n"; item may be NULL for non-hits. */

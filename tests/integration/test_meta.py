@@ -148,6 +148,14 @@ class MetaGet(MetaCase):
 
 
 class MetaSet(MetaCase):
+    @unittest.skipUnless(H.is_zeekdb(), "protocol.txt, newer than 1.6.18")
+    def test_ms_s_returns_the_stored_size(self):
+        self.expect(b"ms k 3 s\r\nabc\r\n", b"HD s3\r\n")
+        self.expect(b"ms k 2 MA s\r\nde\r\n", b"HD s5\r\n")
+        self.expect(b"ms k 2 MP s k\r\nxy\r\n", b"HD s7 kk\r\n")
+        self.expect(b"ms k 1 ME s\r\nz\r\n", b"NS\r\n")
+        self.expect(b"mg k v\r\n", b"VA 7\r\nxyabcde\r\n")
+
     def test_set_and_flags(self):
         self.expect(b"ms k 2 T0 F7 k O1\r\nhi\r\n", b"HD kk O1\r\n")
         self.expect(b"mg k f v\r\n", b"VA 2 f7\r\nhi\r\n")

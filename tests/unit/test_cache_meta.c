@@ -61,8 +61,10 @@ static enum cache_status mstore(struct cache *c, const char *key,
                                 uint64_t *cas)
 {
     struct item *it = make(c, key, val, exp);
-    uint64_t dummy;
-    enum cache_status st = cache_mstore(c, it, o, cas ? cas : &dummy);
+    struct cache_mstore_result r;
+    enum cache_status st = cache_mstore(c, it, o, &r);
+    if (cas != NULL)
+        *cas = r.cas;
     cache_release(c, it);
     return st;
 }

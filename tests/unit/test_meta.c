@@ -673,6 +673,10 @@ static void test_reply_ms(void **state)
     expect_reply("ms foo 2 c C1 k\r\n", META_R_EX, NULL, "EX c0 kfoo\r\n");
     expect_reply("ms foo 2 k c O9 t f s\r\n", META_R_NF, NULL, "NF kfoo c0 O9\r\n");
     expect_reply("ms foo 2 T5\r\n", META_R_HD, NULL, "HD\r\n");
+    /* s: the stored size, on success only (protocol.txt) */
+    it.size = 5;
+    expect_reply("ms foo 2 MA s k\r\n", META_R_HD, &it, "HD s5 kfoo\r\n");
+    expect_reply("ms foo 2 ME s k\r\n", META_R_NS, &it, "NS kfoo\r\n");
 }
 
 static void test_reply_md_ma_mn(void **state)
