@@ -176,6 +176,14 @@ static void write_pid_file(const char *path)
     fclose(f);
 }
 
+/* memcached keeps the first character of -D (and prints just that). */
+static void trim_delimiter(struct settings *s)
+{
+    if (s->prefix_delim == NULL || s->prefix_delim[0] == '\0')
+        fail(EX_USAGE, "-D needs a delimiter character%s", "");
+    s->prefix_delim[1] = '\0';
+}
+
 static void parse_args(struct runtime *rt, int argc, char **argv)
 {
     char err[512];
@@ -190,6 +198,7 @@ static void parse_args(struct runtime *rt, int argc, char **argv)
         settings_deinit(&rt->settings);
         exit(0);
     }
+    trim_delimiter(&rt->settings);
 }
 
 static void start_engine(struct runtime *rt)
@@ -199,7 +208,7 @@ static void start_engine(struct runtime *rt)
     srv->started = time(NULL);
     srv->clock = clock_create(srv->started);
     srv->cache = srv->clock ? make_cache(&rt->settings, srv->clock) : NULL;
-    srv->prefix = prefix_stats_create(':');
+    srv->prefix = prefix_stats_create(rt->settings.prefix_delim[0]);
     srv->rates = rates_create();
     if (srv->cache == NULL || srv->prefix == NULL || srv->rates == NULL)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "

@@ -202,8 +202,9 @@ X(ssl_, REFUSED, 'Z', "enable-ssl", NULL, NULL,                               \
   "TLS")                                                                      \
 X(large_pages_, IGNORED, 'L', "enable-largepages", NULL, NULL,                \
   NULL, NULL, NULL, NULL)                                                     \
-X(prefix_delim_, IGNORED, 'D', NULL, NULL, "stat_key_prefix",               \
-  ":", NULL, "char", NULL)                                                   \
+X(prefix_delim, STRING, 'D', NULL, NULL, "stat_key_prefix",                \
+  ":", NULL, "char",                                                          \
+  "the character ending a key's prefix for stats detail")                    \
 X(memory_file_, IGNORED, 'e', "memory-file", NULL, NULL,                      \
   NULL, NULL, "file", NULL)                                                   \
 X(watch_, IGNORED, 'W', "disable-watch", NULL, NULL,                          \

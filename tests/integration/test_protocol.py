@@ -478,6 +478,19 @@ class Stats(SharedDaemonCase):
         self.assertEqual(c.request(b"stats detail bogus\r\n"),
                          b"CLIENT_ERROR usage: stats detail on|off|dump\r\n")
 
+    def test_stats_detail_delimiter_from_D(self):
+        d = own_daemon(self, ["-D", "#x"])
+        with d.connect() as c:
+            self.assertEqual(c.stats("settings")["stat_key_prefix"], "#")
+            self.assertEqual(c.request(b"stats detail on\r\n"), b"OK\r\n")
+            self.assertEqual(c.request(b"set dl#a 0 0 1\r\nx\r\n"),
+                             b"STORED\r\n")
+            self.assertEqual(c.request(b"set dl:b 0 0 1\r\nx\r\n"),
+                             b"STORED\r\n")
+            c.send(b"stats detail dump\r\n")
+            self.assertEqual(c.recv_until(b"END\r\n"),
+                             b"PREFIX dl get 0 hit 0 set 1 del 0\r\nEND\r\n")
+
     def test_stats_cachedump(self):
         c = self.c
         self.assertEqual(c.request(b"stats cachedump\r\n"),
