@@ -205,6 +205,28 @@ static void *load_blocks(void *arg)
     return NULL;
 }
 
+/* Most of a load is the kernel zeroing the items' fresh memory on first
+ * touch. A thread of its own makes that memory resident ahead of the
+ * loaders, so the two overlap. Items take about their record's bytes plus
+ * a slab class's rounding (under 1/8 with the default -f 1.25). */
+struct prefaulter {
+    struct cache *cache;
+    uint64_t bytes;
+    pthread_t thread;
+};
+
+static uint64_t prefault_bytes(const struct snapshot_summary *sum)
+{
+    return sum->record_bytes + sum->record_bytes / 8;
+}
+
+static void *prefault(void *arg)
+{
+    struct prefaulter *pf = arg;
+    cache_prefault(pf->cache, pf->bytes);
+    return NULL;
+}
+
 /* Threads pay off when there are bytes to share out: each new item's
  * memory is zeroed by the kernel on first touch, the bulk of a load of
  * large items. Small items are bound by per-item work under the shared
@@ -276,7 +298,11 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     struct snapshot_summary sum;
     snapshot_reader_info(r, &sum);
     cache_expect(s->cache, sum.items);
+    struct prefaulter pf = {.cache = s->cache, .bytes = prefault_bytes(&sum)};
+    bool prefaulting = pthread_create(&pf.thread, NULL, prefault, &pf) == 0;
     load_records(s, r, load_threads(&sum, threads), &n);
+    if (prefaulting)
+        pthread_join(pf.thread, NULL);
     snapshot_reader_close(&r);
     uint64_t ms = (mono_ns() - t0) / 1000000u;
     log_warn("snapshot %s loaded: %llu items, %llu bytes of keys and "

@@ -17,6 +17,11 @@ void cache_expect(struct cache *c, uint64_t items)
     assoc_presize(c->assoc, items);
 }
 
+void cache_prefault(struct cache *c, uint64_t bytes)
+{
+    slabs_prefault(c->slabs, bytes);
+}
+
 struct dump_ctx {
     struct cache *c;
     unsigned cls;

@@ -310,6 +310,32 @@ void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size)
     pthread_mutex_unlock(&c->lock);
 }
 
+void slabs_prefault(struct slabs *s, uint64_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    pthread_mutex_lock(&s->lock);
+    uint64_t from = s->npages * s->page_size;
+    uint64_t room = s->limit > from + s->charged
+                        ? s->limit - from - s->charged : 0;
+    pthread_mutex_unlock(&s->lock);
+    if (bytes > room)
+        bytes = room;
+    /* A block at a time, so the loader's first pages are ready soon. */
+    for (uint64_t off = from / HUGE_PAGE * HUGE_PAGE;
+         off < from + bytes && off + HUGE_PAGE <= s->mapping_len -
+                                    (uint64_t)(s->region - s->mapping);
+         off += HUGE_PAGE) {
+        char *block = s->region + off;
+        if (mprotect(block, HUGE_PAGE, PROT_READ | PROT_WRITE) != 0 ||
+            madvise(block, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
+            return; /* a hint: the load faults its pages in itself */
+    }
+#else
+    (void)s;
+    (void)bytes;
+#endif
+}
+
 bool slabs_charge(struct slabs *s, uint64_t bytes)
 {
     bool ok;

@@ -65,6 +65,11 @@ void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size);
 
 /* Charge or return bytes against the limit for memory outside the pages. */
 bool slabs_charge(struct slabs *s, uint64_t bytes);
+/* Make the next `bytes` of the arena that pages will come from resident
+ * now (never past the limit), without writing to them: a bulk load run
+ * beside this finds its memory already zeroed by the kernel. Safe to run
+ * on another thread while pages are taken. */
+void slabs_prefault(struct slabs *s, uint64_t bytes);
 void slabs_uncharge(struct slabs *s, uint64_t bytes);
 
 /* Change the limit at run time; false if above the reservation. Lowering

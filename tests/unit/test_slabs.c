@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/slabs.h"
@@ -92,6 +94,42 @@ static void never_exceeds_limit(void **state)
     assert_int_equal(st.used_chunks, got);
     assert_int_equal(st.free_chunks, 0);
     assert_int_equal(st.requested, got * 1000);
+    slabs_destroy(&s);
+}
+
+/* Resident set size of this process, from /proc. */
+static uint64_t rss_bytes(void)
+{
+    unsigned long long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%llu %llu", &size, &resident), 2);
+    fclose(f);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Prefaulting makes memory resident without taking pages from anyone:
+ * the limit and the accounting are unchanged, and pages handed out after
+ * it work as before. Asked for more than the limit, it stops there. */
+static void prefault_changes_nothing_but_residency(void **state)
+{
+    (void)state;
+    struct slabs *s = make(16 * MiB, MiB);
+    uint64_t before = rss_bytes();
+    slabs_prefault(s, 1024 * MiB);
+    uint64_t after = rss_bytes();
+    assert_true(after >= before + 12 * MiB);   /* most of the 16 MiB */
+    assert_true(after <= before + 24 * MiB);   /* never much past it */
+    assert_int_equal(slabs_pages_total(s), 0);
+    unsigned c = slabs_class_for(s, 1000);
+    size_t got = 0;
+    char *p;
+    while (got < 100000 && (p = slabs_alloc(s, c, 1000)) != NULL) {
+        memset(p, 'z', 1000);
+        got++;
+    }
+    assert_int_equal(slabs_pages_total(s), 16);
+    assert_true(slabs_used(s) <= slabs_limit(s));
     slabs_destroy(&s);
 }
 
@@ -192,6 +230,7 @@ int main(void)
         cmocka_unit_test(large_item_size_makes_large_pages),
         cmocka_unit_test(never_exceeds_limit),
         cmocka_unit_test(free_and_reuse),
+        cmocka_unit_test(prefault_changes_nothing_but_residency),
         cmocka_unit_test(refs_round_trip),
         cmocka_unit_test(charges_share_the_budget),
         cmocka_unit_test(limit_changes),
