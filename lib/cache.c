@@ -165,7 +165,6 @@ void link_locked(struct cache *c, struct item *it, uint64_t hv)
     assoc_insert_locked(c->assoc, hv, it);
     c->pops->link(c->policy, it, now);
     count(&c->total_items, 1);
-    count(&c->changes, 1);
     note_bytes(c, (int64_t)total_of(c, it));
 }
 
@@ -181,7 +180,6 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
         c->pops->unlink(c->policy, it);
     item_flag_clear(it, ITEM_LINKED);
     count(&c->bytes, -(int64_t)total_of(c, it));
-    count(&c->changes, 1);
     cache_release(c, it);
 }
 
@@ -452,7 +450,7 @@ struct item *cache_get(struct cache *c, const char *key, size_t nkey,
         item_ref(it);
         if (touch != NULL) {
             it->exptime = clock_exptime(c->clock, *touch);
-            count(&c->changes, 1);
+            note_change(c);
         }
         item_flag_set(it, ITEM_FETCHED);
         c->pops->hit(c->policy, it, clock_now(c->clock));
@@ -491,7 +489,7 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
     note_cls(cls, it);
     if (it != NULL) {
         it->exptime = clock_exptime(c->clock, exptime);
-        count(&c->changes, 1);
+        note_change(c);
         item_flag_set(it, ITEM_FETCHED);
         c->pops->hit(c->policy, it, clock_now(c->clock));
     }
@@ -546,7 +544,7 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
         uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
                                                  memory_order_relaxed) + 1;
         item_set_cas(it, c->use_cas, cas);
-        count(&c->changes, 1);
+        note_change(c);
         return CACHE_OK;
     }
     struct item *fresh;
@@ -605,7 +603,7 @@ void cache_flush(struct cache *c, int64_t delay)
             atomic_store(&c->oldest_cas, atomic_load(&c->next_cas) + 1);
     }
     atomic_store(&c->oldest_live, moment);
-    count(&c->changes, 1);
+    note_change(c);
 }
 
 bool cache_set_limit(struct cache *c, uint64_t limit)
@@ -724,7 +722,7 @@ bool cache_maintain(struct cache *c, unsigned budget)
 
 void note_change(struct cache *c)
 {
-    count(&c->changes, 1);
+    count(&c->in_place_changes, 1);
 }
 
 /* Give an item a CAS chosen outside (meta E, a restored item). The
@@ -742,9 +740,13 @@ void give_cas(struct cache *c, struct item *it, uint64_t cas)
     item_set_cas(it, c->use_cas, cas);
 }
 
+/* Links and unlinks are derived rather than counted, to keep another
+ * shared write off the store path: every link adds one to total_items
+ * and to the item count, every unlink takes one from the count. */
 uint64_t cache_changes(struct cache *c)
 {
-    return load(&c->changes);
+    return 2 * load(&c->total_items) - assoc_count(c->assoc) +
+           load(&c->in_place_changes);
 }
 
 uint64_t cache_count(struct cache *c)

@@ -45,7 +45,8 @@ struct cache {
     _Atomic uint32_t oldest_live;   /* flush_all moment (rel time), 0 none */
     _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
     _Atomic uint64_t total_items;
-    _Atomic uint64_t changes;       /* links, unlinks, in-place updates */
+    _Atomic uint64_t in_place_changes; /* touches, in-place incr, flush,
+                                          meta invalidation (note_change) */
     _Atomic uint64_t bytes;
     _Atomic uint64_t bytes_peak;
     _Atomic uint64_t starving;      /* bit per class that found no memory */

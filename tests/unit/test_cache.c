@@ -639,6 +639,35 @@ static void restore_keeps_cas_and_expiry(void **state)
     assert_non_null(get(e->cache, "a", buf, sizeof(buf)));
 }
 
+/* cache_changes() moves on every change a snapshot would hold, and only
+ * then: the periodic snapshot is skipped while it stands still. */
+static void changes_track_every_kind_of_change(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    char buf[16];
+    uint64_t last = cache_changes(c);
+#define CHANGED(what)                                                         \
+    do {                                                                      \
+        what;                                                                 \
+        assert_true(cache_changes(c) > last);                                 \
+        last = cache_changes(c);                                              \
+    } while (0)
+    CHANGED(assert_int_equal(put(c, "a", "1", CACHE_SET), CACHE_OK));
+    CHANGED(assert_int_equal(put(c, "a", "2", CACHE_SET), CACHE_OK));
+    CHANGED(assert_int_equal(cache_touch(c, "a", 1, 100, NULL), CACHE_OK));
+    uint64_t v;
+    CHANGED(assert_int_equal(cache_delta(c, "a", 1, true, 1, &v, NULL),
+                             CACHE_OK));
+    CHANGED(assert_int_equal(cache_delete(c, "a", 1, NULL), CACHE_OK));
+    CHANGED(cache_flush(c, 0));
+#undef CHANGED
+    /* reads and misses change nothing */
+    assert_null(get(c, "a", buf, sizeof(buf)));
+    assert_int_equal(cache_delete(c, "a", 1, NULL), CACHE_NOT_FOUND);
+    assert_int_equal(cache_changes(c), last);
+}
+
 /* Restoring never evicts: it stops at the limit. */
 static void restore_stops_at_the_limit(void **state)
 {
@@ -791,6 +820,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(restore_keeps_cas_and_expiry, setup,
                                         teardown),
         cmocka_unit_test(restore_stops_at_the_limit),
+        cmocka_unit_test_setup_teardown(changes_track_every_kind_of_change,
+                                        setup, teardown),
         cmocka_unit_test(class_segments_add_up),
         cmocka_unit_test_setup_teardown(operations_report_the_class_hit,
                                         setup, teardown),
