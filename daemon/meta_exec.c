@@ -107,14 +107,15 @@ static void mg_options(const struct meta_request *req,
     };
 }
 
+/* v: the item found, NULL on a miss. */
 static void mg_count(struct conn *c, const struct meta_request *req,
-                     const struct meta_key *k, struct item *it,
-                     enum cache_miss why)
+                     const struct meta_key *k,
+                     const struct cache_item_view *v, enum cache_miss why)
 {
     struct thread_stats *ts = tstats(c);
     prefix_stats_record(c->srv->prefix, k->p, k->n, PREFIX_GET);
     worker_note_key(c->worker, k->p, k->n);
-    if (it == NULL) {
+    if (v == NULL) {
         STAT_INC(ts, cmd_get);
         STAT_INC(ts, get_misses);
         if (why == CACHE_MISS_EXPIRED)
@@ -124,17 +125,15 @@ static void mg_count(struct conn *c, const struct meta_request *req,
         return;
     }
     prefix_stats_record(c->srv->prefix, k->p, k->n, PREFIX_HIT);
-    struct cache_item_view v;
-    cache_item_view(c->srv->cache, it, &v);
     /* A hit that touched counts as a touch only, as in memcached. */
     if (meta_has(req, 'T')) {
         STAT_INC(ts, cmd_touch);
         STAT_INC(ts, touch_hits);
-        CLASS_STAT_INC(ts, v.cls, touch_hits);
+        CLASS_STAT_INC(ts, v->cls, touch_hits);
     } else {
         STAT_INC(ts, cmd_get);
         STAT_INC(ts, get_hits);
-        CLASS_STAT_INC(ts, v.cls, hits[v.seg]);
+        CLASS_STAT_INC(ts, v->cls, hits[v->seg]);
     }
 }
 
@@ -147,14 +146,15 @@ static void exec_mg(struct conn *c, const struct meta_request *req)
     key_of(req, &k);
     mg_options(req, &o);
     struct item *it = cache_mget(c->srv->cache, k.p, k.n, &o, &m, &why);
-    mg_count(c, req, &k, it, why);
     if (it == NULL) {
+        mg_count(c, req, &k, NULL, why);
         if (!meta_has(req, 'q'))
             send_line(c, META_R_EN, req, NULL);
         return;
     }
     struct cache_item_view v;
     cache_item_view(c->srv->cache, it, &v);
+    mg_count(c, req, &k, &v, why);
     /* t shows the TTL as it was where t stands among the flags. */
     bool changed = sent_before(req, 'T', 't') ||
                    (m.created && sent_before(req, 'N', 't'));
@@ -344,24 +344,12 @@ static void exec_md(struct conn *c, const struct meta_request *req)
 
 /* ------------------------------------------------------------------ ma */
 
+/* As incr/decr; a counter N just created is neither a hit nor a miss. */
 static void ma_count(struct conn *c, bool incr, enum cache_status st,
                      const struct cache_marith_result *r)
 {
-    struct thread_stats *ts = tstats(c);
-    if (st == CACHE_NOT_FOUND) {
-        if (incr)
-            STAT_INC(ts, incr_misses);
-        else
-            STAT_INC(ts, decr_misses);
-    } else if (st == CACHE_OK && !r->created) {
-        if (incr) {
-            STAT_INC(ts, incr_hits);
-            CLASS_STAT_INC(ts, r->cls, incr_hits);
-        } else {
-            STAT_INC(ts, decr_hits);
-            CLASS_STAT_INC(ts, r->cls, decr_hits);
-        }
-    }
+    if (st == CACHE_NOT_FOUND || (st == CACHE_OK && !r->created))
+        stats_count_delta(tstats(c), incr, st == CACHE_OK, r->cls);
 }
 
 static void ma_answer(struct conn *c, const struct meta_request *req,

@@ -114,6 +114,25 @@ struct thread_stats {
             STAT_INC(&(ts)->classes[cls_], field);                            \
     } while (0)
 
+/* incr/decr (text) and ma (meta) count alike: a miss, or a hit of an
+ * item of class cls. */
+static inline void stats_count_delta(struct thread_stats *ts, bool incr,
+                                     bool hit, unsigned cls)
+{
+    if (!hit) {
+        if (incr)
+            STAT_INC(ts, incr_misses);
+        else
+            STAT_INC(ts, decr_misses);
+    } else if (incr) {
+        STAT_INC(ts, incr_hits);
+        CLASS_STAT_INC(ts, cls, incr_hits);
+    } else {
+        STAT_INC(ts, decr_hits);
+        CLASS_STAT_INC(ts, cls, decr_hits);
+    }
+}
+
 /* A plain snapshot, for summing and printing. */
 struct thread_stats_sum {
 #define THREAD_STATS_SUM_FIELD(name, kind, help) uint64_t name;

@@ -271,21 +271,8 @@ static void exec_delta(struct conn *c, const struct text_request *req)
     unsigned cls;
     enum cache_status st = cache_delta(c->srv->cache, req->key, req->nkey,
                                        incr, req->delta, &value, &cls);
-    struct thread_stats *ts = tstats(c);
-    if (st == CACHE_NOT_FOUND) {
-        if (incr)
-            STAT_INC(ts, incr_misses);
-        else
-            STAT_INC(ts, decr_misses);
-    } else if (st == CACHE_OK) {
-        if (incr) {
-            STAT_INC(ts, incr_hits);
-            CLASS_STAT_INC(ts, cls, incr_hits);
-        } else {
-            STAT_INC(ts, decr_hits);
-            CLASS_STAT_INC(ts, cls, decr_hits);
-        }
-    }
+    if (st == CACHE_OK || st == CACHE_NOT_FOUND)
+        stats_count_delta(tstats(c), incr, st == CACHE_OK, cls);
     if (req->noreply)
         return;
     switch (st) {
