@@ -87,20 +87,9 @@ static int writer_fail(struct snapshot_writer *w, const char *fmt, ...)
     return -1;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
+/* The writer knows every offset it writes at (blocks are appended at
+ * w->offset, the header rewritten at 0), so one positioned write loop
+ * serves both. */
 static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t at)
 {
     while (n > 0) {
@@ -185,7 +174,7 @@ int snapshot_writer_open(struct snapshot_writer **out, const char *path,
     }
     w->tmp_exists = true;
     encode_header(h, w, STATE_WRITING);
-    if (write_all(w->fd, h, sizeof(h)) != 0) {
+    if (pwrite_all(w->fd, h, sizeof(h), 0) != 0) {
         writer_fail(w, "write %s", w->tmppath);
         goto fail;
     }
@@ -282,7 +271,7 @@ int snapshot_writer_flush(struct snapshot_writer *w)
     put_u64(h + 8, payload);
     put_u64(h + 16, XXH3_64bits(h + SNAPSHOT_BLOCK_HEADER_SIZE, payload));
     put_u64(h + 24, XXH3_64bits(h, 24));
-    if (write_all(w->fd, w->buf, w->len) != 0)
+    if (pwrite_all(w->fd, w->buf, w->len, (off_t)w->offset) != 0)
         return writer_fail(w, "write %s", w->tmppath);
     w->digest = XXH3_64bits_withSeed(h, SNAPSHOT_BLOCK_HEADER_SIZE,
                                      w->digest);
