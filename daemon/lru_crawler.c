@@ -168,11 +168,6 @@ static void start_dump(struct conn *c, enum dump_format format,
     conn_stream_start(c, &s);
 }
 
-static bool word_is(const char *w, size_t n, const char *want)
-{
-    return n == strlen(want) && memcmp(w, want, n) == 0;
-}
-
 /* A sub-command with its one argument. */
 static void exec_with_arg(struct conn *c, const char *sub, size_t nsub,
                           const char *w, size_t n)
@@ -180,31 +175,31 @@ static void exec_with_arg(struct conn *c, const char *sub, size_t nsub,
     struct token tk = {w, n};
     uint32_t v;
     bool off = atomic_load(&c->srv->crawler_off);
-    if (word_is(sub, nsub, "metadump") || word_is(sub, nsub, "mgdump") ||
-        word_is(sub, nsub, "crawl")) {
+    if (token_eq(sub, nsub, "metadump") || token_eq(sub, nsub, "mgdump") ||
+        token_eq(sub, nsub, "crawl")) {
         if (off) {
             say(c, "CLIENT_ERROR lru crawler disabled\r\n");
-        } else if (word_is(sub, nsub, "crawl")) {
+        } else if (token_eq(sub, nsub, "crawl")) {
             uint64_t classes;
             /* memcached cannot crawl by hash: its reply, quirk included */
-            if (word_is(w, n, "hash"))
+            if (token_eq(w, n, "hash"))
                 say(c, "ERROR an unknown error happened\r\n");
             else if (!parse_classes(w, n, &classes))
                 say(c, "BADCLASS invalid class id\r\n");
             else
                 say(c, "OK\r\n"); /* the reaper sweeps continuously */
         } else {
-            start_dump(c, word_is(sub, nsub, "metadump") ? DUMP_META : DUMP_MG,
+            start_dump(c, token_eq(sub, nsub, "metadump") ? DUMP_META : DUMP_MG,
                        w, n);
         }
-    } else if (word_is(sub, nsub, "sleep")) {
+    } else if (token_eq(sub, nsub, "sleep")) {
         if (!num_u32(&tk, &v))
             text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
         else if (v > CRAWLER_SLEEP_MAX)
             say(c, "CLIENT_ERROR sleep must be one second or less\r\n");
         else
             say(c, "OK\r\n");
-    } else if (word_is(sub, nsub, "tocrawl")) {
+    } else if (token_eq(sub, nsub, "tocrawl")) {
         if (!num_u32(&tk, &v))
             text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
         else
@@ -224,13 +219,13 @@ void lru_crawler_exec(struct conn *c, const char *arg, size_t narg)
         text_exec_reply(c, TEXT_R_ERROR);
     } else if (has_arg) {
         exec_with_arg(c, sub, nsub, w, n);
-    } else if (word_is(sub, nsub, "enable")) {
+    } else if (token_eq(sub, nsub, "enable")) {
         /* memcached answers a second enable with its thread-start error */
         if (atomic_exchange(&c->srv->crawler_off, false))
             say(c, "OK\r\n");
         else
             say(c, "ERROR failed to start lru crawler thread\r\n");
-    } else if (word_is(sub, nsub, "disable")) {
+    } else if (token_eq(sub, nsub, "disable")) {
         atomic_store(&c->srv->crawler_off, true);
         say(c, "OK\r\n");
     } else {

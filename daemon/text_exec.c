@@ -21,6 +21,7 @@
 #include "daemon/snapshotter.h"
 #include "daemon/stats_report.h"
 #include "daemon/worker.h"
+#include "proto/token.h"
 
 #define MEMLIMIT_MIN_MB 8
 
@@ -388,11 +389,6 @@ static void emit_stat_line(const char *name, const char *value, void *arg)
         reply_commit(&c->reply, text_stat_line(dst, cap, name, value));
 }
 
-static bool word_is(const char *w, size_t n, const char *want)
-{
-    return n == strlen(want) && memcmp(w, want, n) == 0;
-}
-
 static void emit_raw_line(const char *line, size_t len, void *arg)
 {
     reply_text(&((struct conn *)arg)->reply, line, len);
@@ -404,10 +400,10 @@ static void stats_detail(struct conn *c, const char *cur, const char *end)
     const char *w;
     size_t n = 0;
     text_next_key(&cur, end, &w, &n);
-    if (word_is(w, n, "on") || word_is(w, n, "off")) {
-        prefix_stats_enable(c->srv->prefix, word_is(w, n, "on"));
+    if (token_eq(w, n, "on") || token_eq(w, n, "off")) {
+        prefix_stats_enable(c->srv->prefix, token_eq(w, n, "on"));
         text_exec_reply(c, TEXT_R_OK);
-    } else if (word_is(w, n, "dump")) {
+    } else if (token_eq(w, n, "dump")) {
         prefix_stats_dump(c->srv->prefix, emit_raw_line, c);
         text_exec_reply(c, TEXT_R_END);
     } else {
@@ -472,36 +468,36 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     text_next_key(&cur, end, &sub, &nsub);
     if (nsub == 0) {
         stats_report_general(srv, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "settings")) {
+    } else if (token_eq(sub, nsub, "settings")) {
         settings_foreach_stat(srv->settings, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "slabs")) {
+    } else if (token_eq(sub, nsub, "slabs")) {
         stats_report_slabs(srv, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "items")) {
+    } else if (token_eq(sub, nsub, "items")) {
         stats_report_items(srv, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "hotkeys")) {
+    } else if (token_eq(sub, nsub, "hotkeys")) {
         if (!stats_hotkeys(c, cur, end))
             return;
-    } else if (word_is(sub, nsub, "rates")) {
+    } else if (token_eq(sub, nsub, "rates")) {
         rates_report(srv->rates, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "latency")) {
+    } else if (token_eq(sub, nsub, "latency")) {
         stats_report_latency(srv, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "conns")) {
+    } else if (token_eq(sub, nsub, "conns")) {
         /* memcached lists the listening sockets first. */
         rel_time_t now = clock_now(srv->clock);
         listener_describe(srv->listener, now, emit_stat_line, c);
         for (int i = 0; i < srv->nworkers; i++)
             worker_describe_conns(srv->workers[i], now, emit_stat_line, c);
-    } else if (word_is(sub, nsub, "sizes")) {
+    } else if (token_eq(sub, nsub, "sizes")) {
         /* Size histograms are not tracked: memcached's answer when its
          * tracking is off. */
         emit_stat_line("sizes_status", "disabled", c);
-    } else if (word_is(sub, nsub, "detail")) {
+    } else if (token_eq(sub, nsub, "detail")) {
         stats_detail(c, cur, end);
         return;
-    } else if (word_is(sub, nsub, "cachedump")) {
+    } else if (token_eq(sub, nsub, "cachedump")) {
         stats_cachedump(c, cur, end);
         return;
-    } else if (word_is(sub, nsub, "reset")) {
+    } else if (token_eq(sub, nsub, "reset")) {
         stats_report_reset(srv);
         text_exec_reply(c, TEXT_R_RESET);
         return;

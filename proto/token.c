@@ -5,9 +5,12 @@
 
 #include <string.h>
 
+bool token_eq(const char *p, size_t n, const char *word)
+{
+    return n == strlen(word) && memcmp(p, word, n) == 0;
+}
+
 bool token_is(const struct token *tk, const char *word)
 {
-    size_t n = strlen(word);
-
-    return tk->n == n && memcmp(tk->p, word, n) == 0;
+    return token_eq(tk->p, tk->n, word);
 }

@@ -20,6 +20,8 @@ struct token {
 
 /* The token is exactly the NUL-terminated word. */
 bool token_is(const struct token *tk, const char *word);
+/* The same for the n bytes at p. */
+bool token_eq(const char *p, size_t n, const char *word);
 
 /* The first space in [s, end), or end. memchr rather than a byte loop:
  * a 32-byte key cost the loop about 130 instructions and memchr about 15
