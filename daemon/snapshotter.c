@@ -197,11 +197,12 @@ static void restore_one(struct loader *l, const struct snapshot_record *rec)
 static void *load_blocks(void *arg)
 {
     struct loader *l = arg;
-    struct snapshot_block b;
+    struct snapshot_block b = {0};
     struct snapshot_record rec;
     while (snapshot_reader_next_block(l->r, &b))
         while (snapshot_block_next(&b, &rec))
             restore_one(l, &rec);
+    snapshot_block_free(&b);
     return NULL;
 }
 
@@ -303,7 +304,18 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     load_records(s, r, load_threads(&sum, threads), &n);
     if (prefaulting)
         pthread_join(pf.thread, NULL);
+    f = snapshot_reader_status(r, &err);
     snapshot_reader_close(&r);
+    if (f != SNAPSHOT_OK) {
+        /* Changed in place since it was verified: what was read before
+         * the change is sound, but it is not the snapshot as written. */
+        cache_flush(s->cache, 0);
+        log_refused(s, &err);
+        if (strict)
+            return false;
+        log_warn("starting empty");
+        return true;
+    }
     uint64_t ms = (mono_ns() - t0) / 1000000u;
     log_warn("snapshot %s loaded: %llu items, %llu bytes of keys and "
              "values in %llu ms; %llu expired while down", s->path,

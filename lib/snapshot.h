@@ -76,7 +76,7 @@
 #define SNAPSHOT_KEY_MAX 250
 
 /* One item. Written: the caller's pointers, copied by add(). Read:
- * key and value point into the reader's mapping, valid until close. */
+ * key and value point into the reader's block buffer (see next()). */
 struct snapshot_record {
     const void *key;
     size_t nkey;      /* 1..SNAPSHOT_KEY_MAX, any bytes */
@@ -147,7 +147,7 @@ void snapshot_writer_abort(struct snapshot_writer **w);
 enum snapshot_fault {
     SNAPSHOT_OK,
     SNAPSHOT_MISSING,       /* no file at path */
-    SNAPSHOT_IO,            /* open, stat or mmap failed; not a file */
+    SNAPSHOT_IO,            /* open, stat or read failed; not a file */
     SNAPSHOT_BAD_MAGIC,     /* file or block magic wrong */
     SNAPSHOT_BAD_VERSION,   /* a format version this build cannot read */
     SNAPSHOT_TRUNCATED,     /* ends early, or its writer never finished */
@@ -167,7 +167,7 @@ struct snapshot_error {
 
 struct snapshot_reader;
 
-/* Maps the file and verifies ALL of it (header, every block header and
+/* Opens the file and verifies ALL of it (header, every block header and
  * payload checksum, every record's framing, counts, digest, no trailing
  * bytes) before returning SNAPSHOT_OK, so a caller never loads part of a
  * damaged file. On any other result *out is NULL and err (may be NULL)
@@ -176,27 +176,41 @@ enum snapshot_fault snapshot_reader_open(struct snapshot_reader **out,
                                          const char *path,
                                          struct snapshot_error *err);
 
-/* The next record in file order, pointing into the mapping (valid until
- * close); false after the last. */
+/* The next record in file order, pointing into the reader's block buffer
+ * (valid until the next call); false after the last, or when a block no
+ * longer reads as it did at open (snapshot_reader_status() says). */
 bool snapshot_reader_next(struct snapshot_reader *r,
                           struct snapshot_record *out);
 
 /* Parallel loading: threads take whole blocks, then walk their records.
  * next_block() is safe to call from several threads at once (the only
- * reader call that is); a block's records point into the mapping, valid
- * until close. Do not mix with snapshot_reader_next(). */
+ * reader call that is). It reads the block into out's buffer and checks
+ * it again, so the records it hands out are exactly what was verified
+ * even if the file changed since open; they stay valid until the next
+ * call with the same out. Start each thread's block zeroed and release it
+ * with snapshot_block_free(). false after the last block, or after a
+ * block failed its second check. Do not mix with snapshot_reader_next(). */
 struct snapshot_block {
+    unsigned char *buf;
+    size_t cap;
     const unsigned char *pos, *end;
 };
 bool snapshot_reader_next_block(struct snapshot_reader *r,
                                 struct snapshot_block *out);
 bool snapshot_block_next(struct snapshot_block *b,
                          struct snapshot_record *out);
+void snapshot_block_free(struct snapshot_block *b);
+
+/* SNAPSHOT_OK, or the first fault the load pass met (a block that read
+ * differently than at open: the file was changed in place), with err
+ * (may be NULL) filled. Records handed out before it are sound. */
+enum snapshot_fault snapshot_reader_status(struct snapshot_reader *r,
+                                           struct snapshot_error *err);
 
 void snapshot_reader_info(const struct snapshot_reader *r,
                           struct snapshot_summary *out);
 
-/* Unmaps and frees. Tolerates NULL; *r is NULL afterwards. */
+/* Closes and frees. Tolerates NULL; *r is NULL afterwards. */
 void snapshot_reader_close(struct snapshot_reader **r);
 
 /* "ok", "missing", "io", "bad_magic", "bad_version", "truncated",

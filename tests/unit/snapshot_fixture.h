@@ -190,6 +190,7 @@ static inline void check_stream(const char *path, uint64_t n)
     }
     assert_false(snapshot_reader_next(r, &rec));
     assert_false(snapshot_reader_next(r, &rec));
+    assert_int_equal(snapshot_reader_status(r, NULL), SNAPSHOT_OK);
     snapshot_reader_close(&r);
     assert_null(r);
 }
