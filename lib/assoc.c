@@ -182,7 +182,8 @@ static void publish(struct assoc *a, struct assoc_state *next)
     free(prev);
 }
 
-/* The head of hv's chain; the caller holds hv's stripe. */
+/* The head of hv's chain; the caller holds hv's stripe (or, for a mere
+ * hint, grow_lock, which keeps the tables it points into alive). */
 static uint32_t *bucket_for(struct assoc *a, uint64_t hv)
 {
     const struct assoc_state *st = shape(a);
@@ -197,6 +198,28 @@ static uint32_t *bucket_for(struct assoc *a, uint64_t hv)
 static struct item *item_at(struct assoc *a, uint32_t ref)
 {
     return slabs_ptr(a->slabs, ref);
+}
+
+/* Every store to a bucket head (and, through remove's walk, to a chain
+ * link) is atomic, because assoc_prefetch() reads heads without the
+ * stripe. Relaxed: the stripe lock still orders everything that counts. */
+static void set_link(uint32_t *link, uint32_t ref)
+{
+    __atomic_store_n(link, ref, __ATOMIC_RELAXED);
+}
+
+void assoc_prefetch(struct assoc *a, const uint64_t *hv, size_t n)
+{
+    pthread_mutex_lock(&a->grow_lock); /* keeps the tables alive */
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(bucket_for(a, hv[i]), 1);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ref = __atomic_load_n(bucket_for(a, hv[i]),
+                                       __ATOMIC_RELAXED);
+        if (ref != 0)
+            __builtin_prefetch(item_at(a, ref), 0);
+    }
+    pthread_mutex_unlock(&a->grow_lock);
 }
 
 struct item *assoc_find_locked(struct assoc *a, uint64_t hv, const char *key,
@@ -216,7 +239,7 @@ void assoc_insert_locked(struct assoc *a, uint64_t hv, struct item *it)
 {
     uint32_t *head = bucket_for(a, hv);
     it->h_next = *head;
-    *head = slabs_ref(a->slabs, it);
+    set_link(head, slabs_ref(a->slabs, it));
     atomic_fetch_add_explicit(&a->count, 1, memory_order_relaxed);
 }
 
@@ -226,7 +249,7 @@ bool assoc_remove_locked(struct assoc *a, uint64_t hv, struct item *it)
     uint32_t *link = bucket_for(a, hv);
     while (*link != 0) {
         if (*link == target) {
-            *link = it->h_next;
+            set_link(link, it->h_next);
             it->h_next = 0;
             atomic_fetch_sub_explicit(&a->count, 1, memory_order_relaxed);
             return true;
@@ -307,10 +330,10 @@ static void migrate_bucket(struct assoc *a, const struct assoc_state *st,
         uint64_t hv = assoc_hash(item_ckey(it, a->with_cas), it->nkey);
         uint32_t *head = &st->table[hv & mask];
         it->h_next = *head;
-        *head = ref;
+        set_link(head, ref);
         ref = next;
     }
-    st->old[ob] = 0;
+    set_link(&st->old[ob], 0);
 }
 
 /* Every old bucket has moved: drop the old table. grow_lock held. */

@@ -54,6 +54,12 @@ void assoc_insert_locked(struct assoc *a, uint64_t hv, struct item *it);
 /* Removes exactly `it`; false if it was not in the table. */
 bool assoc_remove_locked(struct assoc *a, uint64_t hv, struct item *it);
 
+/* A hint before a batch of operations on these hashes (a bulk load):
+ * starts fetching their buckets and the first item of each chain, so the
+ * cache misses of the batch overlap instead of coming one at a time.
+ * Takes no stripe; call with none held. */
+void assoc_prefetch(struct assoc *a, const uint64_t *hv, size_t n);
+
 /* True when the load factor calls for a bigger table. */
 bool assoc_wants_growth(struct assoc *a);
 /* Begin a growth; false if one is running, the table is at its maximum or

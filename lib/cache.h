@@ -239,6 +239,12 @@ void cache_prefault(struct cache *c, uint64_t bytes);
  * already present. Later CAS values start above every restored one. */
 enum cache_status cache_restore(struct cache *c,
                                 const struct cache_restore_item *r);
+/* cache_restore() of each of r[0..n-1] into st[0..n-1], with the hash
+ * table's cache misses of the whole batch overlapped: the way to load
+ * many items. n is at most CACHE_RESTORE_BATCH. */
+#define CACHE_RESTORE_BATCH 16
+void cache_restore_batch(struct cache *c, const struct cache_restore_item *r,
+                         size_t n, enum cache_status *st);
 
 size_t cache_item_size_max(struct cache *c);
 struct slabs *cache_slabs(struct cache *c);

@@ -5,6 +5,7 @@
  */
 #include "lib/cache.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -132,8 +133,9 @@ static struct item *restore_alloc(struct cache *c,
     return it;
 }
 
-enum cache_status cache_restore(struct cache *c,
-                                const struct cache_restore_item *r)
+static enum cache_status restore_hashed(struct cache *c,
+                                        const struct cache_restore_item *r,
+                                        uint64_t hv)
 {
     rel_time_t exptime = r->expires == 0 ? 0 : rel_of(c, r->expires);
     if (exptime != 0 && exptime <= clock_now(c->clock))
@@ -142,7 +144,6 @@ enum cache_status cache_restore(struct cache *c,
     struct item *it = restore_alloc(c, r, exptime, &st);
     if (it == NULL)
         return st;
-    uint64_t hv = hash_of(c, it);
     assoc_lock(c->assoc, hv);
     st = CACHE_NOT_STORED;
     if (assoc_find_locked(c->assoc, hv, r->key, r->nkey) == NULL) {
@@ -154,4 +155,22 @@ enum cache_status cache_restore(struct cache *c,
     assoc_unlock(c->assoc, hv);
     cache_release(c, it);
     return st;
+}
+
+enum cache_status cache_restore(struct cache *c,
+                                const struct cache_restore_item *r)
+{
+    return restore_hashed(c, r, assoc_hash(r->key, r->nkey));
+}
+
+void cache_restore_batch(struct cache *c, const struct cache_restore_item *r,
+                         size_t n, enum cache_status *st)
+{
+    uint64_t hv[CACHE_RESTORE_BATCH] = {0};
+    assert(n <= CACHE_RESTORE_BATCH);
+    for (size_t i = 0; i < n; i++)
+        hv[i] = assoc_hash(r[i].key, r[i].nkey);
+    assoc_prefetch(c->assoc, hv, n);
+    for (size_t i = 0; i < n; i++)
+        st[i] = restore_hashed(c, &r[i], hv[i]);
 }

@@ -639,6 +639,59 @@ static void restore_keeps_cas_and_expiry(void **state)
     assert_non_null(get(e->cache, "a", buf, sizeof(buf)));
 }
 
+/* A batch restores exactly what one-by-one restores would: a key twice
+ * in one batch is stored once (the first), expired and oversized records
+ * are skipped, and every status lands in its own slot. */
+static void restore_batch_matches_single(void **state)
+{
+    struct env *e = *state;
+    time_t now = clock_wall(e->clock);
+    static char big[2 * 1024 * 1024];
+    memset(big, 'b', sizeof(big));
+    char keys[CACHE_RESTORE_BATCH][16];
+    struct cache_restore_item r[CACHE_RESTORE_BATCH];
+    enum cache_status st[CACHE_RESTORE_BATCH];
+    for (int i = 0; i < CACHE_RESTORE_BATCH; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+        r[i] = (struct cache_restore_item){
+            .key = keys[i], .nkey = strlen(keys[i]),
+            .value = keys[i], .nvalue = strlen(keys[i]),
+            .flags = (uint32_t)i, .cas = 100 + (uint64_t)i,
+        };
+    }
+    r[3].key = "k1";                 /* same key as r[1]: not stored */
+    r[3].nkey = 2;
+    r[5].expires = now - 1;          /* expired while down */
+    r[7].value = big;                /* larger than any chunk */
+    r[7].nvalue = sizeof(big);
+    cache_restore_batch(e->cache, r, CACHE_RESTORE_BATCH, st);
+    for (int i = 0; i < CACHE_RESTORE_BATCH; i++) {
+        enum cache_status want = i == 3 || i == 5 ? CACHE_NOT_STORED
+                                 : i == 7        ? CACHE_TOO_LARGE
+                                                 : CACHE_OK;
+        assert_int_equal(st[i], want);
+    }
+    char buf[16];
+    assert_string_equal(get(e->cache, "k1", buf, sizeof(buf)), "k1");
+    assert_string_equal(get(e->cache, "k15", buf, sizeof(buf)), "k15");
+    assert_null(get(e->cache, "k5", buf, sizeof(buf)));
+    assert_null(get(e->cache, "k7", buf, sizeof(buf)));
+    struct item *it = cache_get(e->cache, "k9", 2, NULL, NULL);
+    assert_non_null(it);
+    struct cache_item_view v;
+    cache_item_view(e->cache, it, &v);
+    assert_int_equal(v.cas, 109);
+    assert_int_equal(v.flags, 9);
+    cache_release(e->cache, it);
+    struct cache_stats cs;
+    cache_stats(e->cache, &cs);
+    assert_int_equal(cs.curr_items, CACHE_RESTORE_BATCH - 3);
+    /* an empty batch is a no-op */
+    cache_restore_batch(e->cache, r, 0, st);
+    cache_stats(e->cache, &cs);
+    assert_int_equal(cs.curr_items, CACHE_RESTORE_BATCH - 3);
+}
+
 /* cache_changes() moves on every change a snapshot would hold, and only
  * then: the periodic snapshot is skipped while it stands still. */
 static void changes_track_every_kind_of_change(void **state)
@@ -820,6 +873,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(restore_keeps_cas_and_expiry, setup,
                                         teardown),
         cmocka_unit_test(restore_stops_at_the_limit),
+        cmocka_unit_test_setup_teardown(restore_batch_matches_single, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(changes_track_every_kind_of_change,
                                         setup, teardown),
         cmocka_unit_test(class_segments_add_up),
