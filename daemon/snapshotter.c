@@ -228,6 +228,7 @@ static void *load_blocks(void *arg)
 struct prefaulter {
     struct cache *cache;
     uint64_t bytes;
+    _Atomic bool stop;  /* the load is over: the rest can fault on demand */
     pthread_t thread;
 };
 
@@ -239,7 +240,7 @@ static uint64_t prefault_bytes(const struct snapshot_summary *sum)
 static void *prefault(void *arg)
 {
     struct prefaulter *pf = arg;
-    cache_prefault(pf->cache, pf->bytes);
+    cache_prefault(pf->cache, pf->bytes, &pf->stop);
     return NULL;
 }
 
@@ -318,6 +319,7 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     struct prefaulter pf = {.cache = s->cache, .bytes = prefault_bytes(&sum)};
     bool prefaulting = pthread_create(&pf.thread, NULL, prefault, &pf) == 0;
     load_records(s, r, load_threads(&sum, threads), &n);
+    atomic_store(&pf.stop, true);
     if (prefaulting)
         pthread_join(pf.thread, NULL);
     f = snapshot_reader_status(r, &err);

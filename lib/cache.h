@@ -231,8 +231,9 @@ struct cache_restore_item {
 /* Size the hash table for this many items now, before a bulk load. */
 void cache_expect(struct cache *c, uint64_t items);
 /* Make about `bytes` of item memory resident ahead of a bulk load (run
- * on a thread of its own beside the load). */
-void cache_prefault(struct cache *c, uint64_t bytes);
+ * on a thread of its own beside the load); stops early once *stop (if not
+ * NULL) is true. */
+void cache_prefault(struct cache *c, uint64_t bytes, const _Atomic bool *stop);
 /* Link a restored item with its own CAS, never evicting anything for it:
  * CACHE_NO_MEMORY means the memory limit is reached, CACHE_TOO_LARGE that
  * it can never fit, CACHE_NOT_STORED that it has expired or the key is

@@ -18,9 +18,9 @@ void cache_expect(struct cache *c, uint64_t items)
     assoc_presize(c->assoc, items);
 }
 
-void cache_prefault(struct cache *c, uint64_t bytes)
+void cache_prefault(struct cache *c, uint64_t bytes, const _Atomic bool *stop)
 {
-    slabs_prefault(c->slabs, bytes);
+    slabs_prefault(c->slabs, bytes, stop);
 }
 
 struct dump_ctx {

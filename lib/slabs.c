@@ -8,6 +8,7 @@
 #include "lib/slabs.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -310,7 +311,7 @@ void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size)
     pthread_mutex_unlock(&c->lock);
 }
 
-void slabs_prefault(struct slabs *s, uint64_t bytes)
+void slabs_prefault(struct slabs *s, uint64_t bytes, const _Atomic bool *stop)
 {
 #ifdef MADV_POPULATE_WRITE
     pthread_mutex_lock(&s->lock);
@@ -325,6 +326,8 @@ void slabs_prefault(struct slabs *s, uint64_t bytes)
          off < from + bytes && off + HUGE_PAGE <= s->mapping_len -
                                     (uint64_t)(s->region - s->mapping);
          off += HUGE_PAGE) {
+        if (stop != NULL && atomic_load_explicit(stop, memory_order_relaxed))
+            return;
         char *block = s->region + off;
         if (mprotect(block, HUGE_PAGE, PROT_READ | PROT_WRITE) != 0 ||
             madvise(block, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
@@ -333,6 +336,7 @@ void slabs_prefault(struct slabs *s, uint64_t bytes)
 #else
     (void)s;
     (void)bytes;
+    (void)stop;
 #endif
 }
 

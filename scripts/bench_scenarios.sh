@@ -255,14 +255,15 @@ sc_scale() {
         "${growth[memcached]:-nan}" "${growth[zeekdb]}" "1 run" "<=2"
 }
 
-# snapshot_load ITEMS: fill, `snapshot`, then restart `pairs` times on the
-# same file and read the daemon's "snapshot F loaded: ..." log line.
+# snapshot_load ITEMS VALUE_BYTES: fill, `snapshot`, then restart `pairs`
+# times on the same file and read the daemon's "snapshot F loaded: ..."
+# log line.
 snapshot_load() {
-    local n=$1 pid port file=$snapdir/load-$1.snap line items bytes ms r
+    local n=$1 vsize=$2 pid port file=$snapdir/load-$1.snap line items bytes ms r
     local -a mbs=() ips=()
     start_daemon zeekdb "$snap_mb" -o "snapshot_path=$file,snapshot_interval=0" &&
         pid=$daemon_pid port=$daemon_port
-    preload "$port" "$n" --key-size 32 --value-size 100 >/dev/null
+    preload "$port" "$n" --key-size 32 --value-size "$vsize" >/dev/null
     echo "  $n items: snapshot -> $(ask "$port" "$fill_budget" snapshot)" \
          "($(stat_of "$port" snapshot_last_duration_us) us," \
          "$(stat_of "$port" snapshot_last_bytes) bytes)"
@@ -291,7 +292,7 @@ snapshot_load() {
     start_wait_s=10
     rm -f "$file"
     # shellcheck disable=SC2046
-    add_row snapshot "load MB/s, $n items (zeekdb)" "$(median "${mbs[@]}")" "-" \
+    add_row snapshot "load MB/s, $n x (32+$vsize) B (zeekdb)" "$(median "${mbs[@]}")" "-" \
         "$(median "${mbs[@]}")" "$(range "${mbs[@]}")" ">=1000"
     echo "  $n items: median $(median "${ips[@]}") items/s"
 }
@@ -311,13 +312,15 @@ snapshot_loop() {
 sc_snapshot() {
     local n pid port dump_items r stop loop_pid dumps=0 x
     echo
-    echo "== snapshot (zeekdb only, against itself): load of ${snap_items// /, } items;" \
+    echo "== snapshot (zeekdb only, against itself): load of ${snap_items// /, } items" \
+         "of 32+100 B and $snap_big_items of 32+1000 B;" \
          "get90 with and without a dump of ~$snap_dump_mb MiB, ${duration}s x $pairs pairs =="
     snapdir=$(mktemp -d "$work/snap.XXXXXX")
     chmod 777 "$snapdir"
     for n in $snap_items; do
-        snapshot_load "$n"
+        snapshot_load "$n" 100
     done
+    snapshot_load "$snap_big_items" 1000
     vals=()
     dump_items=$((snap_dump_mb * 1024 * 1024 / 1056))
     start_daemon zeekdb "$snap_mb" -o "snapshot_path=$snapdir/dump.snap,snapshot_interval=0" &&

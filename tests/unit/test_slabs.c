@@ -1,6 +1,7 @@
 /* Unit tests for lib/slabs.c */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,7 +117,7 @@ static void prefault_changes_nothing_but_residency(void **state)
     (void)state;
     struct slabs *s = make(16 * MiB, MiB);
     uint64_t before = rss_bytes();
-    slabs_prefault(s, 1024 * MiB);
+    slabs_prefault(s, 1024 * MiB, NULL);
     uint64_t after = rss_bytes();
     assert_true(after >= before + 12 * MiB);   /* most of the 16 MiB */
     assert_true(after <= before + 24 * MiB);   /* never much past it */
@@ -130,6 +131,21 @@ static void prefault_changes_nothing_but_residency(void **state)
     }
     assert_int_equal(slabs_pages_total(s), 16);
     assert_true(slabs_used(s) <= slabs_limit(s));
+    slabs_destroy(&s);
+}
+
+/* A prefault told to stop makes nothing more resident. */
+static void prefault_stops_when_told(void **state)
+{
+    (void)state;
+    struct slabs *s = make(64 * MiB, MiB);
+    _Atomic bool stop = true;
+    uint64_t before = rss_bytes();
+    slabs_prefault(s, 64 * MiB, &stop);
+    assert_true(rss_bytes() < before + 4 * MiB);
+    atomic_store(&stop, false);
+    slabs_prefault(s, 64 * MiB, &stop);
+    assert_true(rss_bytes() >= before + 48 * MiB);
     slabs_destroy(&s);
 }
 
@@ -231,6 +247,7 @@ int main(void)
         cmocka_unit_test(never_exceeds_limit),
         cmocka_unit_test(free_and_reuse),
         cmocka_unit_test(prefault_changes_nothing_but_residency),
+        cmocka_unit_test(prefault_stops_when_told),
         cmocka_unit_test(refs_round_trip),
         cmocka_unit_test(charges_share_the_budget),
         cmocka_unit_test(limit_changes),
