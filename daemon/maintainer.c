@@ -110,6 +110,7 @@ struct maintainer *maintainer_start(struct server *srv)
         free(m);
         return NULL;
     }
+    (void)pthread_setname_np(m->thread, "zk-maintainer");
     return m;
 }
 

@@ -277,8 +277,11 @@ static void load_records(struct snapshotter *s, struct snapshot_reader *r,
         /* the first one runs here; a thread that cannot start is
          * simply not used */
         if (i == 0 ||
-            pthread_create(&l[i].thread, NULL, load_blocks, &l[i]) == 0)
+            pthread_create(&l[i].thread, NULL, load_blocks, &l[i]) == 0) {
+            if (i > 0)
+                (void)pthread_setname_np(l[i].thread, "zk-loader");
             started = i + 1;
+        }
         else
             break;
     }
@@ -318,6 +321,8 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     cache_expect(s->cache, sum.items);
     struct prefaulter pf = {.cache = s->cache, .bytes = prefault_bytes(&sum)};
     bool prefaulting = pthread_create(&pf.thread, NULL, prefault, &pf) == 0;
+    if (prefaulting)
+        (void)pthread_setname_np(pf.thread, "zk-prefault");
     load_records(s, r, load_threads(&sum, threads), &n);
     atomic_store(&pf.stop, true);
     if (prefaulting)

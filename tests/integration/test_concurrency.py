@@ -183,6 +183,19 @@ class Filler(threading.Thread):
 
 
 class Concurrency(unittest.TestCase):
+    def test_threads_are_named(self):
+        """top -H, perf and gdb tell the threads apart by name."""
+        d = H.Daemon(["-t", "3"]).start()
+        try:
+            task = "/proc/%d/task" % d.proc.pid
+            names = sorted(open(os.path.join(task, t, "comm")).read().strip()
+                           for t in os.listdir(task))
+            self.assertEqual([n for n in names if n.startswith("zk-")],
+                             ["zk-maintainer", "zk-worker-0", "zk-worker-1",
+                              "zk-worker-2"])
+        finally:
+            H.stop_checked(d)
+
     def test_many_clients_under_memory_pressure(self):
         d = H.Daemon(["-t", "4", "-m", "4", "-c", "256",
                       "-o", "hashpower=12"]).start()
