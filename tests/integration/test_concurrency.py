@@ -185,16 +185,34 @@ class Filler(threading.Thread):
 class Concurrency(unittest.TestCase):
     def test_threads_are_named(self):
         """top -H, perf and gdb tell the threads apart by name."""
+        want = ["zk-maintainer", "zk-worker-0", "zk-worker-1", "zk-worker-2"]
         d = H.Daemon(["-t", "3"]).start()
         try:
-            task = "/proc/%d/task" % d.proc.pid
-            names = sorted(open(os.path.join(task, t, "comm")).read().strip()
-                           for t in os.listdir(task))
-            self.assertEqual([n for n in names if n.startswith("zk-")],
-                             ["zk-maintainer", "zk-worker-0", "zk-worker-1",
-                              "zk-worker-2"])
+            # A reply means main is in its loop: every thread is started
+            # and named (the port accepts before that).
+            with d.connect() as c:
+                self.assertTrue(c.request(b"version\r\n").startswith(b"VERSION "))
+            names = []
+            for _ in range(50):  # bounded: 5 s on a slow sanitizer build
+                names = self.zk_thread_names(d.proc.pid)
+                if names == want:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(names, want)
         finally:
             H.stop_checked(d)
+
+    @staticmethod
+    def zk_thread_names(pid):
+        task = "/proc/%d/task" % pid
+        names = []
+        for t in os.listdir(task):
+            try:
+                with open(os.path.join(task, t, "comm")) as f:
+                    names.append(f.read().strip())
+            except FileNotFoundError:  # the thread ended meanwhile
+                pass
+        return sorted(n for n in names if n.startswith("zk-"))
 
     def test_many_clients_under_memory_pressure(self):
         d = H.Daemon(["-t", "4", "-m", "4", "-c", "256",
