@@ -10,7 +10,9 @@
  * zeekdb_<stats name> with the HELP and TYPE of its table row and one
  * sample; the INFO rows (version, libevent) as labels of a single
  * zeekdb_build_info gauge of value 1; then the latency histograms as one
- * family, zeekdb_request_duration_seconds{command="get"|...}.
+ * family, zeekdb_request_duration_seconds{command="get"|...}; then the
+ * per-class figures of `stats slabs` and `stats items`, one family per
+ * field with a class="<id>" label on each sample.
  */
 #include "daemon/metrics.h"
 
@@ -207,12 +209,121 @@ static void render_latency(struct server *srv, struct evbuffer *out)
     }
 }
 
+/* ---- per slab class -------------------------------------------------- */
+
+/* `stats slabs` and `stats items` print "<class>:<field> <value>" (items
+ * with an "items:" prefix) class after class. Here each field becomes a
+ * family, zeekdb_slab_class_<field> or zeekdb_item_class_<field>, with one
+ * sample per class labelled class="<id>". A family's samples must be
+ * together, so the lines are collected first and written field by field. */
+#define CLASS_FIELD_MAX 40
+#define CLASS_VALUE_MAX 24
+
+struct class_sample {
+    char field[CLASS_FIELD_MAX];
+    unsigned cls;
+    char value[CLASS_VALUE_MAX];
+};
+
+struct class_lines {
+    struct class_sample *v;
+    size_t n, cap;
+    bool failed;      /* out of memory: the section is left out */
+};
+
+static void collect_class_line(const char *name, const char *value,
+                               void *arg)
+{
+    struct class_lines *cl = arg;
+    struct class_sample smp;
+    int used = 0;
+    if (strncmp(name, "items:", 6) == 0)
+        name += 6;
+    /* Report totals such as active_slabs have no class: not exported. */
+    if (cl->failed || sscanf(name, "%u:%n", &smp.cls, &used) != 1 ||
+        used == 0 || strlen(name + used) >= sizeof(smp.field) ||
+        strlen(value) >= sizeof(smp.value))
+        return;
+    if (cl->n == cl->cap) {
+        size_t cap = cl->cap ? cl->cap * 2 : 256;
+        struct class_sample *v = realloc(cl->v, cap * sizeof(*v));
+        if (v == NULL) {
+            cl->failed = true;
+            return;
+        }
+        cl->v = v;
+        cl->cap = cap;
+    }
+    strcpy(smp.field, name + used);
+    strcpy(smp.value, value);
+    cl->v[cl->n++] = smp;
+}
+
+static int by_field_then_class(const void *a, const void *b)
+{
+    const struct class_sample *x = a, *y = b;
+    int c = strcmp(x->field, y->field);
+    return c != 0 ? c : (x->cls > y->cls) - (x->cls < y->cls);
+}
+
+/* Fields that only ever grow; the rest (sizes, counts held, ages) are
+ * gauges. */
+static bool class_field_is_counter(const char *field)
+{
+    static const char *const counters[] = {
+        "get_hits", "cmd_set", "delete_hits", "incr_hits", "decr_hits",
+        "cas_hits", "cas_badval", "touch_hits", "evicted",
+        "evicted_nonzero", "outofmemory", "tailrepairs", "reclaimed",
+        "expired_unfetched", "evicted_unfetched", "evicted_active",
+        "crawler_reclaimed", "crawler_items_checked", "lrutail_reflocked",
+        "moves_to_cold", "moves_to_warm", "moves_within_lru",
+        "direct_reclaims", "hits_to_hot", "hits_to_warm", "hits_to_cold",
+        "hits_to_temp",
+    };
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+        if (strcmp(field, counters[i]) == 0)
+            return true;
+    return false;
+}
+
+static void render_class_report(struct server *srv, struct evbuffer *out,
+                                void (*report)(struct server *,
+                                               stats_emit_fn, void *),
+                                const char *family, const char *command)
+{
+    struct class_lines cl = {0};
+    report(srv, collect_class_line, &cl);
+    if (!cl.failed)
+        qsort(cl.v, cl.n, sizeof(*cl.v), by_field_then_class);
+    for (size_t i = 0; !cl.failed && i < cl.n; i++) {
+        char name[METRICS_NAME_MAX], help[96];
+        char base[METRICS_NAME_MAX];
+        snprintf(base, sizeof(base), "%s_%s", family, cl.v[i].field);
+        metric_name(name, sizeof(name), base);
+        if (i == 0 || strcmp(cl.v[i].field, cl.v[i - 1].field) != 0) {
+            snprintf(help, sizeof(help), "`%s` %s, per slab class", command,
+                     cl.v[i].field);
+            put_family(out, name,
+                       class_field_is_counter(cl.v[i].field) ? "counter"
+                                                             : "gauge",
+                       help);
+        }
+        evbuffer_add_printf(out, "%s{class=\"%u\"} %s\n", name, cl.v[i].cls,
+                            cl.v[i].value);
+    }
+    free(cl.v);
+}
+
 void metrics_render(struct server *srv, struct evbuffer *out)
 {
     struct page p = {out, evbuffer_new()};
     stats_report_general_lines(srv, render_line, &p);
     render_build_info(&p);
     render_latency(srv, out);
+    render_class_report(srv, out, stats_report_slabs, "slab_class",
+                        "stats slabs");
+    render_class_report(srv, out, stats_report_items, "item_class",
+                        "stats items");
     if (p.info != NULL)
         evbuffer_free(p.info);
 }

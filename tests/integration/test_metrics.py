@@ -121,6 +121,10 @@ def family_of(name, types):
     raise AssertionError("sample %s has no # TYPE line before it" % name)
 
 
+# The per-class families, outside the general `stats` table.
+CLASS_FAMILIES = ("zeekdb_slab_class_", "zeekdb_item_class_")
+
+
 class Page:
     """A parsed /metrics page: types, helps, and samples as
     (name, labels dict, float value) in page order."""
@@ -305,9 +309,43 @@ class Scrape(unittest.TestCase):
         _, page = self.scrape()
         stats = self.c.stats()
         exported = {n[len("zeekdb_"):] for n, t in page.types.items()
-                    if t in ("counter", "gauge")}
+                    if t in ("counter", "gauge") and
+                    not n.startswith(CLASS_FAMILIES)}
         exported.discard("build_info")
         self.assertEqual(exported, set(stats) - {"version", "libevent"})
+
+    def test_per_class_figures_agree_with_stats_slabs_and_items(self):
+        """`stats slabs` and `stats items` lines "<class>:<field>" become
+        zeekdb_slab_class_<field> / zeekdb_item_class_<field>{class=...}."""
+        self.traffic()
+        big = b"v" * 3000  # a second slab class
+        for i in range(5):
+            self.c.send(b"set big%d 0 0 %d\r\n%s\r\n" % (i, len(big), big))
+            self.assertEqual(self.c.recv_line(), b"STORED\r\n")
+        slabs, items = self.c.stats("slabs"), self.c.stats("items")
+        _, page = self.scrape()
+        classes = {k.split(":")[0] for k in slabs if ":" in k}
+        self.assertGreaterEqual(len(classes), 2)
+        sampled = {ls["class"] for n, ls, v in page.samples
+                   if n == "zeekdb_slab_class_chunk_size"}
+        self.assertEqual(sampled, classes)
+        stable = {"zeekdb_slab_class_": (slabs, "", (
+                      "chunk_size", "chunks_per_page", "total_pages",
+                      "used_chunks", "get_hits", "cmd_set")),
+                  "zeekdb_item_class_": (items, "items:", (
+                      "number", "mem_requested", "evicted"))}
+        for family, (report, prefix, fields) in stable.items():
+            for cls in classes:
+                for field in fields:
+                    key = "%s%s:%s" % (prefix, cls, field)
+                    self.assertEqual(page.value(family + field, **{"class": cls}),
+                                     float(report[key]), key)
+        self.assertEqual(page.types["zeekdb_slab_class_get_hits"], "counter")
+        self.assertEqual(page.types["zeekdb_slab_class_chunk_size"], "gauge")
+        self.assertEqual(page.types["zeekdb_item_class_number"], "gauge")
+        self.assertEqual(page.types["zeekdb_item_class_evicted"], "counter")
+        # totals of the reports carry no class and are not exported
+        self.assertNotIn("zeekdb_slab_class_active_slabs", page.types)
 
     def test_latency_histogram_counts_requests(self):
         self.traffic()
