@@ -1,16 +1,26 @@
 /*
  * daemon/log.c - see log.h. The level is process-wide: it is set once at
  * start and by the verbosity command, and read by every thread.
+ *
+ * Every line is one write() to file descriptor 2. A log file is put in
+ * place with dup2() onto that descriptor, so a reopen swaps the file under
+ * threads that are writing without any lock, and whatever else writes to
+ * stderr (libevent's warnings, a sanitizer's report) lands in it too.
  */
 #include "daemon/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static _Atomic int current_level = LOG_WARN;
+static char *log_path; /* set once, before any other thread starts */
 
 void log_set_level(int level)
 {
@@ -39,7 +49,65 @@ void log_msg(enum log_level level, const char *fmt, ...)
     if (gmtime_r(&now, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     char out[1100];
-    snprintf(out, sizeof(out), "%s zeekdb[%ld]: %s\n", when, (long)getpid(),
-             line);
-    fputs(out, stderr);
+    int n = snprintf(out, sizeof(out), "%s zeekdb[%ld]: %s\n", when,
+                     (long)getpid(), line);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(out)) { /* cut: still one whole line */
+        n = sizeof(out) - 1;
+        out[n - 1] = '\n';
+    }
+    /* One write per line keeps lines from different threads whole; with
+     * O_APPEND, even against another process appending to the file. */
+    ssize_t rc;
+    do
+        rc = write(STDERR_FILENO, out, (size_t)n);
+    while (rc < 0 && errno == EINTR);
+}
+
+static int open_onto_stderr(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    int rc = dup2(fd, STDERR_FILENO); /* dup2 clears FD_CLOEXEC on fd 2 */
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc < 0 ? -1 : 0;
+}
+
+int log_open(const char *path)
+{
+    char cwd[4096];
+    char *abs = NULL;
+    /* Made absolute: -d changes the directory to / before a reopen. */
+    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+        size_t len = strlen(cwd) + 1 + strlen(path) + 1;
+        if ((abs = malloc(len)) != NULL)
+            snprintf(abs, len, "%s/%s", cwd, path);
+    } else {
+        abs = strdup(path);
+    }
+    if (abs == NULL)
+        return -1;
+    if (open_onto_stderr(abs) != 0) {
+        int saved = errno;
+        free(abs);
+        errno = saved;
+        return -1;
+    }
+    free(log_path);
+    log_path = abs;
+    return 0;
+}
+
+int log_reopen(void)
+{
+    return log_path == NULL ? 0 : open_onto_stderr(log_path);
+}
+
+const char *log_file_path(void)
+{
+    return log_path;
 }

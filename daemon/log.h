@@ -1,5 +1,6 @@
 /*
- * daemon/log.h - the daemon's one logging path: lines on stderr.
+ * daemon/log.h - the daemon's one logging path: lines on stderr, or in
+ * the file of -o log_file.
  *
  * Levels follow how much of the server an event affects and match -v:
  * warnings always, -v info (start-up, shutdown, rejected connections),
@@ -19,6 +20,16 @@ void log_set_level(int level);
 int log_level(void);
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Send stderr, and so every log line, to path (appending, created 0640
+ * if missing). 0, or -1 with errno; stderr is unchanged on failure. Call
+ * before other threads start. */
+int log_open(const char *path);
+/* Open the same path again (after a log rotation moved the old file);
+ * 0 when there is no log file. -1 with errno: the old file stays. */
+int log_reopen(void);
+/* The log file's absolute path, or NULL for stderr. */
+const char *log_file_path(void);
 
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -69,8 +69,14 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     (void)arg;
-    /* Logs go to stderr, which the supervisor owns: nothing to reopen. */
-    log_info("SIGHUP: nothing to reopen");
+    /* Without -o log_file, logs go to stderr, which the supervisor owns. */
+    if (log_file_path() == NULL)
+        log_info("SIGHUP: nothing to reopen");
+    else if (log_reopen() != 0)
+        log_warn("SIGHUP: cannot reopen %s: %s; still logging to the old "
+                 "file", log_file_path(), strerror(errno));
+    else
+        log_info("SIGHUP: reopened %s", log_file_path());
 }
 
 /* SIGUSR1: a snapshot now, written by the maintainer. */
@@ -318,6 +324,16 @@ static void teardown(struct runtime *rt)
     settings_deinit(&rt->settings);
 }
 
+/* -o log_file: from here on every log line goes there. */
+static void open_log_file(const char *path)
+{
+    char why[4200];
+    if (path == NULL || log_open(path) == 0)
+        return;
+    snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+    fail(EX_CANTCREAT, "cannot open the log file %s", why);
+}
+
 int main(int argc, char **argv)
 {
     static struct runtime rt;
@@ -326,6 +342,7 @@ int main(int argc, char **argv)
     signal(SIGUSR1, SIG_IGN);
     parse_args(&rt, argc, argv);
     log_set_level(rt.settings.verbose);
+    open_log_file(rt.settings.log_file);
     check_startup_rules(&rt.settings);
     raise_fd_limit(rt.settings.maxconns);
     apply_process_limits(&rt.settings);

@@ -162,6 +162,10 @@ X(snapshot_strict, BOOL, 0, NULL, "snapshot_strict", "snapshot_strict",       \
   "no", NULL, NULL,                                                           \
   "refuse to start when the snapshot file is damaged, instead of "         \
   "starting empty")                                                           \
+X(log_file, STRING, 0, NULL, "log_file", "log_file",                         \
+  NULL, NULL, "file",                                                         \
+  "append log lines to <file> instead of stderr; SIGHUP reopens it, for "     \
+  "log rotation")                                                             \
 X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime",                      \
   "enable_debugtime",                                                         \
   "no", NULL, NULL,                                                           \

@@ -15,9 +15,12 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -1237,6 +1240,47 @@ class Flags(unittest.TestCase):
     def exact(self, c, req, rep):
         c.send(req)
         self.assertEqual(c.recv_exact(len(rep)), rep, req[:100])
+
+    def test_log_file_and_sighup_reopen(self):
+        """-o log_file takes every log line; after a rotation moved it,
+        SIGHUP opens the path again and later lines go to the new file."""
+        if not H.is_zeekdb():
+            self.skipTest("-o log_file is zeekdb's")
+        tmp = tempfile.mkdtemp(prefix="zeekdb-log-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o777)  # the reopen runs as the -u user
+        path = os.path.join(tmp, "zeekdb.log")
+        d = own_daemon(self, ["-v", "-o", "log_file=" + path])
+
+        def text(p):
+            try:
+                with open(p) as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        self.assertTrue(H.wait_until(lambda: " ready" in text(path), 5),
+                        text(path))
+        self.assertNotIn("ready", d.stderr())
+        os.rename(path, path + ".1")
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(H.wait_until(
+            lambda: "SIGHUP: reopened " + path in text(path), 5), text(path))
+        self.assertNotIn(" ready", text(path))
+        self.assertIn(" ready", text(path + ".1"))
+        self.assertEqual(d.stop(), 0)
+        self.assertIn("shutting down", text(path))
+        self.assertNotIn("shutting down", text(path + ".1"))
+
+    def test_log_file_that_cannot_be_opened_stops_startup(self):
+        if not H.is_zeekdb() or H.external_addr():
+            self.skipTest("-o log_file is zeekdb's")
+        cmd = H.Daemon(["-o", "log_file=/nonexistent-zeekdb-dir/x.log"]) \
+            .command(H.free_port())
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        self.assertEqual(p.returncode, 73)  # EX_CANTCREAT
+        self.assertIn(b"cannot open the log file /nonexistent-zeekdb-dir/"
+                      b"x.log: No such file or directory", p.stderr)
 
     def test_eviction_policies_report_themselves(self):
         if not H.is_zeekdb():
