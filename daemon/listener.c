@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/listen_fds.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/worker.h"
@@ -250,9 +251,26 @@ static bool bind_tcp_cb(void *arg, char *spec, char *err, size_t errlen)
     return bind_tcp(arg, spec, err, errlen);
 }
 
+/* Sockets from a service manager replace -p, -l and -s: the unit's
+ * ListenStream= lines name the addresses. 0 when there are none. */
+static int take_passed(struct listener *l, char *err, size_t errlen)
+{
+    int n = listen_fds_take(err, errlen);
+    for (int i = 0; i < n; i++)
+        if (!add_fd(l, LISTEN_FDS_START + i, err, errlen))
+            return -1;
+    if (n > 0)
+        log_info("listening on %d socket%s from the service manager; -p, "
+                 "-l and -s are not used", n, n == 1 ? "" : "s");
+    return n;
+}
+
 static bool bind_all(struct listener *l, char *err, size_t errlen)
 {
     const struct settings *s = l->srv->settings;
+    int passed = take_passed(l, err, errlen);
+    if (passed != 0)
+        return passed > 0;
     if (s->socketpath != NULL) /* memcached: -s replaces TCP */
         return bind_unix(l, s->socketpath, err, errlen);
     return listener_each_address(s->listen, bind_tcp_cb, l, err, errlen);

@@ -1,7 +1,8 @@
 /*
  * daemon/listener.h - the listening sockets and the acceptor.
  *
- * Binds every -l address on -p (or the -s unix socket), accepts on the
+ * Binds every -l address on -p (or the -s unix socket), or takes the
+ * sockets a service manager passed (listen_fds.h), accepts on the
  * main thread's event loop and hands each connection to the next worker
  * round-robin. Connections beyond -c get memcached's error and are closed.
  */

@@ -1282,6 +1282,71 @@ class Flags(unittest.TestCase):
         self.assertIn(b"cannot open the log file /nonexistent-zeekdb-dir/"
                       b"x.log: No such file or directory", p.stderr)
 
+    def test_socket_activation(self):
+        """Sockets passed by a service manager (LISTEN_FDS) replace -p and
+        -l: systemd-socket-activate listens, starts the daemon on the first
+        connection, and that connection is served."""
+        if not H.is_zeekdb() or H.external_addr():
+            self.skipTest("socket activation is zeekdb's")
+        tool = H.require_tool("systemd-socket-activate")
+        port, unused = H.free_port(), H.free_port()
+        err = tempfile.TemporaryFile()
+        self.addCleanup(err.close)
+        p = subprocess.Popen([tool, "-l", "%s:%d" % (H.HOST, port)] +
+                             H.Daemon(["-v"]).command(unused),
+                             stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        s = None
+        for _ in range(100):  # the tool needs a moment to listen
+            try:
+                s = socket.create_connection((H.HOST, port), timeout=10)
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        self.assertIsNotNone(s, "systemd-socket-activate never listened")
+        with s:
+            s.sendall(b"version\r\nstats conns\r\n")
+            got = b""
+            while not got.endswith(b"END\r\n"):
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, got)
+                got += chunk
+        self.assertTrue(got.startswith(b"VERSION "), got)
+        self.assertIn(b":addr tcp:%s:%d\r\n" % (H.HOST.encode(), port), got)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection((H.HOST, unused), timeout=5).close()
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=20), 0)
+        err.seek(0)
+        self.assertIn(b"listening on 1 socket from the service manager",
+                      err.read())
+
+    def test_shipped_systemd_units_parse(self):
+        """scripts/systemd's units, pointed at this build, pass
+        systemd-analyze verify without a single complaint."""
+        if not H.is_zeekdb() or H.external_addr():
+            self.skipTest("the units are zeekdb's")
+        tool = H.require_tool("systemd-analyze")
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "..", "..", "scripts", "systemd")
+        tmp = tempfile.mkdtemp(prefix="zeekdb-units-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        units = []
+        for name in ("zeekdb.service", "zeekdb.socket"):
+            with open(os.path.join(src, name)) as f:
+                text = f.read()
+            # Not installed here: the binary under test, and no man page.
+            text = text.replace("/usr/local/bin/zeekdb", H.binary_path())
+            text = re.sub(r"(?m)^Documentation=.*\n", "", text)
+            units.append(os.path.join(tmp, name))
+            with open(units[-1], "w") as f:
+                f.write(text)
+            if name.endswith(".service"):
+                self.assertIn("ExecStart=" + H.binary_path() + " ", text)
+        p = subprocess.run([tool, "verify"] + units, capture_output=True,
+                           timeout=60)
+        self.assertEqual((p.returncode, p.stderr, p.stdout), (0, b"", b""))
+
     def test_eviction_policies_report_themselves(self):
         if not H.is_zeekdb():
             self.skipTest("-o eviction is zeekdb's")
