@@ -66,6 +66,19 @@ static long until_next_second(void)
     return IDLE_PERIOD_MS - ts.tv_nsec / 1000000L + 1;
 }
 
+/* The wall-clock second, from the clock the naps are timed by. Not
+ * time(NULL): that reads the kernel's coarse copy, updated once per tick,
+ * which in the first milliseconds of a second, when the maintainer wakes,
+ * still says the previous one. The clock then missed that second's tick
+ * and ran a whole second behind, and an item stored just before could
+ * outlive its TTL by that second. */
+static time_t wall_second(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
 static void decay_hotkeys(struct server *srv, time_t now, time_t *last)
 {
     if (now - *last < HOTKEY_DECAY_SECONDS)
@@ -78,10 +91,10 @@ static void decay_hotkeys(struct server *srv, time_t now, time_t *last)
 static void *maintainer_main(void *arg)
 {
     struct maintainer *m = arg;
-    time_t last_decay = time(NULL);
+    time_t last_decay = wall_second();
     bool busy;
     do {
-        time_t now = time(NULL);
+        time_t now = wall_second();
         clock_set_wall(m->srv->clock, now);
         decay_hotkeys(m->srv, now, &last_decay);
         rates_update(m->srv->rates, m->srv, now);

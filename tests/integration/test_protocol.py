@@ -379,6 +379,36 @@ class TouchAndExpiry(SharedDaemonCase):
         self.expect(b"set k 0 %d 1\r\nx\r\n" % (now + 3600), b"STORED\r\n")
         self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
 
+    def test_one_second_ttl_is_gone_a_second_later(self):
+        # memcached expires it at its clock's next tick, within the second;
+        # zeekdb's clock once missed ticks and kept such an item 2 s. Sets
+        # at spread sub-second phases; 0.25 s of slack for scheduling.
+        for phase in (0.1, 0.4, 0.7):
+            time.sleep(phase)
+            self.set(b"k", b"x", exptime=1)
+            time.sleep(1.25)
+            self.expect(b"get k\r\n", b"END\r\n")
+
+    def test_clock_keeps_up_with_the_wall_second(self):
+        # zeekdb's clock ticks as each wall-clock second begins (memcached's
+        # counts whole seconds from its own start, so it is not tested).
+        # It read the second with time(NULL), whose coarse value still
+        # says the previous second just after one begins, and so ran a
+        # whole second behind.
+        if not H.is_zeekdb():
+            self.skipTest("memcached's clock ticks at its start's phase")
+        deadline = time.monotonic() + 2.5
+        for _ in range(1000):
+            if time.monotonic() >= deadline:
+                break
+            before = time.time()
+            stat = int(self.c.stats()["time"])
+            after = time.time()
+            self.assertGreaterEqual(stat, int(before - 0.25),
+                                    "wall %.3f, stats time %d" % (before, stat))
+            self.assertLessEqual(stat, int(after))
+            time.sleep(0.02)
+
 
 class Admin(SharedDaemonCase):
 
