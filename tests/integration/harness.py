@@ -392,6 +392,20 @@ class Client:
                                    max(0.001, deadline - time.monotonic()))
         raise AssertionError("too many values")
 
+    def get_item(self, key):
+        """(flags, data) of one key from a get, or None on a miss; raises
+        on a reply that is not exactly one value block and END."""
+        self.send(b"get %s\r\n" % key)
+        reply = self.recv_retrieval()
+        if reply == b"END\r\n":
+            return None
+        head, _, rest = reply.partition(b"\r\n")
+        fields = head.split()
+        if len(fields) != 4 or fields[:2] != [b"VALUE", key] or \
+                rest[int(fields[3]):] != b"\r\nEND\r\n":
+            raise AssertionError("unexpected get reply %r" % reply[:200])
+        return int(fields[2]), rest[:int(fields[3])]
+
     def recv_stats(self, timeout=None):
         """A stats reply as a dict; ends at END (or raises on anything else)."""
         stats = {}
