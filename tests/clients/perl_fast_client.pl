@@ -11,39 +11,12 @@
 use strict;
 use warnings;
 use Cache::Memcached::Fast;
+use FindBin;
+use lib $FindBin::Bin;
+use ClientTap;
 
 my ($server, $scenario) = @ARGV;
 die "usage: $0 HOST:PORT SCENARIO\n" unless defined $scenario;
-
-my $failed = 0;
-my $count = 0;
-
-sub check {
-    my ($ok, $name) = @_;
-    $count++;
-    if ($ok) {
-        print "ok $count - $name\n";
-    } else {
-        print "not ok $count - $name\n";
-        $failed++;
-    }
-    return $ok;
-}
-
-# A negative server reply: false but defined (undef means an error).
-sub is_false {
-    my ($got, $name) = @_;
-    check(defined $got && !$got, $name)
-        or printf "#   got: %s\n", defined $got ? $got : 'undef';
-}
-
-sub is_eq {
-    my ($got, $want, $name) = @_;
-    my $ok = defined $got && defined $want && $got eq $want;
-    check($ok, $name) or printf "#   got: %s\n#  want: %s\n",
-        defined $got ? substr($got, 0, 80) : 'undef',
-        defined $want ? substr($want, 0, 80) : 'undef';
-}
 
 my $memd = Cache::Memcached::Fast->new({
     servers            => [$server],
@@ -178,5 +151,4 @@ my %scenarios = (
 my $run = $scenarios{$scenario} or die "unknown scenario $scenario\n";
 $run->();
 $memd->disconnect_all;
-print "# $count checks, $failed failed\n";
-exit($failed ? 1 : 0);
+finish();

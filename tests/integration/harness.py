@@ -567,6 +567,66 @@ class SharedDaemonCase(unittest.TestCase):
                         % self.daemon.stderr()[-4000:])
 
 
+class PerlScenarioCase(unittest.TestCase):
+    """Tests running the scenarios of a Perl client script against one
+    daemon per class: `perl SCRIPT HOST:PORT SCENARIO` prints TAP-style
+    "ok"/"not ok" lines and exits 0 only when all passed. A subclass sets
+    script, module (the Perl module it needs) and package (its Debian
+    package), and add_scenarios() gives it one test_NAME per scenario."""
+
+    script = None
+    module = None
+    package = None
+    daemon_args = ()
+    SCENARIO_TIMEOUT = 60
+
+    @classmethod
+    def setUpClass(cls):
+        cls.perl = require_tool("perl")
+        probe = subprocess.run([cls.perl, "-M" + cls.module, "-e", "1"],
+                               capture_output=True, timeout=20)
+        if probe.returncode != 0:
+            raise HarnessError("%s is missing (Debian package %s): %s"
+                               % (cls.module, cls.package, probe.stderr.decode()))
+        cls.daemon = Daemon(cls.daemon_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_checked(cls.daemon)
+
+    def tearDown(self):
+        self.assertTrue(self.daemon.alive(), self.daemon.stderr()[-4000:])
+
+    def run_scenario(self, name):
+        """Run one scenario; fail unless every check passed. Returns its
+        standard output."""
+        p = subprocess.run([self.perl, self.script, "%s:%d" % self.daemon.addr,
+                            name], stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=self.SCENARIO_TIMEOUT)
+        out = p.stdout.decode("utf-8", "replace")
+        oks = [l for l in out.splitlines() if l.startswith("ok ")]
+        bad = [l for l in out.splitlines() if l.startswith("not ok ")]
+        self.assertEqual((p.returncode, bad), (0, []),
+                         "scenario %s:\n%s\n%s" % (name, out, p.stderr.decode()))
+        self.assertGreater(len(oks), 1, out)
+        return out
+
+    @classmethod
+    def add_scenarios(cls, names):
+        """A test_NAME running scenario NAME, for each name not defined
+        by the class itself (those call run_scenario and check more)."""
+        for name in names:
+            if not hasattr(cls, "test_" + name):
+                setattr(cls, "test_" + name, _scenario_test(name))
+
+
+def _scenario_test(name):
+    def test(self):
+        self.run_scenario(name)
+    test.__name__ = "test_" + name
+    return test
+
+
 def stop_checked(daemon):
     """Stop a daemon with SIGTERM and fail unless it exited cleanly."""
     rc = daemon.stop()
