@@ -293,7 +293,7 @@ static void render_class_report(struct server *srv, struct evbuffer *out,
 {
     struct class_lines cl = {0};
     report(srv, collect_class_line, &cl);
-    if (!cl.failed)
+    if (!cl.failed && cl.n > 0) /* none before the first item: v is NULL */
         qsort(cl.v, cl.n, sizeof(*cl.v), by_field_then_class);
     for (size_t i = 0; !cl.failed && i < cl.n; i++) {
         char name[METRICS_NAME_MAX], help[96];
