@@ -148,8 +148,18 @@ bool meta_is_meta_line(const char *buf, size_t len)
         i++;
     if (len - i < 3 || buf[i] != 'm')
         return false;
-    return buf[i + 2] == ' ' || buf[i + 2] == '\r' || buf[i + 2] == '\n' ||
-           buf[i + 2] == '\0';
+    /* The token ends at a space, the '\n', or a NUL (memcached's line ends
+     * there). A '\r' ends it only right before the '\n': "mn\rd" is a
+     * four-byte token, an unknown command to memcached, which hangs up
+     * when the line ends in "HTTP/..." rather than answer ERROR. */
+    switch (buf[i + 2]) {
+    case ' ': case '\n': case '\0':
+        return true;
+    case '\r':
+        return len - i > 3 && buf[i + 3] == '\n';
+    default:
+        return false;
+    }
 }
 
 /* ---------------------------------------------------------------------

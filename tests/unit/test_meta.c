@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "proto/meta.h"
+#include "proto/text.h"
 #include "tests/unit/proto_fixture.h"
 
 #define K10 "kkkkkkkkkk"
@@ -503,6 +504,26 @@ static void test_oversized_without_newline(void **state)
     }
 }
 
+/* "mn\rd" is one four-byte token, not the meta command mn: memcached
+ * 1.6.18 hangs up on "mn\rd H HTTP/1.1\r\n" like on any HTTP request
+ * line, where the daemon used to answer ERROR from the meta parser. */
+static void test_cr_inside_first_token_is_not_meta(void **state)
+{
+    static const char line[] = "mn\rd H HTTP/1.1\r\n";
+    char *buf = proto_copy(line, sizeof(line) - 1);
+    struct text_request req;
+    size_t consumed;
+
+    (void)state;
+    assert_false(meta_is_meta_line(buf, sizeof(line) - 1));
+    assert_int_equal(text_parse(buf, sizeof(line) - 1, &req, &consumed),
+                     TEXT_CLOSE);
+    assert_false(meta_is_meta_line(buf, 3)); /* "mn\r": cannot tell yet */
+    assert_false(meta_is_meta_line("mn\r\r\n", 5));
+    assert_true(meta_is_meta_line("mn\r\n", 4));
+    free(buf);
+}
+
 static void test_is_meta_line(void **state)
 {
 #define L(s) (s), sizeof(s) - 1
@@ -750,6 +771,7 @@ static const struct CMUnitTest others[] = {
     cmocka_unit_test(test_trailing_bytes_do_not_change_result),
     cmocka_unit_test(test_oversized_without_newline),
     cmocka_unit_test(test_is_meta_line),
+    cmocka_unit_test(test_cr_inside_first_token_is_not_meta),
     cmocka_unit_test(test_key_decode),
     cmocka_unit_test(test_key_round_trip),
     cmocka_unit_test(test_reply_mg),
