@@ -326,7 +326,9 @@ enum cache_status alloc_item(struct cache *c, const char *key,
     size_t total = item_total(nkey, nbytes, c->use_cas);
     unsigned cls = slabs_class_for(c->slabs, total);
     *out = NULL;
-    if (nkey == 0 || nkey > ITEM_KEY_MAX || nbytes < 2 || cls == 0)
+    if (nkey == 0 || nkey > ITEM_KEY_MAX || nbytes < 2 || cls == 0 ||
+        item_memcached_total(nkey, nbytes, flags, c->use_cas) >
+            slabs_largest_chunk(c->slabs))
         return CACHE_TOO_LARGE;
     struct item *it = alloc_chunk(c, &cls, total);
     if (it == NULL)

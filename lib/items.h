@@ -76,6 +76,18 @@ static inline size_t item_total(size_t nkey, size_t nbytes, bool with_cas)
     return ITEM_HEADER + (with_cas ? ITEM_CAS_SIZE : 0) + nkey + nbytes;
 }
 
+/* What memcached 1.6 on 64-bit spends on the same item: its 48-byte
+ * header, 8 for CAS, the key and a NUL, 4 for non-zero client flags, the
+ * value with its "\r\n". memcached's -I limits that figure; zeekdb limits
+ * the same figure, so the largest value a client can store is the same to
+ * the byte, although zeekdb's own item is smaller. */
+static inline size_t item_memcached_total(size_t nkey, size_t nbytes,
+                                          uint32_t flags, bool with_cas)
+{
+    return 48 + (with_cas ? 8 : 0) + nkey + 1 + (flags != 0 ? 4 : 0) +
+           nbytes;
+}
+
 /* Whether the item carries a CAS field is a property of the whole cache;
  * callers pass it in. */
 static inline char *item_key(struct item *it, bool with_cas)

@@ -1124,16 +1124,27 @@ class Sizes(SharedDaemonCase):
             else:
                 hi = mid
         self.assertEqual(hi - lo, 1)
-        # memcached 1.6.18: 1048514 for a 3-byte key; zeekdb's header is
-        # meant to be smaller, so at least as much must fit
-        self.assertGreaterEqual(lo, MIB - 512)
-        self.assertLessEqual(lo, MIB)
+        # memcached 1.6.18's limit to the byte: -I counts its 56-byte
+        # header with CAS, the key and a NUL, and the value with "\r\n"
+        self.assertEqual(lo, MIB - 56 - 3 - 1 - 2)
         self.assertEqual(self.store(lo), b"STORED\r\n")
         self.c.send(b"get big\r\n")
         self.assertEqual(self.c.recv_retrieval(timeout=10),
                          b"VALUE big 0 %d\r\n" % lo + b"v" * lo + b"\r\nEND\r\n")
         self.assertEqual(self.store(lo + 1), b"SERVER_ERROR object too large for cache\r\n")
         self.expect(b"get small\r\n", b"END\r\n")
+
+    def test_nonzero_flags_cost_four_bytes_of_the_limit(self):
+        # as in memcached, which stores non-zero client flags in the item
+        n = MIB - 56 - 3 - 1 - 2 - 4
+        for flags, size, reply in ((1, n, b"STORED\r\n"),
+                                   (1, n + 1, b"SERVER_ERROR object too "
+                                              b"large for cache\r\n"),
+                                   (0, n + 1, b"STORED\r\n")):
+            self.c.send(b"set big %d 0 %d\r\n" % (flags, size) +
+                        b"v" * size + b"\r\n")
+            self.assertEqual(self.c.recv_line(timeout=10), reply,
+                             (flags, size))
 
     def test_too_large_is_swallowed_and_connection_works(self):
         self.set(b"k", b"old")

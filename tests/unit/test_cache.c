@@ -185,10 +185,14 @@ static void boundaries(void **state)
     assert_int_equal(cache_alloc(c, key, ITEM_KEY_MAX + 1, 0, 0, 2, &it),
                      CACHE_TOO_LARGE);
     assert_null(it);
-    /* The largest value that fits one chunk, and one byte more. */
+    /* The largest value memcached would take under the same -I, and one
+     * byte more: memcached's own item size is what the limit counts,
+     * though zeekdb's item is smaller and would fit more. */
     size_t max = cache_item_size_max(c);
     assert_int_equal(max, MiB);
-    size_t room = max - item_total(1, 0, true);
+    size_t room = max - item_memcached_total(1, 0, 0, true);
+    assert_int_equal(room, MiB - 58);
+    assert_true(item_total(1, room + 1, true) <= max);
     assert_int_equal(cache_alloc(c, "b", 1, 0, 0, room, &it), CACHE_OK);
     memset(cache_item_value(c, it), 'v', room);
     assert_int_equal(cache_store(c, it, CACHE_SET, 0, NULL), CACHE_OK);
@@ -196,6 +200,11 @@ static void boundaries(void **state)
     assert_int_equal(cache_alloc(c, "b", 1, 0, 0, room + 1, &it),
                      CACHE_TOO_LARGE);
     assert_true(cache_exists(c, "b", 1));
+    /* non-zero client flags take 4 bytes of memcached's item */
+    assert_int_equal(cache_alloc(c, "f", 1, 7, 0, room - 3, &it),
+                     CACHE_TOO_LARGE);
+    assert_int_equal(cache_alloc(c, "f", 1, 7, 0, room - 4, &it), CACHE_OK);
+    cache_release(c, it);
 }
 
 static void incr_decr(void **state)
