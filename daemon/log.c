@@ -21,6 +21,9 @@
 
 static _Atomic int current_level = LOG_WARN;
 static char *log_path; /* set once, before any other thread starts */
+/* While starting with a log file: the stderr zeekdb was started with, so
+ * a start-up failure is also seen where it was started. */
+static int startup_stderr = -1;
 
 void log_set_level(int level)
 {
@@ -70,6 +73,8 @@ static int open_onto_stderr(const char *path)
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
+    if (fd == STDERR_FILENO) /* fd 2 was closed: it is the file already */
+        return fcntl(fd, F_SETFD, 0);
     int rc = dup2(fd, STDERR_FILENO); /* dup2 clears FD_CLOEXEC on fd 2 */
     int saved = errno;
     close(fd);
@@ -91,6 +96,8 @@ int log_open(const char *path)
     }
     if (abs == NULL)
         return -1;
+    if (startup_stderr < 0)
+        startup_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
     if (open_onto_stderr(abs) != 0) {
         int saved = errno;
         free(abs);
@@ -110,4 +117,36 @@ int log_reopen(void)
 const char *log_file_path(void)
 {
     return log_path;
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+void log_fatal(const char *msg)
+{
+    char line[1100];
+    int n = snprintf(line, sizeof(line), "zeekdb: %s\n", msg);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    write_all(STDERR_FILENO, line, len);
+    if (startup_stderr >= 0)
+        write_all(startup_stderr, line, len);
+}
+
+void log_started(void)
+{
+    if (startup_stderr >= 0)
+        close(startup_stderr);
+    startup_stderr = -1;
 }

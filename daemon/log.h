@@ -30,6 +30,12 @@ int log_open(const char *path);
 int log_reopen(void);
 /* The log file's absolute path, or NULL for stderr. */
 const char *log_file_path(void);
+/* "zeekdb: <msg>" for a failure that ends the process: to stderr (the log
+ * file, if any) and, until log_started(), also to the stderr zeekdb was
+ * started with, so whoever started it sees why it stopped. */
+void log_fatal(const char *msg);
+/* Start-up is over: later lines go to the log file alone. */
+void log_started(void);
 
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

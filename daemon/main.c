@@ -50,10 +50,21 @@ struct runtime {
 
 static void fail(int code, const char *fmt, const char *arg)
 {
-    fprintf(stderr, "zeekdb: ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    char msg[1024];
+    snprintf(msg, sizeof(msg), fmt, arg);
+    log_fatal(msg);
     exit(code);
+}
+
+/* Started with 0, 1 or 2 closed, zeekdb would give those numbers to its
+ * sockets and files, and log lines (written to 2) would land in them. */
+static void reserve_std_fds(void)
+{
+    int fd;
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+        ;
+    if (fd > STDERR_FILENO)
+        close(fd);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -340,6 +351,7 @@ int main(int argc, char **argv)
     /* SIGUSR1's default action ends the process: ignore it until the
      * main loop watches it (a snapshot load can take seconds). */
     signal(SIGUSR1, SIG_IGN);
+    reserve_std_fds();
     parse_args(&rt, argc, argv);
     log_set_level(rt.settings.verbose);
     open_log_file(rt.settings.log_file);
@@ -356,6 +368,7 @@ int main(int argc, char **argv)
     watch_signals(&rt);
     start_threads(&rt);
     log_info("zeekdb %s ready", ZEEKDB_VERSION);
+    log_started();
 #ifdef HAVE_SYSTEMD
     sd_notify(0, "READY=1");
 #endif

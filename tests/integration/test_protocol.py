@@ -379,14 +379,18 @@ class TouchAndExpiry(SharedDaemonCase):
         self.expect(b"set k 0 %d 1\r\nx\r\n" % (now + 3600), b"STORED\r\n")
         self.expect(b"get k\r\n", b"VALUE k 0 1\r\nx\r\nEND\r\n")
 
-    def test_one_second_ttl_is_gone_a_second_later(self):
-        # memcached expires it at its clock's next tick, within the second;
-        # zeekdb's clock once missed ticks and kept such an item 2 s. Sets
-        # at spread sub-second phases; 0.25 s of slack for scheduling.
+    def test_one_second_ttl_is_gone_once_the_clock_ticks(self):
+        # Anchored on the daemon's own clock rather than on wall sleeps, so
+        # a slow, loaded machine cannot make it flaky: once `stats time`
+        # has moved two seconds past the set, a 1 s TTL must be gone.
         for phase in (0.1, 0.4, 0.7):
             time.sleep(phase)
+            t0 = int(self.c.stats()["time"])
             self.set(b"k", b"x", exptime=1)
-            time.sleep(1.25)
+            for _ in range(200):  # bounded: 10 s
+                if int(self.c.stats()["time"]) >= t0 + 2:
+                    break
+                time.sleep(0.05)
             self.expect(b"get k\r\n", b"END\r\n")
 
     def test_clock_keeps_up_with_the_wall_second(self):
@@ -397,17 +401,23 @@ class TouchAndExpiry(SharedDaemonCase):
         # whole second behind.
         if not H.is_zeekdb():
             self.skipTest("memcached's clock ticks at its start's phase")
+        # With that bug nearly every sample lags; a loaded machine may delay
+        # a tick now and then, so only a majority of samples must keep up.
         deadline = time.monotonic() + 2.5
+        samples, lagging = 0, []
         for _ in range(1000):
             if time.monotonic() >= deadline:
                 break
             before = time.time()
             stat = int(self.c.stats()["time"])
             after = time.time()
-            self.assertGreaterEqual(stat, int(before - 0.25),
-                                    "wall %.3f, stats time %d" % (before, stat))
             self.assertLessEqual(stat, int(after))
+            samples += 1
+            if stat < int(before - 0.25):
+                lagging.append("wall %.3f, stats time %d" % (before, stat))
             time.sleep(0.02)
+        self.assertGreater(samples, 10)
+        self.assertLess(len(lagging), samples // 3, lagging[:5])
 
 
 class Admin(SharedDaemonCase):
@@ -1287,10 +1297,7 @@ class Flags(unittest.TestCase):
         SIGHUP opens the path again and later lines go to the new file."""
         if not H.is_zeekdb():
             self.skipTest("-o log_file is zeekdb's")
-        tmp = tempfile.mkdtemp(prefix="zeekdb-log-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        os.chmod(tmp, 0o777)  # the reopen runs as the -u user
-        path = os.path.join(tmp, "zeekdb.log")
+        path = self.log_dir()
         d = own_daemon(self, ["-v", "-o", "log_file=" + path])
 
         def text(p):
@@ -1322,6 +1329,53 @@ class Flags(unittest.TestCase):
         self.assertEqual(p.returncode, 73)  # EX_CANTCREAT
         self.assertIn(b"cannot open the log file /nonexistent-zeekdb-dir/"
                       b"x.log: No such file or directory", p.stderr)
+
+    def log_dir(self):
+        tmp = tempfile.mkdtemp(prefix="zeekdb-log-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o777)  # the -u user may write there
+        return os.path.join(tmp, "zeekdb.log")
+
+    def test_start_up_failure_after_the_log_opens_is_also_on_stderr(self):
+        # whoever started zeekdb sees why it stopped, and so does the log
+        if not H.is_zeekdb() or H.external_addr():
+            self.skipTest("-o log_file is zeekdb's")
+        path = self.log_dir()
+        cmd = H.Daemon(["-o", "log_file=" + path]).command(H.free_port())
+        cmd[cmd.index("-U") + 1] = "1"  # refused after the log is open
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        self.assertEqual(p.returncode, 64)  # EX_USAGE
+        want = b"zeekdb: UDP is not supported (use -U 0)\n"
+        self.assertEqual(p.stderr, want)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), want)
+
+    def test_log_file_when_started_with_stderr_closed(self):
+        # fd 2 closed at start must not let the log file (or a socket)
+        # take number 2 and then lose it
+        if not H.is_zeekdb() or H.external_addr():
+            self.skipTest("-o log_file is zeekdb's")
+        path = self.log_dir()
+        port = H.free_port()
+        cmd = H.Daemon(["-v", "-o", "log_file=" + path]).command(port)
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             preexec_fn=lambda: os.close(2))
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+
+        def logged():
+            try:
+                with open(path) as f:
+                    return " ready" in f.read()
+            except FileNotFoundError:
+                return False
+        self.assertTrue(H.wait_until(logged, 10))
+        self.assertEqual(os.readlink("/proc/%d/fd/2" % p.pid), path)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=20), 0)
+        with open(path) as f:
+            self.assertIn("shutting down", f.read())
 
     def test_socket_activation(self):
         """Sockets passed by a service manager (LISTEN_FDS) replace -p and
