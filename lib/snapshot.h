@@ -177,8 +177,9 @@ enum snapshot_fault snapshot_reader_open(struct snapshot_reader **out,
                                          struct snapshot_error *err);
 
 /* The next record in file order, pointing into the reader's block buffer
- * (valid until the next call); false after the last, or when a block no
- * longer reads as it did at open (snapshot_reader_status() says). */
+ * (valid until the reader moves on to the next block); false after the
+ * last, or when a block no longer reads as it did at open
+ * (snapshot_reader_status() says). */
 bool snapshot_reader_next(struct snapshot_reader *r,
                           struct snapshot_record *out);
 

@@ -26,11 +26,19 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+/* Where a verified block starts, and its header checksum, which covers
+ * its length, count and payload checksum: the load pass reads the block
+ * again and must find the same. */
+struct block_ref {
+    uint64_t off;
+    uint64_t header_sum;
+};
+
 struct snapshot_reader {
     int fd;
     uint64_t size;
     struct snapshot_summary info;
-    uint64_t *offsets;              /* of each block, from verify() */
+    struct block_ref *blocks;       /* each block as verify() saw it */
     struct snapshot_block seq;      /* snapshot_reader_next()'s block */
     pthread_mutex_t block_lock;     /* next_block and late */
     uint64_t next_block;            /* the next block to hand out */
@@ -174,8 +182,9 @@ static bool buf_reserve(unsigned char **buf, size_t *cap, uint64_t need)
     return true;
 }
 
-/* pread until n bytes or end of file; the count read. */
-static uint64_t read_at(int fd, void *buf, uint64_t n, uint64_t off)
+/* pread until n bytes or end of file: the count read, or -1 with errno
+ * for a read error (a failing disk is not a short file). */
+static int64_t read_at(int fd, void *buf, uint64_t n, uint64_t off)
 {
     uint64_t got = 0;
     while (got < n) {
@@ -183,11 +192,13 @@ static uint64_t read_at(int fd, void *buf, uint64_t n, uint64_t off)
                           (off_t)(off + got));
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
+        if (r < 0)
+            return -1;
+        if (r == 0)
             break;
         got += (uint64_t)r;
     }
-    return got;
+    return (int64_t)got;
 }
 
 /* The block header at *off into h, checked on its own. */
@@ -196,9 +207,11 @@ static enum snapshot_fault check_block_header(int fd, uint64_t size,
                                               unsigned char *h,
                                               struct snapshot_error *err)
 {
-    if (size - off < SNAPSHOT_BLOCK_HEADER_SIZE ||
-        read_at(fd, h, SNAPSHOT_BLOCK_HEADER_SIZE, off) !=
-            SNAPSHOT_BLOCK_HEADER_SIZE)
+    int64_t got_bytes = size - off < SNAPSHOT_BLOCK_HEADER_SIZE
+                            ? 0 : read_at(fd, h, SNAPSHOT_BLOCK_HEADER_SIZE, off);
+    if (got_bytes < 0)
+        return sys_fault(err, SNAPSHOT_IO, "read");
+    if (got_bytes != SNAPSHOT_BLOCK_HEADER_SIZE)
         return fault(err, SNAPSHOT_TRUNCATED, size, b,
                      "file ends at %llu, inside or before block header",
                      (unsigned long long)size);
@@ -231,7 +244,10 @@ static enum snapshot_fault read_payload(int fd, uint64_t size, uint64_t off,
         errno = ENOMEM;
         return sys_fault(err, SNAPSHOT_IO, "block buffer");
     }
-    if (read_at(fd, *buf, len, body) != len)
+    int64_t got_bytes = read_at(fd, *buf, len, body);
+    if (got_bytes < 0)
+        return sys_fault(err, SNAPSHOT_IO, "read");
+    if ((uint64_t)got_bytes != len)
         return fault(err, SNAPSHOT_TRUNCATED, size, b,
                      "file ends at %llu, inside a %llu-byte payload",
                      (unsigned long long)size, (unsigned long long)len);
@@ -263,7 +279,7 @@ static enum snapshot_fault check_block(struct snapshot_reader *r,
         return f;
     uint64_t len = get_u64(h + 8);
     *digest = XXH3_64bits_withSeed(h, SNAPSHOT_BLOCK_HEADER_SIZE, *digest);
-    r->offsets[b] = *off;
+    r->blocks[b] = (struct block_ref){*off, get_u64(h + 24)};
     *off += SNAPSHOT_BLOCK_HEADER_SIZE + len;
     s->items += get_u32(h + 4);
     s->blocks++;
@@ -277,18 +293,20 @@ static enum snapshot_fault verify(struct snapshot_reader *r,
 {
     struct file_header h = {0}; /* filled by check_header on success */
     unsigned char m[SNAPSHOT_HEADER_SIZE];
-    uint64_t head = read_at(r->fd, m, sizeof(m), 0);
-    enum snapshot_fault f = check_header(m, head < r->size ? head : r->size,
-                                         &h, err);
+    int64_t head = read_at(r->fd, m, sizeof(m), 0);
+    if (head < 0)
+        return sys_fault(err, SNAPSHOT_IO, "read");
+    enum snapshot_fault f = check_header(
+        m, (uint64_t)head < r->size ? (size_t)head : r->size, &h, err);
     if (f != SNAPSHOT_OK)
         return f;
     /* Every block is at least a header; a count beyond that is a lie the
-     * blocks will expose, so the offset table is never larger than that. */
+     * blocks will expose, so the block table is never larger than that. */
     uint64_t room = (r->size - SNAPSHOT_HEADER_SIZE) /
                     SNAPSHOT_BLOCK_HEADER_SIZE;
-    r->offsets = malloc((size_t)(h.blocks < room ? h.blocks : room) *
-                            sizeof(uint64_t) + 1);
-    if (r->offsets == NULL) {
+    r->blocks = malloc((size_t)(h.blocks < room ? h.blocks : room) *
+                           sizeof(*r->blocks) + 1);
+    if (r->blocks == NULL) {
         errno = ENOMEM;
         return sys_fault(err, SNAPSHOT_IO, "block table");
     }
@@ -322,6 +340,8 @@ static enum snapshot_fault verify(struct snapshot_reader *r,
                      (unsigned long long)digest);
     s->created = h.created;
     s->file_bytes = r->size;
+    /* Sized for the largest block; a parallel load uses its own buffers. */
+    snapshot_block_free(&r->seq);
     return SNAPSHOT_OK;
 }
 
@@ -392,18 +412,23 @@ static const unsigned char *decode_record(const unsigned char *p,
 }
 
 /* Block `b` into out's buffer, checked again: the file was verified at
- * open, but what is read now is what gets loaded. */
+ * open, but what is read now is what gets loaded. The same header
+ * checksum and a payload matching the checksum in it mean the same block
+ * that verify() saw. */
 static bool load_block(struct snapshot_reader *r, uint64_t b,
                        struct snapshot_block *out)
 {
     unsigned char h[SNAPSHOT_BLOCK_HEADER_SIZE];
-    struct snapshot_error err;
+    struct snapshot_error err = {.block = -1};
     uint64_t bytes = 0;
-    enum snapshot_fault f = check_block_header(r->fd, r->size,
-                                               r->offsets[b], (int64_t)b,
-                                               h, &err);
+    const struct block_ref *ref = &r->blocks[b];
+    enum snapshot_fault f = check_block_header(r->fd, r->size, ref->off,
+                                               (int64_t)b, h, &err);
+    if (f == SNAPSHOT_OK && get_u64(h + 24) != ref->header_sum)
+        f = fault(&err, SNAPSHOT_BAD_CHECKSUM, ref->off + 24, (int64_t)b,
+                  "block header changed since the file was verified");
     if (f == SNAPSHOT_OK)
-        f = read_payload(r->fd, r->size, r->offsets[b], (int64_t)b, h,
+        f = read_payload(r->fd, r->size, ref->off, (int64_t)b, h,
                          &out->buf, &out->cap, &bytes, &err);
     if (f != SNAPSHOT_OK) {
         pthread_mutex_lock(&r->block_lock);
@@ -478,7 +503,7 @@ void snapshot_reader_close(struct snapshot_reader **rp)
     if (r->fd >= 0)
         close(r->fd);
     snapshot_block_free(&r->seq);
-    free(r->offsets);
+    free(r->blocks);
     pthread_mutex_destroy(&r->block_lock);
     free(r);
     *rp = NULL;

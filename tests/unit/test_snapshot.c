@@ -133,12 +133,15 @@ static void records_stay_valid_within_their_block(void **state)
     snapshot_reader_close(&r);
 }
 
-/* The file changed in place after it was verified: the load pass stops
- * at the block that no longer matches and says which; the records handed
- * out before it are the ones written. */
-static void change_after_open_stops_at_that_block(void **state)
+/* Three blocks of 100 records written and opened (verified); then byte
+ * `at` of block `block`'s payload flipped in place (same inode: the open
+ * reader sees it), every checksum recomputed if `resealed`. Reads all it
+ * can and checks the records handed out are the first `intact` written,
+ * then that the status names `fault` at `block`, at `offset` into it. */
+static void change_after_open(const struct tmp *t, size_t block, size_t at,
+                              bool resealed, uint64_t intact,
+                              enum snapshot_fault fault, size_t offset)
 {
-    struct tmp *t = *state;
     struct snapshot_reader *r;
     struct snapshot_record rec;
     struct snapshot_error err;
@@ -150,18 +153,43 @@ static void change_after_open_stops_at_that_block(void **state)
     unsigned char *b = slurp(t->path, &n);
     parse_layout(b, n, &l);
     assert_int_equal(l.nblocks, 3);
-    b[l.off[1] + BHDR + 5] ^= 0x01;
-    spill(t->path, b, n); /* same inode: the open reader sees it */
+    b[l.off[block] + BHDR + at] ^= 0x01;
+    if (resealed)
+        reseal(b, n);
+    spill(t->path, b, n);
     free(b);
+    if (resealed) { /* a sound file on its own */
+        struct snapshot_reader *fresh;
+        assert_int_equal(snapshot_reader_open(&fresh, t->path, NULL),
+                         SNAPSHOT_OK);
+        snapshot_reader_close(&fresh);
+    }
     uint64_t got = 0;
     while (snapshot_reader_next(r, &rec))
         assert_record_equal(&rec, gen_record(&g, got++, 40, 300));
-    assert_int_equal(got, 100);
-    assert_int_equal(snapshot_reader_status(r, &err), SNAPSHOT_BAD_CHECKSUM);
-    assert_int_equal(err.block, 1);
-    assert_int_equal(err.offset, l.off[1] + BHDR);
+    assert_int_equal(got, intact);
+    assert_int_equal(snapshot_reader_status(r, &err), fault);
+    assert_int_equal(err.block, (int64_t)block);
+    assert_int_equal(err.offset, l.off[block] + offset);
+    assert_int_equal(err.sys_errno, 0);
     assert_false(snapshot_reader_next(r, &rec));
     snapshot_reader_close(&r);
+}
+
+/* The file changed in place after it was verified: the load pass stops
+ * at the block that no longer matches and says which; the records handed
+ * out before it are the ones written. */
+static void change_after_open_stops_at_that_block(void **state)
+{
+    change_after_open(*state, 1, 5, false, 100, SNAPSHOT_BAD_CHECKSUM, BHDR);
+}
+
+/* A block replaced after open by another valid one (checksums and digest
+ * recomputed: a sound file on its own) is not loaded either: its header
+ * is not the one verified. */
+static void valid_but_different_block_after_open_is_refused(void **state)
+{
+    change_after_open(*state, 2, RHDR, true, 200, SNAPSHOT_BAD_CHECKSUM, 24);
 }
 
 /* Two threads taking blocks see every record exactly once, each intact.
@@ -794,6 +822,7 @@ int main(void)
         TMP_TEST(round_trip_extremes),
         TMP_TEST(records_stay_valid_within_their_block),
         TMP_TEST(change_after_open_stops_at_that_block),
+        TMP_TEST(valid_but_different_block_after_open_is_refused),
         TMP_TEST(blocks_split_between_threads),
         TMP_TEST(add_rejects_bad_lengths),
         TMP_TEST(add_is_memory_only),
