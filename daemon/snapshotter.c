@@ -330,9 +330,10 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     f = snapshot_reader_status(r, &err);
     snapshot_reader_close(&r);
     if (f != SNAPSHOT_OK) {
-        /* Changed in place since it was verified: what was read before
-         * the change is sound, but it is not the snapshot as written. */
-        cache_flush(s->cache, 0);
+        /* A block read back differently than it was verified (the file
+         * was changed in place), or could not be read again: what came
+         * before is sound, but it is not the whole snapshot. */
+        cache_clear(s->cache);
         log_refused(s, &err);
         if (strict)
             return false;

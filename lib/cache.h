@@ -240,6 +240,9 @@ void cache_prefault(struct cache *c, uint64_t bytes, const _Atomic bool *stop);
  * already present. Later CAS values start above every restored one. */
 enum cache_status cache_restore(struct cache *c,
                                 const struct cache_restore_item *r);
+/* Unlink every item nobody holds, at once: to undo a load that turned
+ * out bad, before requests are served (it walks the whole table). */
+void cache_clear(struct cache *c);
 /* cache_restore() of each of r[0..n-1] into st[0..n-1], with the hash
  * table's cache misses of the whole batch overlapped: the way to load
  * many items. n is at most CACHE_RESTORE_BATCH. */

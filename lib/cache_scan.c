@@ -113,7 +113,11 @@ static struct item *restore_alloc(struct cache *c,
     size_t total = item_total(r->nkey, nbytes, c->use_cas);
     unsigned cls = slabs_class_for(c->slabs, total);
     *st = CACHE_TOO_LARGE;
-    if (r->nkey == 0 || r->nkey > ITEM_KEY_MAX || cls == 0)
+    /* The limit a client's set meets (alloc_item()), so a snapshot from a
+     * larger -I never brings back what could not be stored now. */
+    if (r->nkey == 0 || r->nkey > ITEM_KEY_MAX || cls == 0 ||
+        item_memcached_total(r->nkey, nbytes, r->flags, c->use_cas) >
+            slabs_largest_chunk(c->slabs))
         return NULL;
     struct item *it = slabs_alloc(c->slabs, cls, total);
     *st = CACHE_NO_MEMORY;
@@ -173,4 +177,24 @@ void cache_restore_batch(struct cache *c, const struct cache_restore_item *r,
     assoc_prefetch(c->assoc, hv, n);
     for (size_t i = 0; i < n; i++)
         st[i] = restore_hashed(c, &r[i], hv[i]);
+}
+
+static void clear_item(struct item *it, uint64_t hv, void *arg)
+{
+    struct cache *c = arg;
+    if (item_refcount(it) == 1) /* only the table's reference */
+        unlink_locked(c, it, hv, false);
+}
+
+void cache_clear(struct cache *c)
+{
+    /* A walk visits nothing while the table grows: finish growing first
+     * (this runs before requests are served, so the time is free). */
+    while (assoc_grow_step(c->assoc, 1u << 20))
+        ;
+    uint64_t cursor = 0, steps = ((uint64_t)1 << assoc_power(c->assoc) >> 20)
+                                 + 2;
+    for (uint64_t i = 0; i < steps; i++)
+        if (assoc_walk_step(c->assoc, &cursor, 1u << 20, clear_item, c))
+            break;
 }

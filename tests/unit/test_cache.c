@@ -730,6 +730,46 @@ static void changes_track_every_kind_of_change(void **state)
     assert_int_equal(cache_changes(c), last);
 }
 
+/* A restored item meets the -I limit a set meets, so a snapshot taken
+ * with a larger -I brings back nothing a client could not store now. */
+static void restore_meets_the_set_limit(void **state)
+{
+    struct env *e = *state;
+    static char val[MiB];
+    memset(val, 'v', sizeof(val));
+    /* memcached's count: 56-byte header with CAS, key, NUL, value, CRLF */
+    size_t most = MiB - 56 - 3 - 1 - 2;
+    struct cache_restore_item r = {.key = "big", .nkey = 3, .value = val,
+                                   .nvalue = most + 1, .cas = 5};
+    assert_int_equal(cache_restore(e->cache, &r), CACHE_TOO_LARGE);
+    r.nvalue = most;
+    assert_int_equal(cache_restore(e->cache, &r), CACHE_OK);
+    assert_true(cache_exists(e->cache, "big", 3));
+}
+
+/* cache_clear() takes every item out at once, except one a reader holds,
+ * and the cache works as before afterwards. */
+static void clear_unlinks_everything_not_held(void **state)
+{
+    struct env *e = *state;
+    char key[16], buf[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "c%d", i);
+        assert_int_equal(restore(e->cache, key, "v", 0, 10 + (uint64_t)i),
+                         CACHE_OK);
+    }
+    struct item *held = cache_get(e->cache, "c7", 2, NULL, NULL);
+    assert_non_null(held);
+    cache_clear(e->cache);
+    struct cache_stats cs;
+    cache_stats(e->cache, &cs);
+    assert_int_equal(cs.curr_items, 1);
+    assert_null(get(e->cache, "c8", buf, sizeof(buf)));
+    cache_release(e->cache, held);
+    assert_int_equal(put(e->cache, "c8", "new", CACHE_SET), CACHE_OK);
+    assert_string_equal(get(e->cache, "c8", buf, sizeof(buf)), "new");
+}
+
 /* Restoring never evicts: it stops at the limit. */
 static void restore_stops_at_the_limit(void **state)
 {
@@ -882,6 +922,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(restore_keeps_cas_and_expiry, setup,
                                         teardown),
         cmocka_unit_test(restore_stops_at_the_limit),
+        cmocka_unit_test_setup_teardown(clear_unlinks_everything_not_held,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(restore_meets_the_set_limit, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(restore_batch_matches_single, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(changes_track_every_kind_of_change,
