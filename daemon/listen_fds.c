@@ -52,17 +52,17 @@ int listen_fds_take(char *err, size_t errlen)
     bool ours = pid_s != NULL && fds_s != NULL &&
                 parse_count(pid_s, 0x7fffffffLL, &pid) && pid == getpid();
     bool valid = ours && parse_count(fds_s, LISTEN_FDS_MAX, &n);
+    if (ours && !valid) /* before unsetenv(), which may free fds_s */
+        snprintf(err, errlen, "LISTEN_FDS=%s from the service manager is "
+                 "not a count of 0..%d sockets", fds_s, LISTEN_FDS_MAX);
     /* Not for children (nothing here forks, but a -d parent would). */
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");
     if (!ours)
         return 0;
-    if (!valid) {
-        snprintf(err, errlen, "LISTEN_FDS=%s from the service manager is "
-                 "not a count of 0..%d sockets", fds_s, LISTEN_FDS_MAX);
+    if (!valid)
         return -1;
-    }
     for (int i = 0; i < (int)n; i++) {
         int fd = LISTEN_FDS_START + i;
         if (!is_listening_stream(fd) || !prepare(fd)) {

@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #define LISTEN_FDS_START 3
-#define LISTEN_FDS_MAX 64
+#define LISTEN_FDS_MAX 32 /* as many as the listener watches */
 
 /* How many sockets were passed to this process (0: none, or they were
  * meant for another pid), starting at LISTEN_FDS_START, each checked to be

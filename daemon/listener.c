@@ -22,6 +22,8 @@
 #include "daemon/worker.h"
 
 #define LISTENER_MAX 32
+_Static_assert(LISTEN_FDS_MAX <= LISTENER_MAX,
+               "every socket a service manager may pass must fit");
 /* After running out of file descriptors, pause accepting this long. */
 #define ACCEPT_BACKOFF_MS 100
 
