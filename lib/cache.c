@@ -583,8 +583,8 @@ enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
         value += delta; /* wraps at 2^64, as memcached does */
     else
         value = delta > value ? 0 : value - delta;
-    item_flag_set(it, ITEM_FETCHED);
-    c->pops->hit(c->policy, it, clock_now(c->clock));
+    /* Not a read: as in memcached, the item is neither marked fetched
+     * (mg h, me fetch=) nor bumped (mg l). */
     st = delta_store_locked(c, it, value, hv);
     if (st == CACHE_OK)
         *result = value;

@@ -323,7 +323,6 @@ static enum cache_status marith_locked(struct cache *c, struct item *it,
                                        struct cache_marith_result *out)
 {
     uint64_t value;
-    rel_time_t now = clock_now(c->clock);
     if (o->compare && item_cas(it, c->use_cas) != o->cas)
         return CACHE_EXISTS;
     if (it->nbytes <= 2 ||
@@ -333,8 +332,7 @@ static enum cache_status marith_locked(struct cache *c, struct item *it,
         value += o->delta; /* wraps at 2^64, as memcached does */
     else
         value = o->delta > value ? 0 : value - o->delta;
-    item_flag_set(it, ITEM_FETCHED);
-    c->pops->hit(c->policy, it, now);
+    /* Not a read, as for incr: neither fetched nor bumped. */
     out->value = value;
     return delta_store_locked(c, it, value, hv);
 }
