@@ -254,6 +254,7 @@ static bool parse_one(struct conn *c)
         return true;
     case TEXT_CLIENT_ERROR:
         c->rpos += used;
+        text_exec_bad_retrieval(c, &req);
         if (!req.noreply) {
             char line[256];
             size_t n = text_client_error(line, sizeof(line), req.error);

@@ -91,6 +91,7 @@ struct retrieval {
     const int64_t *touch; /* gat/gats: the new exptime */
     bool with_cas;
     bool prefix;          /* stats detail is on: count per prefix */
+    bool silent;          /* look up (and touch) only: no VALUE lines */
 };
 
 static void retrieve_key(struct conn *c, const struct retrieval *r,
@@ -122,27 +123,50 @@ static void retrieve_key(struct conn *c, const struct retrieval *r,
     }
     if (r->prefix)
         prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_HIT);
-    send_value(c, it, &v, r->with_cas);
+    if (r->silent)
+        cache_release(c->srv->cache, it);
+    else
+        send_value(c, it, &v, r->with_cas);
 }
 
-static void exec_retrieve(struct conn *c, const struct text_request *req)
+static struct retrieval retrieval_of(struct conn *c,
+                                     const struct text_request *req)
 {
     bool touch = req->cmd == TEXT_CMD_GAT || req->cmd == TEXT_CMD_GATS;
-    struct retrieval r = {
+    return (struct retrieval){
         .touch = touch ? &req->exptime : NULL,
         .with_cas = req->cmd == TEXT_CMD_GETS || req->cmd == TEXT_CMD_GATS,
         .prefix = prefix_stats_enabled(c->srv->prefix),
     };
+}
+
+static void retrieve_keys(struct conn *c, const struct retrieval *r,
+                          const struct text_request *req)
+{
+    const char *cur = req->keys, *end = req->keys + req->keys_len, *key;
+    size_t nkey;
+    while (text_next_key(&cur, end, &key, &nkey))
+        retrieve_key(c, r, key, nkey);
+}
+
+void text_exec_bad_retrieval(struct conn *c, const struct text_request *req)
+{
+    if (req->keys == NULL || req->keys_len == 0)
+        return;
+    struct retrieval r = retrieval_of(c, req);
+    r.silent = true;
+    retrieve_keys(c, &r, req);
+}
+
+static void exec_retrieve(struct conn *c, const struct text_request *req)
+{
+    struct retrieval r = retrieval_of(c, req);
     /* The first key spans the whole list when it is the only one, the
      * usual case: no walk over the list. */
-    if (req->key != NULL && req->nkey == req->keys_len) {
+    if (req->key != NULL && req->nkey == req->keys_len)
         retrieve_key(c, &r, req->key, req->nkey);
-    } else {
-        const char *cur = req->keys, *end = req->keys + req->keys_len, *key;
-        size_t nkey;
-        while (text_next_key(&cur, end, &key, &nkey))
-            retrieve_key(c, &r, key, nkey);
-    }
+    else
+        retrieve_keys(c, &r, req);
     text_exec_reply(c, TEXT_R_END);
 }
 

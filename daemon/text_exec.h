@@ -15,6 +15,11 @@
 void text_exec(struct conn *c, const struct text_request *req);
 /* The data block of a storage command is complete in the item. */
 void text_exec_store(struct conn *c);
+
+/* A retrieval line refused for a too-long key (TEXT_CLIENT_ERROR): look up,
+ * and for gat/gats touch, the keys before that one, as memcached does
+ * before it answers the error; no reply. Does nothing for other lines. */
+void text_exec_bad_retrieval(struct conn *c, const struct text_request *req);
 /* Queue a fixed reply unless the request asked for none. */
 void text_exec_reply(struct conn *c, enum text_reply r);
 

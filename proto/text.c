@@ -102,9 +102,20 @@ static bool take_key(const struct token *tk, struct text_request *req)
  * Command handlers, in the order memcached checks their arguments
  * --------------------------------------------------------------------- */
 
-/* get/gets/gat/gats <...>. Every key is checked up front; memcached would
- * have looked up the keys before the long one, but it throws those replies
- * away and answers only the error, so the client sees the same thing. */
+/* A too-long key in a retrieval line: the answer is only the error, but
+ * memcached has looked up the keys before it by then (marking them
+ * fetched, and for gat/gats touching them) and only throws those replies
+ * away. The key list is cut to those keys, for the daemon to do the same. */
+static enum text_status bad_retrieval_key(struct text_request *req,
+                                          const char *bad)
+{
+    req->keys_len = (size_t)(bad - req->keys);
+    req->key = NULL;
+    req->nkey = 0;
+    return client_error(req, ERR_BAD_FORMAT);
+}
+
+/* get/gets/gat/gats <...>. Every key is checked up front. */
 static enum text_status parse_retrieval(const struct line *ln,
                                         struct text_request *req)
 {
@@ -125,7 +136,7 @@ static enum text_status parse_retrieval(const struct line *ln,
          * walk them again. */
         for (size_t i = first; i < ln->ntok; i++)
             if (ln->t[i].n > TEXT_KEY_MAX)
-                return client_error(req, ERR_BAD_FORMAT);
+                return bad_retrieval_key(req, ln->t[i].p);
         if (first < ln->ntok) {
             req->key = ln->t[first].p;
             req->nkey = ln->t[first].n;
@@ -136,7 +147,7 @@ static enum text_status parse_retrieval(const struct line *ln,
     end = req->keys + req->keys_len;
     while (text_next_key(&cur, end, &k, &nk)) {
         if (nk > TEXT_KEY_MAX)
-            return client_error(req, ERR_BAD_FORMAT);
+            return bad_retrieval_key(req, k);
         if (req->key == NULL) {
             req->key = k;
             req->nkey = nk;

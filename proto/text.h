@@ -72,7 +72,9 @@ struct text_request {
     size_t nkey;
     /* get/gets/gat/gats: the whole key list, walk it with text_next_key().
      * It may be empty (keys_len 0, keys still non-NULL): "gat 10" is legal
-     * and answers just END. */
+     * and answers just END. After a too-long key (TEXT_CLIENT_ERROR): the
+     * keys before it, which memcached looks up (and gat touches) before it
+     * gives up; key is NULL then. */
     const char *keys;
     size_t keys_len;
     uint32_t flags;    /* client flags (storage commands) */

@@ -161,10 +161,10 @@ static const struct pcase cases[] = {
     {"get past 23 tokens", IN("get a b c d e f g h i j k l m n o p q r s t u v w x y z\r\n"), OK_(GET),
      .key = "a", .keys = "a b c d e f g h i j k l m n o p q r s t u v w x y z"},
     {"get key 250", IN("get " K250 "\r\n"), OK_(GET), .key = K250, .keys = K250},
-    {"get key 251", IN("get " K251 "\r\n"), CE_(GET, BAD)},
-    {"get key 251 in middle", IN("get a " K251 " b\r\n"), CE_(GET, BAD)},
+    {"get key 251", IN("get " K251 "\r\n"), CE_(GET, BAD), .keys = ""},
+    {"get key 251 in middle", IN("get a " K251 " b\r\n"), CE_(GET, BAD), .keys = "a "},
     {"get key 251 past 23 tokens", IN("get a b c d e f g h i j k l m n o p q r s t u v w x y " K251 "\r\n"),
-     CE_(GET, BAD)},
+     CE_(GET, BAD), .keys = "a b c d e f g h i j k l m n o p q r s t u v w x y "},
     {"get NUL ends keys", IN("get a\0b\r\n"), OK_(GET), .key = "a", .keys = "a"},
     {"get only one cr stripped", IN("get q\r\r\n"), OK_(GET), .key = "q\r", .keys = "q\r"},
     {"get control chars key", IN("get a\tb\x01\r\n"), OK_(GET), .key = "a\tb\x01", .keys = "a\tb\x01"},
@@ -179,7 +179,9 @@ static const struct pcase cases[] = {
     {"gat wraps exptime", IN("gat 4294967306 k\r\n"), OK_(GAT), .exptime = 10, .key = "k", .keys = "k"},
     {"gat bad exptime", IN("gat x k\r\n"), CE_(GAT, BADEXP)},
     {"gat bad exptime beats long key", IN("gat x " K251 "\r\n"), CE_(GAT, BADEXP)},
-    {"gat long key", IN("gat 1 " K251 "\r\n"), CE_(GAT, BAD)},
+    {"gat long key", IN("gat 1 " K251 "\r\n"), CE_(GAT, BAD), .keys = ""},
+    {"gat long key after two", IN("gat 1 a  b " K251 " c\r\n"), CE_(GAT, BAD), .exptime = 1,
+     .keys = "a  b "},
     {"gat alone", IN("gat\r\n"), ERR_(GAT)},
     {"gats alone", IN("gats\r\n"), ERR_(GATS)},
 
@@ -373,6 +375,10 @@ static void check_fields(const struct pcase *c, const char *buf,
     } else {
         assert_null(req->error);
     }
+    /* A too-long retrieval key: the keys before it, for the daemon to
+     * look up as memcached does. */
+    if (c->st == TEXT_CLIENT_ERROR && c->keys != NULL)
+        proto_assert_span(req->keys, req->keys_len, c->keys);
     if (c->st != TEXT_OK)
         return;
     proto_assert_span(req->key, req->nkey, c->key);
