@@ -376,9 +376,11 @@ static void exec_ma(struct conn *c, const struct meta_request *req)
     struct cache_marith_result r = {0};
     bool incr = req->op == META_OP_INCR;
     key_of(req, &k);
+    /* ma C0 compares nothing: memcached's do_add_delta takes a zero CAS
+     * for none (as its append mode does, lib/cache_meta.c). */
     struct cache_marith_opts o = {
         .incr = incr, .delta = req->delta,
-        .compare = meta_has(req, 'C'), .cas = req->cas,
+        .compare = meta_has(req, 'C') && req->cas != 0, .cas = req->cas,
         .touch = meta_has(req, 'T'), .touch_exptime = req->ttl,
         .vivify = meta_has(req, 'N'), .vivify_exptime = req->vivify_ttl,
         .initial = req->initial, .binary_key = req->key_b64,

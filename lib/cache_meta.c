@@ -152,8 +152,11 @@ static bool mstore_mode(struct cache *c, struct item *it, struct item *old,
     case CACHE_REPLACE:
         if (!o->compare)
             break;
-        if (old != NULL && o->invalidate && o->cas < item_cas(old, c->use_cas))
-            *stale = true; /* an older writer's value, kept but marked */
+        /* An older writer's value, kept but marked; C0 is not older than
+         * anything to memcached, whose item CAS 0 means none. */
+        if (old != NULL && o->invalidate && o->cas != 0 &&
+            o->cas < item_cas(old, c->use_cas))
+            *stale = true;
         else
             *mode = CACHE_CAS;
         break;
@@ -162,8 +165,9 @@ static bool mstore_mode(struct cache *c, struct item *it, struct item *old,
         if (old == NULL && o->vivify) {
             it->exptime = clock_exptime(c->clock, o->vivify_exptime);
             *mode = CACHE_ADD;
-        } else if (old != NULL && o->compare &&
+        } else if (old != NULL && o->compare && o->cas != 0 &&
                    item_cas(old, c->use_cas) != o->cas) {
+            /* memcached compares in append mode only a non-zero CAS */
             *st = CACHE_EXISTS;
             return false;
         }

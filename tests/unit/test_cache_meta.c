@@ -309,9 +309,13 @@ static void mstore_invalidate_keeps_older_write_as_stale(void **state)
     char buf[64];
     uint64_t cas, cas2;
     struct cache_mstore_opts s = {.mode = CACHE_SET};
+    assert_int_equal(mstore(e->cache, "j", "a", 0, &s, &cas), CACHE_OK);
     assert_int_equal(mstore(e->cache, "k", "a", 0, &s, &cas), CACHE_OK);
     struct cache_mstore_opts o = {.mode = CACHE_SET, .compare = true,
                                   .cas = cas + 5, .invalidate = true};
+    assert_int_equal(mstore(e->cache, "k", "b", 0, &o, NULL), CACHE_EXISTS);
+    /* C0 is older than nothing, as in memcached */
+    o.cas = 0;
     assert_int_equal(mstore(e->cache, "k", "b", 0, &o, NULL), CACHE_EXISTS);
     o.cas = cas - 1;
     assert_int_equal(mstore(e->cache, "k", "c", 0, &o, &cas2), CACHE_OK);
