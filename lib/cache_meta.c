@@ -327,10 +327,12 @@ static enum cache_status marith_locked(struct cache *c, struct item *it,
                                        struct cache_marith_result *out)
 {
     uint64_t value;
+    /* memcached's order: an empty value, then the CAS, then the number. */
+    if (it->nbytes <= 2)
+        return CACHE_NON_NUMERIC;
     if (o->compare && item_cas(it, c->use_cas) != o->cas)
         return CACHE_EXISTS;
-    if (it->nbytes <= 2 ||
-        !parse_counter(item_value(it, c->use_cas), it->nbytes, &value))
+    if (!parse_counter(item_value(it, c->use_cas), it->nbytes, &value))
         return CACHE_NON_NUMERIC;
     if (o->incr)
         value += o->delta; /* wraps at 2^64, as memcached does */
