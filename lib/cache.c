@@ -501,8 +501,9 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
 
 /* The number at the start of a value, by the rules of strtoull as
  * memcached's safe_strtoull applies them: leading spaces, an optional
- * sign, digits, then a space (the value ends in "\r\n"); no overflow; a
- * minus sign only where the result does not read as negative. */
+ * sign, digits, then a space or a NUL (the value ends in "\r\n"); no
+ * overflow; a minus sign only where the result does not read as
+ * negative. */
 bool parse_counter(const char *p, size_t len, uint64_t *out)
 {
     const char *end = p + len;
@@ -519,7 +520,7 @@ bool parse_counter(const char *p, size_t len, uint64_t *out)
             return false;
         v = v * 10 + d;
     }
-    if (p == digits || p == end || !isspace((unsigned char)*p))
+    if (p == digits || p == end || (!isspace((unsigned char)*p) && *p != 0))
         return false;
     if (minus) {
         v = (uint64_t)0 - v;
