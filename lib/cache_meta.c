@@ -152,12 +152,16 @@ static bool mstore_mode(struct cache *c, struct item *it, struct item *old,
     case CACHE_REPLACE:
         if (!o->compare)
             break;
-        /* An older writer's value, kept but marked; C0 is not older than
-         * anything to memcached, whose item CAS 0 means none. */
+        /* An older writer's value, kept but marked, with the TTL and the
+         * win token of the item it replaces, as memcached does; C0 is not
+         * older than anything to memcached, whose item CAS 0 means none. */
         if (old != NULL && o->invalidate && o->cas != 0 &&
-            o->cas < item_cas(old, c->use_cas))
+            o->cas < item_cas(old, c->use_cas)) {
             *stale = true;
-        else
+            it->exptime = old->exptime;
+            if (item_iflags(old) & ITEM_TOKEN_SENT)
+                item_flag_set(it, ITEM_TOKEN_SENT);
+        } else
             *mode = CACHE_CAS;
         break;
     case CACHE_APPEND:
