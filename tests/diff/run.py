@@ -336,6 +336,22 @@ class Server:
         self.proc = None
 
 
+def executable(path):
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def start_both(ref, test):
+    """Start both servers; None, or what went wrong (both stopped)."""
+    try:
+        ref.start()
+        test.start()
+    except (RuntimeError, OSError) as e:
+        ref.stop()
+        test.stop()
+        return "error starting servers: %s" % e
+    return None
+
+
 # ---------------------------------------------------------------- replay
 
 def resolve(parts, case, cas_seen):
@@ -418,19 +434,64 @@ def drain_after(sock, wait):
     return bytes(data)
 
 
+def connect(server):
+    """(socket, None), or (None, a "<connect failed ...>" marker)."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", server.port),
+                                        timeout=5.0)
+    except OSError as e:
+        return None, "<connect failed: %s>" % e
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.settimeout(5.0)
+    return sock, None
+
+
+def read_to_eof(sock, timeout):
+    """End of a session: half-close, then read up to the server's close,
+    so any late or surplus reply shows up. Returns (bytes, marker)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    tail = bytearray()
+    dl = time.monotonic() + timeout
+    for _ in range(1000):
+        chunk = recv_some(sock, dl)
+        if chunk is None:
+            return bytes(tail), "<no eof after half-close>"
+        if chunk == b"":
+            break
+        tail += chunk
+    return bytes(tail), "<eof>"
+
+
+def run_both(ref, test, replay, budget):
+    """replay(server) on both servers at once, one thread each; returns
+    (reference result, result under test), None for a thread still
+    running after budget seconds."""
+    results = {}
+
+    def worker(srv, key):
+        results[key] = replay(srv)
+
+    th = [threading.Thread(target=worker, args=(ref, "ref")),
+          threading.Thread(target=worker, args=(test, "test"))]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join(budget)
+    return results.get("ref"), results.get("test")
+
+
 def run_case(case, server, check=False):
     """Replay one case; returns a list of (step, raw reply, marker)."""
     transcript = []
     cas_seen = []
     start = time.monotonic()
     case_deadline = start + CASE_BUDGET
-    try:
-        sock = socket.create_connection(("127.0.0.1", server.port),
-                                        timeout=5.0)
-    except OSError as e:
-        return [(None, b"", "<connect failed: %s>" % e)], []
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.settimeout(5.0)
+    sock, marker = connect(server)
+    if sock is None:
+        return [(None, b"", marker)], []
     closed = False
     warnings = []
     try:
@@ -477,25 +538,10 @@ def run_case(case, server, check=False):
                 closed = True
                 break
         if not closed:
-            # End of the session: half-close, then read up to the server's
-            # close, so any late or surplus reply shows up.
-            try:
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-            tail = bytearray()
-            marker = "<eof>"
-            dl = time.monotonic() + step_timeout(server)
-            for _ in range(1000):
-                chunk = recv_some(sock, dl)
-                if chunk is None:
-                    marker = "<no eof after half-close>"
-                    server.timeouts += 1
-                    break
-                if chunk == b"":
-                    break
-                tail += chunk
-            transcript.append((None, bytes(tail), marker))
+            tail, marker = read_to_eof(sock, step_timeout(server))
+            if marker != "<eof>":
+                server.timeouts += 1
+            transcript.append((None, tail, marker))
     finally:
         sock.close()
     return transcript, warnings
@@ -693,7 +739,7 @@ def main():
             return 99
 
     ref_bin = os.environ.get("MEMCACHED_BIN", "/usr/bin/memcached")
-    if not (os.path.isfile(ref_bin) and os.access(ref_bin, os.X_OK)):
+    if not executable(ref_bin):
         print("SKIP: reference memcached not found at %s (set MEMCACHED_BIN,"
               " or apt-get install memcached)" % ref_bin)
         return 77
@@ -702,7 +748,7 @@ def main():
     else:
         test_bin = os.environ.get("ZEEKDB_BIN", "daemon/zeekdb")
         test_label = "zeekdb"
-        if not (os.path.isfile(test_bin) and os.access(test_bin, os.X_OK)):
+        if not executable(test_bin):
             print("server under test not found: %s (set ZEEKDB_BIN, build "
                   "it, or use --ref-only)" % os.path.abspath(test_bin))
             return 99
@@ -710,13 +756,9 @@ def main():
     ref = Server("memcached", ref_bin, [])
     test = Server(test_label, test_bin, args.extra_test_flags.split())
     t0 = time.monotonic()
-    try:
-        ref.start()
-        test.start()
-    except (RuntimeError, OSError) as e:
-        print("error starting servers: %s" % e)
-        ref.stop()
-        test.stop()
+    err = start_both(ref, test)
+    if err:
+        print(err)
         return 99
     print("reference: %s on 127.0.0.1:%d" % (ref_bin, ref.port))
     print("under test: %s on 127.0.0.1:%d" % (test_bin, test.port))
@@ -737,23 +779,15 @@ def main():
                 note = srv.ensure()
                 if note:
                     print("note: before %s: %s" % (case.name, note))
-            results = {}
-
-            def worker(srv, key):
-                results[key] = run_case(case, srv, args.check_corpus)
-
-            th = [threading.Thread(target=worker, args=(ref, "ref")),
-                  threading.Thread(target=worker, args=(test, "test"))]
-            for t in th:
-                t.start()
-            for t in th:
-                t.join(CASE_BUDGET + 30)
-            if "ref" not in results or "test" not in results:
+            res_ref, res_test = run_both(
+                ref, test, lambda srv: run_case(case, srv, args.check_corpus),
+                CASE_BUDGET + 30)
+            if res_ref is None or res_test is None:
                 print("FAIL %s: replay thread hung" % case.name)
                 failed.append(case.name)
                 continue
-            tr_ref, warn_ref = results["ref"]
-            tr_test, _warn_test = results["test"]
+            tr_ref, warn_ref = res_ref
+            tr_test, _warn_test = res_test
             for w in warn_ref:
                 corpus_warnings.append("%s: %s" % (case.name, w))
             mr = masked_transcript(tr_ref)
