@@ -8,6 +8,7 @@
  * stderr (libevent's warnings, a sanitizer's report) lands in it too.
  */
 #include "daemon/log.h"
+#include "daemon/path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,19 @@ void log_set_level(int level)
 int log_level(void)
 {
     return atomic_load_explicit(&current_level, memory_order_relaxed);
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -62,10 +76,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     }
     /* One write per line keeps lines from different threads whole; with
      * O_APPEND, even against another process appending to the file. */
-    ssize_t rc;
-    do
-        rc = write(STDERR_FILENO, out, (size_t)n);
-    while (rc < 0 && errno == EINTR);
+    write_all(STDERR_FILENO, out, (size_t)n);
 }
 
 static int open_onto_stderr(const char *path)
@@ -84,16 +95,7 @@ static int open_onto_stderr(const char *path)
 
 int log_open(const char *path)
 {
-    char cwd[4096];
-    char *abs = NULL;
-    /* Made absolute: -d changes the directory to / before a reopen. */
-    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
-        size_t len = strlen(cwd) + 1 + strlen(path) + 1;
-        if ((abs = malloc(len)) != NULL)
-            snprintf(abs, len, "%s/%s", cwd, path);
-    } else {
-        abs = strdup(path);
-    }
+    char *abs = path_absolute(path); /* for a reopen after -d */
     if (abs == NULL)
         return -1;
     if (startup_stderr < 0)
@@ -119,18 +121,6 @@ const char *log_file_path(void)
     return log_path;
 }
 
-static void write_all(int fd, const char *s, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
 
 void log_fatal(const char *msg)
 {

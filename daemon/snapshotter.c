@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/path.h"
 #include "lib/cache.h"
 #include "lib/snapshot.h"
 
@@ -63,25 +64,11 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* path made absolute: -d changes the working directory to / after the
- * load, and later snapshots must go to the same file. */
-static char *absolute(const char *path)
-{
-    char cwd[4096];
-    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-        return strdup(path);
-    size_t n = strlen(cwd) + 1 + strlen(path) + 1;
-    char *abs = malloc(n);
-    if (abs != NULL)
-        snprintf(abs, n, "%s/%s", cwd, path);
-    return abs;
-}
-
 struct snapshotter *snapshotter_create(struct cache *cache, const char *path,
                                        unsigned interval)
 {
     struct snapshotter *s = calloc(1, sizeof(*s));
-    if (s == NULL || (s->path = absolute(path)) == NULL) {
+    if (s == NULL || (s->path = path_absolute(path)) == NULL) {
         free(s);
         return NULL;
     }
