@@ -78,6 +78,7 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
     };
     if (c->pops == NULL || (c->slabs = slabs_create(&sc)) == NULL)
         goto fail;
+    c->item_max = slabs_largest_chunk(c->slabs);
     c->assoc = assoc_create(c->slabs, c->use_cas, cfg->hashpower,
                             cfg->stripe_power);
     if (c->assoc == NULL || (c->policy = c->pops->create(c->slabs)) == NULL)
@@ -318,17 +319,24 @@ static struct item *alloc_chunk(struct cache *c, unsigned *cls, size_t total)
 }
 
 /* nexptime is already a rel_time_t. */
+unsigned class_for_item(const struct cache *c, size_t nkey, size_t nbytes,
+                        uint32_t flags)
+{
+    if (nkey == 0 || nkey > ITEM_KEY_MAX || nbytes < 2 ||
+        item_memcached_total(nkey, nbytes, flags, c->use_cas) > c->item_max)
+        return 0;
+    return slabs_class_for(c->slabs, item_total(nkey, nbytes, c->use_cas));
+}
+
 enum cache_status alloc_item(struct cache *c, const char *key,
                                     size_t nkey, uint32_t flags,
                                     rel_time_t nexptime, size_t nbytes,
                                     struct item **out)
 {
     size_t total = item_total(nkey, nbytes, c->use_cas);
-    unsigned cls = slabs_class_for(c->slabs, total);
+    unsigned cls = class_for_item(c, nkey, nbytes, flags);
     *out = NULL;
-    if (nkey == 0 || nkey > ITEM_KEY_MAX || nbytes < 2 || cls == 0 ||
-        item_memcached_total(nkey, nbytes, flags, c->use_cas) >
-            slabs_largest_chunk(c->slabs))
+    if (cls == 0)
         return CACHE_TOO_LARGE;
     struct item *it = alloc_chunk(c, &cls, total);
     if (it == NULL)
@@ -832,7 +840,7 @@ void cache_class_stats(struct cache *c, unsigned cls,
 
 size_t cache_item_size_max(struct cache *c)
 {
-    return slabs_largest_chunk(c->slabs);
+    return c->item_max;
 }
 
 struct slabs *cache_slabs(struct cache *c)

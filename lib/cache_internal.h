@@ -41,6 +41,7 @@ struct cache {
     struct policy *policy;
     bool use_cas;
     bool evict;
+    size_t item_max;   /* -I: the largest chunk, fixed at creation */
     _Atomic uint64_t next_cas;
     _Atomic uint32_t oldest_live;   /* flush_all moment (rel time), 0 none */
     _Atomic uint64_t oldest_cas;    /* items with a smaller CAS are flushed */
@@ -59,6 +60,12 @@ struct cache {
     uint64_t reaped_last_pass;
 };
 
+/* The slab class for an item of this key length, value bytes (with
+ * "\r\n") and client flags; 0 when it cannot be stored: a bad key length,
+ * no "\r\n", or over -I as memcached counts an item (items.h). Every
+ * allocation, a set's or a restore's, goes by this one rule. */
+unsigned class_for_item(const struct cache *c, size_t nkey, size_t nbytes,
+                        uint32_t flags);
 /* Bytes of an item, header included. */
 size_t total_of(const struct cache *c, const struct item *it);
 /* Link a new item under a fresh CAS; the table takes its own reference. */

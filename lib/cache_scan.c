@@ -111,13 +111,11 @@ static struct item *restore_alloc(struct cache *c,
 {
     size_t nbytes = r->nvalue + 2;
     size_t total = item_total(r->nkey, nbytes, c->use_cas);
-    unsigned cls = slabs_class_for(c->slabs, total);
+    /* The rule a client's set meets, so a snapshot from a larger -I never
+     * brings back what could not be stored now. */
+    unsigned cls = class_for_item(c, r->nkey, nbytes, r->flags);
     *st = CACHE_TOO_LARGE;
-    /* The limit a client's set meets (alloc_item()), so a snapshot from a
-     * larger -I never brings back what could not be stored now. */
-    if (r->nkey == 0 || r->nkey > ITEM_KEY_MAX || cls == 0 ||
-        item_memcached_total(r->nkey, nbytes, r->flags, c->use_cas) >
-            slabs_largest_chunk(c->slabs))
+    if (cls == 0)
         return NULL;
     struct item *it = slabs_alloc(c->slabs, cls, total);
     *st = CACHE_NO_MEMORY;
