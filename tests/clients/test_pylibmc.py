@@ -466,5 +466,67 @@ class PyLibmc(unittest.TestCase):
         self.assertEqual(pool.qsize(), POOL_THREADS)
 
 
+class PyLibmcKetama(unittest.TestCase):
+    """Three daemons behind pylibmc's client-side consistent hashing
+    (behavior "ketama": libmemcached's MD5 continuum)."""
+
+    NODES = 3
+    KEYS = 300
+
+    @classmethod
+    def setUpClass(cls):
+        if IMPORT_ERROR is not None:
+            raise H.HarnessError("pylibmc is missing (Debian package "
+                                 "python3-pylibmc): %s" % IMPORT_ERROR)
+        if H.external_addr():
+            raise unittest.SkipTest("needs three daemons of its own; "
+                                    "ZEEKDB_ADDR is set")
+        cls.daemons = [H.Daemon().start() for _ in range(cls.NODES)]
+
+    @classmethod
+    def tearDownClass(cls):
+        for d in cls.daemons:
+            H.stop_checked(d)
+
+    def tearDown(self):
+        for d in self.daemons:
+            self.assertTrue(d.alive(), d.stderr()[-4000:])
+
+    def client(self, daemons):
+        mc = pylibmc.Client(["%s:%d" % d.addr for d in daemons], binary=False,
+                            behaviors={"ketama": True, "connect_timeout": 5000,
+                                       "_poll_timeout": 5000})
+        self.addCleanup(mc.disconnect_all)
+        return mc
+
+    def homes(self, key):
+        found = []
+        for i, d in enumerate(self.daemons):
+            with d.connect() as raw:
+                if raw.get_item(key.encode()) is not None:
+                    found.append(i)
+        return found
+
+    def test_each_key_on_one_node_and_the_rest_stay_when_one_goes(self):
+        mc = self.client(self.daemons)
+        self.assertTrue(mc.flush_all())
+        values = {"ketama:%d" % i: b"v%d" % i for i in range(self.KEYS)}
+        self.assertEqual(mc.set_multi(values), [])
+        self.assertEqual(mc.get_multi(list(values)), values)
+        home = {k: self.homes(k) for k in values}
+        self.assertTrue(all(len(h) == 1 for h in home.values()), home)
+        per_node = [sum(h == [n] for h in home.values())
+                    for n in range(self.NODES)]
+        self.assertTrue(all(n >= 30 for n in per_node), per_node)
+        # drop the last node from the ring: only its keys move
+        fewer = self.client(self.daemons[:-1])
+        got = fewer.get_multi(list(values))
+        for k, h in home.items():
+            if h != [self.NODES - 1]:
+                self.assertEqual(got.get(k), values[k], k)
+            else:
+                self.assertNotIn(k, got)
+
+
 if __name__ == "__main__":
     H.main()

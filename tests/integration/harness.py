@@ -192,6 +192,19 @@ class Daemon:
         raise HarnessError("daemon did not start: %s\nstderr:\n%s"
                            % (" ".join(self.command(0)), last))
 
+    def restart(self):
+        """Stop (SIGTERM) and start again on the same port, so whatever
+        knows the old address finds the new process there. Returns the old
+        process's exit code."""
+        if self.external:
+            raise HarnessError("cannot restart an external daemon")
+        rc = self.stop()
+        for _ in range(MAX_START_ATTEMPTS):
+            if self._spawn(self.port):
+                return rc
+        raise HarnessError("daemon did not restart on port %d; stderr:\n%s"
+                           % (self.port, self.stderr()))
+
     def _spawn(self, port):
         self._close_files()
         self._stderr_text = ""
