@@ -51,8 +51,10 @@ static void describe_ends(struct conn *c)
 struct conn *conn_create(struct worker *w, struct server *srv, int fd)
 {
     struct conn *c = calloc(1, sizeof(*c));
-    if (c == NULL)
+    if (c == NULL) {
+        atomic_fetch_add(&srv->malloc_fails, 1);
         return NULL;
+    }
     c->fd = fd;
     c->worker = w;
     c->srv = srv;
@@ -65,9 +67,13 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
             event_free(c->ev);
         free(c->rbuf);
         free(c);
+        atomic_fetch_add(&srv->malloc_fails, 1);
         return NULL;
     }
-    reply_init(&c->reply, srv->cache);
+    struct buffer_stats *bs = &worker_stats(w)->buffers;
+    STAT_INC(bs, read_buf_count);
+    STAT_ADD(bs, read_buf_bytes, RBUF_INITIAL);
+    reply_init(&c->reply, srv->cache, bs);
     atomic_store_explicit(&c->last_active, clock_now(srv->clock),
                           memory_order_relaxed);
     describe_ends(c);
@@ -93,6 +99,9 @@ void conn_destroy(struct conn *c)
     worker_conn_removed(c->worker, c);
     atomic_fetch_sub(&c->srv->curr_conns, 1);
     atomic_fetch_sub(&c->srv->conn_structures, 1);
+    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
+    STAT_SUB(bs, read_buf_count, 1);
+    STAT_SUB(bs, read_buf_bytes, c->rcap);
     free(c->rbuf);
     free(c);
 }
@@ -117,6 +126,8 @@ static void shrink_rbuf(struct conn *c)
     char *b = realloc(c->rbuf, RBUF_INITIAL);
     if (b == NULL)
         return;
+    STAT_SUB(&worker_stats(c->worker)->buffers, read_buf_bytes,
+             c->rcap - RBUF_INITIAL);
     c->rbuf = b;
     c->rcap = RBUF_INITIAL;
     c->rpos = c->rlen = 0;
@@ -135,9 +146,13 @@ static bool make_room(struct conn *c)
         return true;
     if (c->rcap >= RBUF_MAX)
         return false;
+    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
     char *b = realloc(c->rbuf, c->rcap * 2);
-    if (b == NULL)
+    if (b == NULL) {
+        STAT_INC(bs, read_buf_oom);
         return false;
+    }
+    STAT_ADD(bs, read_buf_bytes, c->rcap);
     c->rbuf = b;
     c->rcap *= 2;
     return true;

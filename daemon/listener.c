@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/listen_fds.h"
@@ -37,6 +38,7 @@ struct listener {
     int n;
     unsigned next_worker;
     struct event *backoff;
+    uint64_t paused_at_us;  /* monotonic time accept was paused */
     char *unix_path;
     rel_time_t since;     /* when it started listening */
 };
@@ -51,11 +53,35 @@ static void set_listening(struct listener *l, bool on)
     }
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Out of descriptors: stop accepting for ACCEPT_BACKOFF_MS, since every
+ * attempt would fail the same way until some connection closes. */
+static void pause_accepting(struct listener *l)
+{
+    log_warn("out of file descriptors: pausing accept");
+    set_listening(l, false);
+    l->paused_at_us = mono_us();
+    atomic_store(&l->srv->accepting, false);
+    atomic_fetch_add(&l->srv->listen_disabled, 1);
+    struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+    evtimer_add(l->backoff, &tv);
+}
+
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
 {
+    struct listener *l = arg;
     (void)fd;
     (void)what;
-    set_listening(arg, true);
+    set_listening(l, true);
+    atomic_fetch_add(&l->srv->listen_disabled_us,
+                     mono_us() - l->paused_at_us);
+    atomic_store(&l->srv->accepting, true);
 }
 
 static void reject(struct listener *l, int fd)
@@ -76,12 +102,8 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
     (void)what;
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno == EMFILE || errno == ENFILE) {
-            log_warn("out of file descriptors: pausing accept");
-            set_listening(l, false);
-            struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
-            evtimer_add(l->backoff, &tv);
-        }
+        if (errno == EMFILE || errno == ENFILE)
+            pause_accepting(l);
         return;
     }
     int one = 1;
@@ -294,6 +316,7 @@ struct listener *listener_create(struct server *srv, struct event_base *base,
         listener_destroy(&l);
         return NULL;
     }
+    atomic_store(&srv->accepting, true);
     return l;
 }
 

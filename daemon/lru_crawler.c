@@ -27,6 +27,7 @@
 enum dump_format { DUMP_META, DUMP_MG };
 
 struct dump {
+    struct server *srv;
     struct cache *cache;
     enum dump_format format;
     uint64_t classes; /* bit per class id to list; all bits for all */
@@ -122,7 +123,9 @@ static enum conn_stream_step dump_produce(struct conn *c, void *state)
 
 static void dump_finish(void *state)
 {
-    free(state);
+    struct dump *d = state;
+    atomic_fetch_sub(&d->srv->crawler_running, 1);
+    free(d);
 }
 
 /* "all", "hash" or "1,2,...": the class bits, false for a bad list. */
@@ -163,7 +166,9 @@ static void start_dump(struct conn *c, enum dump_format format,
         say(c, "SERVER_ERROR out of memory\r\n");
         return;
     }
-    *d = (struct dump){c->srv->cache, format, classes, 0};
+    *d = (struct dump){c->srv, c->srv->cache, format, classes, 0};
+    atomic_fetch_add(&c->srv->crawler_starts, 1);
+    atomic_fetch_add(&c->srv->crawler_running, 1);
     struct conn_stream s = {dump_produce, dump_finish, d};
     conn_stream_start(c, &s);
 }
@@ -186,8 +191,12 @@ static void exec_with_arg(struct conn *c, const char *sub, size_t nsub,
                 say(c, "ERROR an unknown error happened\r\n");
             else if (!parse_classes(w, n, &classes))
                 say(c, "BADCLASS invalid class id\r\n");
-            else
-                say(c, "OK\r\n"); /* the reaper sweeps continuously */
+            else {
+                /* the reaper sweeps continuously: nothing to start, but
+                 * the request counts as one, as in memcached */
+                atomic_fetch_add(&c->srv->crawler_starts, 1);
+                say(c, "OK\r\n");
+            }
         } else {
             start_dump(c, token_eq(sub, nsub, "metadump") ? DUMP_META : DUMP_MG,
                        w, n);

@@ -35,8 +35,6 @@
 /* Address space reserved for the arena beyond -m, so cache_memlimit can
  * raise the limit at run time; reserving costs no memory. */
 #define RESERVE_MIN (1ull << 30)
-/* File descriptors kept beyond -c for listeners, logs and pipes. */
-#define FD_HEADROOM 64
 
 struct runtime {
     struct settings settings;
@@ -125,7 +123,7 @@ static void raise_fd_limit(int maxconns)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return;
-    rlim_t want = (rlim_t)maxconns + FD_HEADROOM;
+    rlim_t want = (rlim_t)maxconns + SERVER_RESERVED_FDS;
     if (rl.rlim_cur >= want)
         return;
     rl.rlim_cur = want;

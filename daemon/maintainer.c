@@ -94,6 +94,8 @@ static void *maintainer_main(void *arg)
     time_t last_decay = wall_second();
     bool busy;
     do {
+        atomic_fetch_add_explicit(&m->srv->maintainer_rounds, 1,
+                                  memory_order_relaxed);
         time_t now = wall_second();
         clock_set_wall(m->srv->clock, now);
         decay_hotkeys(m->srv, now, &last_decay);

@@ -17,10 +17,39 @@
 #define REPLY_KEEP_BYTES (64 * 1024)
 #define REPLY_KEEP_SEGS 1024
 
-void reply_init(struct reply *r, struct cache *cache)
+void reply_init(struct reply *r, struct cache *cache,
+                struct buffer_stats *stats)
 {
     memset(r, 0, sizeof(*r));
     r->cache = cache;
+    r->stats = stats;
+}
+
+/* A buffer of the reply went from `from` bytes to `to` (0: none). */
+static void account(struct reply *r, size_t from, size_t to)
+{
+    struct buffer_stats *bs = r->stats;
+    if (from == 0 && to != 0)
+        STAT_INC(bs, response_obj_count);
+    else if (from != 0 && to == 0)
+        STAT_SUB(bs, response_obj_count, 1);
+    STAT_ADD(bs, response_obj_bytes, (uint64_t)to - (uint64_t)from);
+}
+
+static void free_buf(struct reply *r)
+{
+    account(r, r->cap, 0);
+    free(r->buf);
+    r->buf = NULL;
+    r->cap = 0;
+}
+
+static void free_segs(struct reply *r)
+{
+    account(r, r->segs_cap * sizeof(*r->segs), 0);
+    free(r->segs);
+    r->segs = NULL;
+    r->segs_cap = 0;
 }
 
 static void release_from(struct reply *r, size_t from)
@@ -33,8 +62,8 @@ static void release_from(struct reply *r, size_t from)
 void reply_deinit(struct reply *r)
 {
     release_from(r, r->first);
-    free(r->buf);
-    free(r->segs);
+    free_buf(r);
+    free_segs(r);
     memset(r, 0, sizeof(*r));
 }
 
@@ -43,8 +72,11 @@ static struct reply_seg *new_seg(struct reply *r)
     if (r->nsegs == r->segs_cap) {
         size_t cap = r->segs_cap ? r->segs_cap * 2 : 64;
         struct reply_seg *s = realloc(r->segs, cap * sizeof(*s));
-        if (s == NULL)
+        if (s == NULL) {
+            STAT_INC(r->stats, response_obj_oom);
             return NULL;
+        }
+        account(r, r->segs_cap * sizeof(*s), cap * sizeof(*s));
         r->segs = s;
         r->segs_cap = cap;
     }
@@ -57,8 +89,11 @@ char *reply_reserve_grow(struct reply *r, size_t n)
     while (cap < r->len + n)
         cap *= 2;
     char *b = realloc(r->buf, cap);
-    if (b == NULL)
+    if (b == NULL) {
+        STAT_INC(r->stats, response_obj_oom);
         return NULL;
+    }
+    account(r, r->cap, cap);
     r->buf = b;
     r->cap = cap;
     return r->buf + r->len;
@@ -151,15 +186,9 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
     r->nsegs = 0;
     r->first = 0;
     r->first_done = 0;
-    if (r->cap > REPLY_KEEP_BYTES) {
-        free(r->buf);
-        r->buf = NULL;
-        r->cap = 0;
-    }
-    if (r->segs_cap > REPLY_KEEP_SEGS) {
-        free(r->segs);
-        r->segs = NULL;
-        r->segs_cap = 0;
-    }
+    if (r->cap > REPLY_KEEP_BYTES)
+        free_buf(r);
+    if (r->segs_cap > REPLY_KEEP_SEGS)
+        free_segs(r);
     return REPLY_DONE;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/stats.h"
 #include "lib/cache.h"
 
 struct reply_seg {
@@ -23,6 +24,7 @@ struct reply_seg {
 
 struct reply {
     struct cache *cache;
+    struct buffer_stats *stats; /* the worker's, for response_obj_* */
     char *buf;
     size_t len, cap;
     struct reply_seg *segs;
@@ -38,7 +40,8 @@ enum reply_io {
     REPLY_ERROR, /* the peer is gone */
 };
 
-void reply_init(struct reply *r, struct cache *cache);
+void reply_init(struct reply *r, struct cache *cache,
+                struct buffer_stats *stats);
 void reply_deinit(struct reply *r);
 
 /* The slow halves of reply_reserve() and reply_commit(): grow the text

@@ -22,6 +22,10 @@ struct rates;
 struct snapshotter;
 struct maintainer;
 
+/* File descriptors kept beyond -c for listeners, wake-up pipes, the log
+ * and the snapshot: the descriptor limit is raised to -c plus these. */
+#define SERVER_RESERVED_FDS 64
+
 struct server {
     const struct settings *settings;
     struct cache *cache;
@@ -38,7 +42,17 @@ struct server {
     _Atomic uint64_t total_conns;
     _Atomic uint64_t rejected_conns;
     _Atomic uint64_t conn_structures;
+    _Atomic uint64_t malloc_fails;        /* connections lost to malloc */
+    /* Out of file descriptors, the listener pauses accepting for a moment
+     * (memcached's "listen disabled"): whether it accepts now, how often
+     * and how long it paused. */
+    _Atomic bool accepting;
+    _Atomic uint64_t listen_disabled;
+    _Atomic uint64_t listen_disabled_us;
     _Atomic bool crawler_off;             /* lru_crawler disable */
+    _Atomic uint64_t crawler_starts;      /* listings and crawls begun */
+    _Atomic uint64_t crawler_running;     /* listings streaming now */
+    _Atomic uint64_t maintainer_rounds;   /* maintainer wake-ups */
     _Atomic int stop;                     /* 1: graceful shutdown asked */
     /* Ask the main loop to shut down (the shutdown command). */
     void (*request_shutdown)(struct server *srv);

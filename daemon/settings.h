@@ -241,9 +241,59 @@ SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
 /* the shares of -o eviction=lru (lib/policy_lru.h) */                        \
 SETTINGS_IGNORED_OKEY_AS(X, hot_lru_pct, "hot_lru_pct", "20")                 \
 SETTINGS_IGNORED_OKEY_AS(X, warm_lru_pct, "warm_lru_pct", "40")               \
-SETTINGS_IGNORED_OKEY(X, temporary_ttl)                                       \
+/* no temporary LRU: short-TTL items live with the others */               \
+SETTINGS_IGNORED_OKEY_AS(X, temporary_ttl, "temp_lru", "false")               \
 SETTINGS_IGNORED_OKEY_AS(X, track_sizes, "track_sizes", "no")                 \
-SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")
+SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")    \
+/* the segmented LRU's age limits and crawler pacing, the page mover's */    \
+/* window, memcached's log and response buffers, chunked items */            \
+SETTINGS_IGNORED_OKEY(X, hot_max_factor)                                      \
+SETTINGS_IGNORED_OKEY(X, warm_max_factor)                                     \
+SETTINGS_IGNORED_OKEY(X, lru_crawler_sleep)                                   \
+SETTINGS_IGNORED_OKEY(X, lru_crawler_tocrawl)                                 \
+SETTINGS_IGNORED_OKEY(X, slab_automove_ratio)                                 \
+SETTINGS_IGNORED_OKEY(X, slab_automove_window)                                \
+SETTINGS_IGNORED_OKEY(X, slab_automove_freeratio)                             \
+SETTINGS_IGNORED_OKEY(X, watcher_logbuf_size)                                 \
+SETTINGS_IGNORED_OKEY(X, worker_logbuf_size)                                  \
+SETTINGS_IGNORED_OKEY(X, resp_obj_mem_limit)                                  \
+SETTINGS_IGNORED_OKEY(X, chunked_items)                                       \
+SETTINGS_IGNORED_OKEY(X, inline_ascii_resp)                                   \
+/* privileges are dropped with -u; there is no seccomp sandbox */             \
+SETTINGS_IGNORED_OKEY(X, drop_privileges)                                     \
+/* TLS tuning: used only with -Z, which zeekdb refuses */                     \
+SETTINGS_IGNORED_OKEY(X, ssl_chain_cert)                                      \
+SETTINGS_IGNORED_OKEY(X, ssl_key)                                             \
+SETTINGS_IGNORED_OKEY(X, ssl_keyformat)                                       \
+SETTINGS_IGNORED_OKEY(X, ssl_verify_mode)                                     \
+SETTINGS_IGNORED_OKEY(X, ssl_ca_cert)                                         \
+SETTINGS_IGNORED_OKEY(X, ssl_wbuf_size)                                       \
+SETTINGS_IGNORED_OKEY(X, ssl_session_cache)                                   \
+SETTINGS_IGNORED_OKEY(X, ssl_kernel_tls)                                      \
+SETTINGS_IGNORED_OKEY(X, ssl_min_version)                                     \
+/* extstore tuning: used only with ext_path, which zeekdb refuses */          \
+SETTINGS_IGNORED_OKEY(X, ext_page_size)                                       \
+SETTINGS_IGNORED_OKEY(X, ext_wbuf_size)                                       \
+SETTINGS_IGNORED_OKEY(X, ext_threads)                                         \
+SETTINGS_IGNORED_OKEY(X, ext_io_depth)                                        \
+SETTINGS_IGNORED_OKEY(X, ext_item_size)                                       \
+SETTINGS_IGNORED_OKEY(X, ext_item_age)                                        \
+SETTINGS_IGNORED_OKEY(X, ext_low_ttl)                                         \
+SETTINGS_IGNORED_OKEY(X, ext_recache_rate)                                    \
+SETTINGS_IGNORED_OKEY(X, ext_compact_under)                                   \
+SETTINGS_IGNORED_OKEY(X, ext_drop_under)                                      \
+SETTINGS_IGNORED_OKEY(X, ext_max_sleep)                                       \
+SETTINGS_IGNORED_OKEY(X, ext_max_frag)                                        \
+SETTINGS_IGNORED_OKEY(X, ext_drop_unread)                                     \
+X(ext_path_, REFUSED, 0, NULL, "ext_path", NULL,                              \
+  NULL, NULL, "path", "external storage (extstore)")                          \
+/* fixed facts, in memcached's `stats settings` */                            \
+X(inline_ascii_response_, IGNORED, 0, NULL, NULL, "inline_ascii_response",    \
+  "no", NULL, NULL, NULL)                                                     \
+X(auth_enabled_ascii_, IGNORED, 0, NULL, NULL, "auth_enabled_ascii",          \
+  "no", NULL, NULL, NULL)                                                     \
+X(auth_enabled_sasl_, IGNORED, 0, NULL, NULL, "auth_enabled_sasl",            \
+  "no", NULL, NULL, NULL)
 
 
 /* Member type of each row type; IGNORED, REFUSED and actions have none. */

@@ -100,7 +100,8 @@ static void list_rows(enum setting_type type, bool flags, char *buf,
     buf[0] = '\0';
     for (size_t i = 0; i < SETTINGS_N_DESCS && used < len; i++) {
         const struct setting_desc *d = &settings_descs[i];
-        if (d->type != type || setting_on_command_line(d) != flags)
+        if (d->type != type || setting_on_command_line(d) != flags ||
+            (!flags && d->okey == NULL)) /* a `stats settings` line only */
             continue;
         if (flags)
             snprintf(name, sizeof(name), "-%c", d->flag);
@@ -131,11 +132,13 @@ void settings_usage(FILE *out)
     for (size_t i = 0; i < SETTINGS_N_DESCS; i++) {
         const struct setting_desc *d = &settings_descs[i];
         if (!setting_on_command_line(d) && d->okey != NULL &&
-            d->type != ST_IGNORED)
+            d->type != ST_IGNORED && d->type != ST_REFUSED)
             usage_row(out, d);
     }
     list_rows(ST_REFUSED, true, list, sizeof(list));
     print_wrapped(out, "refused, not supported:", list);
+    list_rows(ST_REFUSED, false, list, sizeof(list));
+    print_wrapped(out, "-o keys refused, not supported:", list);
     list_rows(ST_IGNORED, true, list, sizeof(list));
     print_wrapped(out, "memcached flags accepted and ignored:", list);
     list_rows(ST_IGNORED, false, list, sizeof(list));

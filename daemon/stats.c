@@ -26,6 +26,15 @@ void class_stats_add_to(struct thread_stats *ts, unsigned cls,
                                              memory_order_relaxed);
 }
 
+void buffer_stats_add_to(struct buffer_stats *bs,
+                         struct buffer_stats_sum *sum)
+{
+#define BUFFER_STATS_ADD(name, kind, help)                                    \
+    sum->name += atomic_load_explicit(&bs->name, memory_order_relaxed);
+    BUFFER_STATS(BUFFER_STATS_ADD)
+#undef BUFFER_STATS_ADD
+}
+
 static void class_stats_reset(struct class_thread_stats *cs)
 {
 #define CLASS_STATS_ZERO(name, help)                                          \
@@ -53,6 +62,15 @@ void thread_stats_foreach(const struct thread_stats_sum *sum,
     emit(#name, STAT_##kind, help, sum->name, arg);
     THREAD_STATS(THREAD_STATS_EMIT)
 #undef THREAD_STATS_EMIT
+}
+
+void buffer_stats_foreach(const struct buffer_stats_sum *sum,
+                          thread_stats_emit_fn emit, void *arg)
+{
+#define BUFFER_STATS_EMIT(name, kind, help)                                   \
+    emit(#name, STAT_##kind, help, sum->name, arg);
+    BUFFER_STATS(BUFFER_STATS_EMIT)
+#undef BUFFER_STATS_EMIT
 }
 
 void class_stats_foreach(const struct class_stats_sum *sum,

@@ -62,6 +62,25 @@ enum stat_kind {
     X(bytes_written, COUNTER, "bytes written to clients")                     \
     X(conn_yields, COUNTER, "times a connection yielded after -R requests")
 
+/* Connection memory, per worker, with memcached's names. The worker is
+ * the only writer, as for the counters above, but `stats reset` leaves
+ * these alone: most are gauges. zeekdb keeps no pool of spare read
+ * buffers (each connection owns one and shrinks it when idle), so it has
+ * no read_buf_bytes_free. X(name, kind, help) */
+#define BUFFER_STATS(X)                                                       \
+    X(response_obj_oom, COUNTER, "times a reply buffer could not grow")       \
+    X(response_obj_count, GAUGE, "reply buffers allocated")                   \
+    X(response_obj_bytes, GAUGE, "bytes of reply buffers")                    \
+    X(read_buf_count, GAUGE, "read buffers allocated")                        \
+    X(read_buf_bytes, GAUGE, "bytes of read buffers")                         \
+    X(read_buf_oom, COUNTER, "times a read buffer could not grow")
+
+struct buffer_stats {
+#define BUFFER_STATS_FIELD(name, kind, help) _Atomic uint64_t name;
+    BUFFER_STATS(BUFFER_STATS_FIELD)
+#undef BUFFER_STATS_FIELD
+};
+
 /* Per slab class, in memcached's `stats slabs` order after get_hits.
  * X(name, help) */
 #define CLASS_STATS(X)                                                        \
@@ -97,6 +116,7 @@ struct thread_stats {
     THREAD_STATS(THREAD_STATS_FIELD)
 #undef THREAD_STATS_FIELD
     struct class_thread_stats classes[CACHE_CLASSES_MAX + 1];
+    struct buffer_stats buffers;
 };
 
 /* Plain per-thread counter bump: only the owning thread writes. */
@@ -106,6 +126,8 @@ struct thread_stats {
         atomic_load_explicit(&(ts)->field, memory_order_relaxed) + (n),       \
         memory_order_relaxed)
 #define STAT_INC(ts, field) STAT_ADD(ts, field, 1)
+/* For the gauges: unsigned wrap-around makes this a subtraction. */
+#define STAT_SUB(ts, field, n) STAT_ADD(ts, field, -(uint64_t)(n))
 /* The same for class cls's counter; class 0 (no item found) is skipped. */
 #define CLASS_STAT_INC(ts, cls, field)                                        \
     do {                                                                      \
@@ -140,6 +162,12 @@ struct thread_stats_sum {
 #undef THREAD_STATS_SUM_FIELD
 };
 
+struct buffer_stats_sum {
+#define BUFFER_STATS_SUM_FIELD(name, kind, help) uint64_t name;
+    BUFFER_STATS(BUFFER_STATS_SUM_FIELD)
+#undef BUFFER_STATS_SUM_FIELD
+};
+
 struct class_stats_sum {
 #define CLASS_STATS_SUM_FIELD(name, help) uint64_t name;
     CLASS_STATS(CLASS_STATS_SUM_FIELD)
@@ -151,6 +179,8 @@ void thread_stats_add_to(struct thread_stats *ts,
                          struct thread_stats_sum *sum);
 void class_stats_add_to(struct thread_stats *ts, unsigned cls,
                         struct class_stats_sum *sum);
+void buffer_stats_add_to(struct buffer_stats *bs,
+                         struct buffer_stats_sum *sum);
 /* Zero every counter, the per-class ones included. Only counters of
  * memcached's "stats reset" set are touched; a worker may bump one at the
  * same time and lose that bump. */
@@ -161,6 +191,8 @@ typedef void (*thread_stats_emit_fn)(const char *name, enum stat_kind kind,
                                      const char *help, uint64_t value,
                                      void *arg);
 void thread_stats_foreach(const struct thread_stats_sum *sum,
+                          thread_stats_emit_fn emit, void *arg);
+void buffer_stats_foreach(const struct buffer_stats_sum *sum,
                           thread_stats_emit_fn emit, void *arg);
 /* Emit a class's `stats slabs` counters in memcached's order: get_hits
  * (the sum of hits), then CLASS_STATS. */

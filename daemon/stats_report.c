@@ -11,7 +11,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "daemon/prefix_stats.h"
 #include "daemon/server.h"
+#include "daemon/settings.h"
 #include "daemon/snapshotter.h"
 #include "daemon/stats.h"
 #include "daemon/worker.h"
@@ -68,15 +70,47 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
     X(connection_structures, GAUGE, U64, "connection structures allocated",   \
       atomic_load(&srv->conn_structures))
 
+/* After the connection figures, as in memcached. */
+#define FD_STATS(X)                                                           \
+    X(reserved_fds, GAUGE, U64,                                               \
+      "descriptors kept for the daemon's own use beyond -c",                  \
+      (uint64_t)SERVER_RESERVED_FDS)
+
 #define ENGINE_STATS(X)                                                       \
     X(limit_maxbytes, GAUGE, U64, "item memory limit in bytes (-m)",          \
       cs.limit_maxbytes)                                                      \
+    X(accepting_conns, GAUGE, U64, "1 while new connections are accepted",    \
+      (uint64_t)atomic_load(&srv->accepting))                                 \
+    X(listen_disabled_num, COUNTER, U64,                                      \
+      "times accepting paused for lack of file descriptors",                  \
+      atomic_load(&srv->listen_disabled))                                     \
+    X(time_in_listen_disabled_us, COUNTER, U64,                               \
+      "microseconds accepting was paused",                                    \
+      atomic_load(&srv->listen_disabled_us))                                  \
     X(threads, GAUGE, U64, "worker threads", (uint64_t)srv->nworkers)         \
     X(hash_power_level, GAUGE, U64, "hash table size as a power of two",      \
       cs.hash_power)                                                          \
     X(hash_bytes, GAUGE, U64, "bytes of the hash table", cs.hash_bytes)       \
     X(hash_is_expanding, GAUGE, U64, "1 while the hash table grows",          \
       cs.hash_growing)                                                        \
+    X(slab_reassign_evictions_nomem, COUNTER, U64,                            \
+      "live items evicted to move their page to another class",               \
+      cs.move_evictions)                                                      \
+    X(slab_reassign_busy_items, COUNTER, U64,                                 \
+      "times a page move found an item in use and came back later",           \
+      cs.move_busy)                                                           \
+    X(slab_reassign_running, GAUGE, U64,                                      \
+      "1 while a page moves between classes", (uint64_t)cs.move_running)      \
+    X(slabs_moved, COUNTER, U64, "slab pages moved between classes",          \
+      cs.slabs_moved)                                                         \
+    X(lru_crawler_running, GAUGE, U64, "key listings streaming now",          \
+      atomic_load(&srv->crawler_running))                                     \
+    X(lru_crawler_starts, COUNTER, U64, "key listings and crawls started",    \
+      atomic_load(&srv->crawler_starts))                                      \
+    X(lru_maintainer_juggles, COUNTER, U64,                                   \
+      "rounds of the maintainer thread", atomic_load(&srv->maintainer_rounds)) \
+    X(malloc_fails, COUNTER, U64, "connections dropped for lack of memory",   \
+      atomic_load(&srv->malloc_fails))                                        \
     X(bytes, GAUGE, U64, "bytes of the stored items", cs.bytes)               \
     X(bytes_peak, GAUGE, U64, "most bytes ever stored at once",               \
       cs.bytes_peak)                                                          \
@@ -88,14 +122,39 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
       cs.expired_unfetched)                                                   \
     X(evicted_unfetched, COUNTER, U64, "items evicted before any read",       \
       cs.evicted_unfetched)                                                   \
+    X(evicted_active, COUNTER, U64,                                           \
+      "items evicted although read since their last move",                    \
+      cs.evicted_active)                                                      \
     X(evictions, COUNTER, U64, "live items evicted to make room",             \
       cs.evictions)                                                           \
     X(reclaimed, COUNTER, U64, "expired items' memory reused on store",       \
       cs.reclaimed)                                                           \
     X(crawler_reclaimed, COUNTER, U64, "expired items freed by the reaper",   \
       cs.crawler_reclaimed)                                                   \
-    X(slabs_moved, COUNTER, U64, "slab pages moved between classes",          \
-      cs.slabs_moved)
+    X(crawler_items_checked, COUNTER, U64, "items the reaper looked at",      \
+      cs.crawler_items_checked)                                               \
+    X(lrutail_reflocked, COUNTER, U64,                                        \
+      "eviction candidates skipped as in use", cs.reflocked)                  \
+    X(moves_to_cold, COUNTER, U64, "items moved to the COLD segment",         \
+      cs.moves_to_cold)                                                       \
+    X(moves_to_warm, COUNTER, U64, "items moved from COLD to WARM",           \
+      cs.moves_to_warm)                                                       \
+    X(moves_within_lru, COUNTER, U64, "items bumped within HOT or WARM",      \
+      cs.moves_within_lru)                                                    \
+    X(direct_reclaims, COUNTER, U64,                                          \
+      "stores that had to free memory themselves", cs.direct_reclaims)
+
+/* memcached figures of features zeekdb does not have (SASL, `watch` logs,
+ * NAPI ids, the proxy, a global page pool, item rescue on page moves,
+ * asynchronous LRU bumps), always 0. Only `stats` prints them, for tools
+ * that expect every memcached line; the metrics page leaves them out. */
+#define ABSENT_STATS(X)                                                       \
+    X(read_buf_bytes_free) X(auth_cmds) X(auth_errors)                        \
+    X(slab_reassign_rescues) X(slab_reassign_chunk_rescues)                   \
+    X(slab_reassign_inline_reclaim) X(slab_reassign_busy_deletes)             \
+    X(log_worker_dropped) X(log_worker_written) X(log_watcher_skipped)        \
+    X(log_watcher_sent) X(log_watchers) X(unexpected_napi_ids)                \
+    X(round_robin_fallback) X(slab_global_page_pool) X(lru_bumps_dropped)
 
 /* Warm restarts; all 0 when -o snapshot_path is not set. */
 #define SNAPSHOT_STATS(X)                                                     \
@@ -173,15 +232,20 @@ static void put_process(struct server *srv, struct line_emitter *e)
     PROCESS_STATS(PUT_STAT_ROW)
 }
 
-static void put_connections(struct server *srv, struct line_emitter *e)
-{
-    CONNECTION_STATS(PUT_STAT_ROW)
-}
-
 static void put_thread_counter(const char *name, enum stat_kind kind,
                                const char *help, uint64_t value, void *arg)
 {
     put_stat_u64(arg, name, kind, help, value);
+}
+
+static void put_connections(struct server *srv, struct line_emitter *e)
+{
+    CONNECTION_STATS(PUT_STAT_ROW)
+    struct buffer_stats_sum bufs = {0};
+    for (int i = 0; i < srv->nworkers; i++)
+        buffer_stats_add_to(&worker_stats(srv->workers[i])->buffers, &bufs);
+    buffer_stats_foreach(&bufs, put_thread_counter, e);
+    FD_STATS(PUT_STAT_ROW)
 }
 
 /* The policy's counters come from lib/ as bare (name, value) pairs: lib/
@@ -234,6 +298,22 @@ void stats_report_general(struct server *srv,
 {
     struct emitter e = {emit, arg};
     stats_report_general_lines(srv, put_text_line, &e);
+#define PUT_ABSENT(name) emit(#name, "0", arg);
+    ABSENT_STATS(PUT_ABSENT)
+#undef PUT_ABSENT
+}
+
+void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg)
+{
+    settings_foreach_stat(srv->settings, emit, arg);
+    struct emitter e = {emit, arg};
+    emit("detail_enabled", prefix_stats_enabled(srv->prefix) ? "yes" : "no",
+         arg);
+    emit("lru_segmented",
+         strcmp(srv->settings->eviction, "lru") == 0 ? "yes" : "no", arg);
+    /* items are never split into chunks: the largest chunk holds the
+     * largest item */
+    put_u64(&e, "slab_chunk_max", cache_item_size_max(srv->cache));
 }
 
 void stats_report_reset(struct server *srv)

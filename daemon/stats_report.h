@@ -34,12 +34,17 @@ struct stat_line {
 typedef void (*stats_line_fn)(const struct stat_line *line, void *arg);
 
 /* The general report, line by line with kind and help: the one source of
- * both `stats` (stats_report_general, which prints name and value) and
- * the Prometheus page. */
+ * both `stats` (stats_report_general, which prints name and value, then
+ * memcached's always-0 lines of features zeekdb lacks) and the Prometheus
+ * page. */
 void stats_report_general_lines(struct server *srv, stats_line_fn emit,
                                 void *arg);
 void stats_report_general(struct server *srv,
                           stats_emit_fn emit, void *arg);
+/* `stats settings`: the settings table (daemon/settings.h), then what
+ * memcached also reports there but is only known at run time. */
+void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg);
+
 /* `stats slabs`: memory per slab class; `stats items`: items per class. */
 void stats_report_slabs(struct server *srv,
                         stats_emit_fn emit, void *arg);

@@ -493,7 +493,7 @@ static void exec_stats(struct conn *c, const struct text_request *req)
     if (nsub == 0) {
         stats_report_general(srv, emit_stat_line, c);
     } else if (token_eq(sub, nsub, "settings")) {
-        settings_foreach_stat(srv->settings, emit_stat_line, c);
+        stats_report_settings(srv, emit_stat_line, c);
     } else if (token_eq(sub, nsub, "slabs")) {
         stats_report_slabs(srv, emit_stat_line, c);
     } else if (token_eq(sub, nsub, "items")) {

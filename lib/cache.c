@@ -674,12 +674,20 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
     if (!(item_iflags(it) & ITEM_LINKED))
         return false;
     uint64_t hv = hash_of(c, it);
-    if (!assoc_trylock(c->assoc, hv))
+    if (!assoc_trylock(c->assoc, hv)) {
+        count(&c->move_busy, 1);
         return false;
-    bool taken = (item_iflags(it) & ITEM_LINKED) && item_refcount(it) == 1;
+    }
+    bool linked = item_iflags(it) & ITEM_LINKED;
+    bool taken = linked && item_refcount(it) == 1;
     if (taken) {
-        count_taken(c, it, is_dead(c, it, now), now);
+        bool dead = is_dead(c, it, now);
+        count_taken(c, it, dead, now);
+        if (!dead)
+            count(&c->move_evictions, 1);
         unlink_locked(c, it, hv, false);
+    } else if (linked) {
+        count(&c->move_busy, 1);
     }
     assoc_unlock(c->assoc, hv);
     return taken;
@@ -765,34 +773,6 @@ uint64_t cache_count(struct cache *c)
     return assoc_count(c->assoc);
 }
 
-void cache_stats(struct cache *c, struct cache_stats *out)
-{
-    *out = (struct cache_stats){
-        .curr_items = assoc_count(c->assoc),
-        .total_items = load(&c->total_items),
-        .bytes = load(&c->bytes),
-        .bytes_peak = load(&c->bytes_peak),
-        .limit_maxbytes = slabs_limit(c->slabs),
-        .hash_bytes = assoc_bytes(c->assoc),
-        .hash_power = assoc_power(c->assoc),
-        .hash_growing = assoc_is_growing(c->assoc),
-    };
-    out->slabs_moved = slabs_pages_moved(c->slabs);
-    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
-        struct class_counters *cc = &c->per_class[i];
-        out->evictions += load(&cc->evictions);
-        out->reclaimed += load(&cc->reclaimed);
-        out->expired_unfetched += load(&cc->expired_unfetched);
-        out->evicted_unfetched += load(&cc->evicted_unfetched);
-        out->crawler_reclaimed += load(&cc->crawler_reclaimed);
-    }
-}
-
-unsigned cache_nclasses(struct cache *c)
-{
-    return slabs_nclasses(c->slabs);
-}
-
 /* The policy's view of class cls by segment; a policy without segments
  * has all its items in COLD (policy.h). */
 static void class_segments(struct cache *c, unsigned cls,
@@ -807,6 +787,49 @@ static void class_segments(struct cache *c, unsigned cls,
     out->tail_atime[POLICY_SEG_COLD] =
         c->pops->oldest != NULL ? c->pops->oldest(c->policy, cls) : 0;
 }
+
+void cache_stats(struct cache *c, struct cache_stats *out)
+{
+    *out = (struct cache_stats){
+        .curr_items = assoc_count(c->assoc),
+        .total_items = load(&c->total_items),
+        .bytes = load(&c->bytes),
+        .bytes_peak = load(&c->bytes_peak),
+        .limit_maxbytes = slabs_limit(c->slabs),
+        .hash_bytes = assoc_bytes(c->assoc),
+        .hash_power = assoc_power(c->assoc),
+        .hash_growing = assoc_is_growing(c->assoc),
+    };
+    out->slabs_moved = slabs_pages_moved(c->slabs);
+    out->move_running = slabs_moving(c->slabs);
+    out->move_evictions = load(&c->move_evictions);
+    out->move_busy = load(&c->move_busy);
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct class_counters *cc = &c->per_class[i];
+        out->evictions += load(&cc->evictions);
+        out->reclaimed += load(&cc->reclaimed);
+        out->expired_unfetched += load(&cc->expired_unfetched);
+        out->evicted_unfetched += load(&cc->evicted_unfetched);
+        out->crawler_reclaimed += load(&cc->crawler_reclaimed);
+        out->crawler_items_checked += load(&cc->crawler_items_checked);
+        out->reflocked += load(&cc->reflocked);
+        out->direct_reclaims += load(&cc->direct_reclaims);
+    }
+    for (unsigned i = 1; i <= slabs_nclasses(c->slabs); i++) {
+        struct policy_class_stats seg;
+        class_segments(c, i, &seg);
+        out->evicted_active += seg.evicted_active;
+        out->moves_to_cold += seg.moves_to_cold;
+        out->moves_to_warm += seg.moves_to_warm;
+        out->moves_within_lru += seg.moves_within_lru;
+    }
+}
+
+unsigned cache_nclasses(struct cache *c)
+{
+    return slabs_nclasses(c->slabs);
+}
+
 
 void cache_class_stats(struct cache *c, unsigned cls,
                        struct cache_class_stats *out)

@@ -78,7 +78,18 @@ struct cache_stats {
     uint64_t expired_unfetched;
     uint64_t evicted_unfetched;
     uint64_t crawler_reclaimed; /* dead items freed by the reaper */
+    /* The per-class figures below summed over the classes. */
+    uint64_t crawler_items_checked;
+    uint64_t reflocked;
+    uint64_t direct_reclaims;
+    uint64_t evicted_active;
+    uint64_t moves_to_cold;
+    uint64_t moves_to_warm;
+    uint64_t moves_within_lru;
     uint64_t slabs_moved;       /* pages moved between classes */
+    bool move_running;          /* a page move is under way */
+    uint64_t move_evictions;    /* live items evicted to empty a page */
+    uint64_t move_busy;         /* times a page move found an item in use */
     uint64_t limit_maxbytes;
     uint64_t hash_bytes;
     unsigned hash_power;

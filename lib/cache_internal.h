@@ -52,6 +52,8 @@ struct cache {
     _Atomic uint64_t bytes_peak;
     _Atomic uint64_t starving;      /* bit per class that found no memory */
     uint32_t move_cursor;           /* next chunk of the moving page */
+    _Atomic uint64_t move_evictions; /* live items a page move evicted */
+    _Atomic uint64_t move_busy;     /* items a page move found in use */
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
     /* The background reaper's place in the hash table; only
      * cache_maintain() (one thread at a time) uses these. */

@@ -33,7 +33,6 @@ struct page_move {
     unsigned src, dst;        /* 0: no move */
     char *page;
     uint64_t next_scan;       /* page index the next pick starts from */
-    uint64_t moved;           /* pages moved so far */
 };
 
 struct slabs {
@@ -47,6 +46,9 @@ struct slabs {
     struct slab_class cls[SLABS_MAX_CLASSES + 1]; /* index 0 unused */
 
     struct page_move move;
+    /* The move's public face, read by stats from any thread. */
+    _Atomic bool moving;
+    _Atomic uint64_t pages_moved;
 
     pthread_mutex_t lock;     /* guards the fields below */
     uint64_t limit;
@@ -487,6 +489,7 @@ bool slabs_move_start(struct slabs *s, unsigned src, unsigned dst)
     s->move.src = src;
     s->move.dst = dst;
     s->move.page = page;
+    atomic_store_explicit(&s->moving, true, memory_order_relaxed);
     return true;
 }
 
@@ -526,17 +529,18 @@ bool slabs_move_try_finish(struct slabs *s)
     pthread_mutex_lock(&to->lock);
     carve_page_locked(s, to, page);
     pthread_mutex_unlock(&to->lock);
-    s->move = (struct page_move){.next_scan = s->move.next_scan,
-                                 .moved = s->move.moved + 1};
+    s->move = (struct page_move){.next_scan = s->move.next_scan};
+    atomic_fetch_add_explicit(&s->pages_moved, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->moving, false, memory_order_relaxed);
     return true;
 }
 
 bool slabs_moving(const struct slabs *s)
 {
-    return s->move.src != 0;
+    return atomic_load_explicit(&s->moving, memory_order_relaxed);
 }
 
 uint64_t slabs_pages_moved(const struct slabs *s)
 {
-    return s->move.moved;
+    return atomic_load_explicit(&s->pages_moved, memory_order_relaxed);
 }

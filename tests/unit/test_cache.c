@@ -471,12 +471,18 @@ static void starving_class_gets_a_page_moved(void **state)
     assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
                      CACHE_NO_MEMORY);
     uint64_t before = cache_count(c);
+    struct cache_stats st0, st;
+    cache_stats(c, &st0);
     for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)
         ;
-    struct cache_stats st;
     cache_stats(c, &st);
     assert_int_equal(st.slabs_moved, 1);
+    assert_false(st.move_running);
     assert_true(cache_count(c) < before); /* the page's items went */
+    /* every live item of the page was evicted, and counted as such */
+    assert_int_equal(st.move_evictions, before - cache_count(c));
+    assert_int_equal(st.evictions - st0.evictions, st.move_evictions);
+    assert_int_equal(st.move_busy, 0);
     assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
                      CACHE_OK);
     char buf[sizeof(big) + 1];
@@ -513,6 +519,8 @@ static void held_item_delays_a_page_move(void **state)
     struct cache_stats st;
     cache_stats(c, &st);
     assert_int_equal(st.slabs_moved, 0);
+    assert_true(st.move_running);
+    assert_true(st.move_busy > 0);
     for (int i = 0; i < nheld; i++)
         cache_release(c, held[i]);
     for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)

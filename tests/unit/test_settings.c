@@ -422,6 +422,26 @@ static void test_extended_memcached_tunables_ignored(void **state)
                            "temporary_ttl=61,tail_repair_time=0,"
                            "slab_chunk_max=512,track_sizes,no_modern,"
                            "read_buf_mem_limit=0,lru_segmented"), 0);
+    /* the rest of memcached 1.6.18's -o keys, TLS and extstore tuning
+     * included (inert there too without -Z or ext_path) */
+    assert_int_equal(PARSE(f, "-o", "hot_max_factor=0.2,warm_max_factor=2.0,"
+                           "lru_crawler_sleep=100,lru_crawler_tocrawl=0,"
+                           "slab_automove_ratio=0.8,slab_automove_window=30,"
+                           "slab_automove_freeratio=0.01,"
+                           "watcher_logbuf_size=256,worker_logbuf_size=64,"
+                           "resp_obj_mem_limit=0,no_chunked_items,"
+                           "no_inline_ascii_resp,drop_privileges,"
+                           "no_drop_privileges,no_slab_automove"), 0);
+    assert_int_equal(PARSE(f, "-o", "ssl_chain_cert=/c,ssl_key=/k,"
+                           "ssl_keyformat=1,ssl_verify_mode=0,ssl_ca_cert=/a,"
+                           "ssl_wbuf_size=16,ssl_session_cache,"
+                           "ssl_kernel_tls,ssl_min_version=tlsv1.2"), 0);
+    assert_int_equal(PARSE(f, "-o", "ext_page_size=8,ext_wbuf_size=4,"
+                           "ext_threads=1,ext_io_depth=1,ext_item_size=512,"
+                           "ext_item_age=10,ext_low_ttl=0,"
+                           "ext_recache_rate=2000,ext_compact_under=1,"
+                           "ext_drop_under=1,ext_max_sleep=1,"
+                           "ext_max_frag=0.8,ext_drop_unread"), 0);
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -431,7 +451,8 @@ static void test_error_unknown_extended_key(void **state)
     struct fixture *f = *state;
 
     PARSE_FAILS(f, "'bogus_key'", "-o", "hashpower=20,bogus_key=1");
-    PARSE_FAILS(f, "'ext_path'", "-o", "ext_path=/mnt/x:1G");
+    PARSE_FAILS(f, "-o ext_path: not supported: zeekdb has no external "
+                "storage", "-o", "ext_path=/mnt/x:1G");
     PARSE_FAILS(f, "'no_such'", "-o", "no_such");
 }
 
@@ -680,8 +701,12 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "tail_repair_time 0\n"                                                    \
     "hot_lru_pct 20\n"                                                        \
     "warm_lru_pct 40\n"                                                       \
+    "temp_lru false\n"                                                        \
     "track_sizes no\n"                                                        \
-    "read_buf_mem_limit 0\n"
+    "read_buf_mem_limit 0\n"                                                  \
+    "inline_ascii_response no\n"                                              \
+    "auth_enabled_ascii no\n"                                                 \
+    "auth_enabled_sasl no\n"
 
 static void test_stats_defaults_match_memcached(void **state)
 {

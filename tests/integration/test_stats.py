@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""`stats` and `stats settings` as monitoring tools read them: every line
+memcached 1.6.18 prints is there, and the figures behind the newer lines
+move when they should.
+
+  /usr/bin/python3 tests/integration/test_stats.py
+  ZEEKDB_BIN=/usr/bin/memcached /usr/bin/python3 tests/integration/test_stats.py
+
+Dashboards and exporters (memcached_exporter, telegraf, collectd) look
+lines up by name and leave a panel empty, or mark the server down, when a
+name is missing; the order of the lines does not matter to them.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+# `stats` of memcached 1.6.18 (Debian 12), every line.
+MEMCACHED_GENERAL = (
+    "pid", "uptime", "time", "version", "libevent", "pointer_size",
+    "rusage_user", "rusage_system", "max_connections", "curr_connections",
+    "total_connections", "rejected_connections", "connection_structures",
+    "response_obj_oom", "response_obj_count", "response_obj_bytes",
+    "read_buf_count", "read_buf_bytes", "read_buf_bytes_free", "read_buf_oom",
+    "reserved_fds", "cmd_get", "cmd_set", "cmd_flush", "cmd_touch",
+    "cmd_meta", "get_hits", "get_misses", "get_expired", "get_flushed",
+    "delete_misses", "delete_hits", "incr_misses", "incr_hits",
+    "decr_misses", "decr_hits", "cas_misses", "cas_hits", "cas_badval",
+    "touch_hits", "touch_misses", "store_too_large", "store_no_memory",
+    "auth_cmds", "auth_errors", "bytes_read", "bytes_written",
+    "limit_maxbytes", "accepting_conns", "listen_disabled_num",
+    "time_in_listen_disabled_us", "threads", "conn_yields",
+    "hash_power_level", "hash_bytes", "hash_is_expanding",
+    "slab_reassign_rescues", "slab_reassign_chunk_rescues",
+    "slab_reassign_evictions_nomem", "slab_reassign_inline_reclaim",
+    "slab_reassign_busy_items", "slab_reassign_busy_deletes",
+    "slab_reassign_running", "slabs_moved", "lru_crawler_running",
+    "lru_crawler_starts", "lru_maintainer_juggles", "malloc_fails",
+    "log_worker_dropped", "log_worker_written", "log_watcher_skipped",
+    "log_watcher_sent", "log_watchers", "unexpected_napi_ids",
+    "round_robin_fallback", "bytes", "curr_items", "total_items",
+    "slab_global_page_pool", "expired_unfetched", "evicted_unfetched",
+    "evicted_active", "evictions", "reclaimed", "crawler_reclaimed",
+    "crawler_items_checked", "lrutail_reflocked", "moves_to_cold",
+    "moves_to_warm", "moves_within_lru", "direct_reclaims",
+    "lru_bumps_dropped")
+
+# `stats settings` lines both print (memcached's TLS and extstore lines,
+# and its tuning of parts zeekdb does differently, are left out).
+SHARED_SETTINGS = (
+    "maxbytes", "maxconns", "tcpport", "udpport", "inter", "verbosity",
+    "evictions", "domain_socket", "umask",
+    "shutdown_command", "growth_factor", "chunk_size", "num_threads",
+    "stat_key_prefix", "detail_enabled", "reqs_per_event", "cas_enabled",
+    "tcp_backlog", "binding_protocol", "auth_enabled_sasl",
+    "auth_enabled_ascii", "item_size_max", "maxconns_fast", "hashpower_init",
+    "slab_reassign", "slab_automove", "slab_chunk_max", "lru_crawler",
+    "lru_maintainer_thread", "lru_segmented", "hot_lru_pct", "warm_lru_pct",
+    "temp_lru", "tail_repair_time", "flush_enabled", "dump_enabled",
+    "hash_algorithm", "idle_timeout", "track_sizes", "inline_ascii_response",
+    "read_buf_mem_limit")
+
+SUMMED_CLASS_FIELDS = (   # general line: the per-class `stats items` field
+    ("evictions", "evicted"), ("evicted_active", "evicted_active"),
+    ("crawler_reclaimed", "crawler_reclaimed"),
+    ("crawler_items_checked", "crawler_items_checked"),
+    ("lrutail_reflocked", "lrutail_reflocked"),
+    ("moves_to_cold", "moves_to_cold"), ("moves_to_warm", "moves_to_warm"),
+    ("moves_within_lru", "moves_within_lru"),
+    ("direct_reclaims", "direct_reclaims"))
+
+RBUF_INITIAL = 16 * 1024      # zeekdb's read buffer per connection
+SETTLE = 5.0                  # seconds for closed connections to go
+
+
+def own_daemon(test, args=()):
+    if H.external_addr():
+        test.skipTest("needs its own daemon flags; ZEEKDB_ADDR is set")
+    d = H.Daemon(args).start()
+    test.addCleanup(d.stop)
+    return d
+
+
+def class_sums(items):
+    """{field: sum over classes} of `stats items` lines items:N:field."""
+    sums = {}
+    for name, value in items.items():
+        parts = name.split(":")
+        if len(parts) == 3 and parts[1].isdigit():
+            sums[parts[2]] = sums.get(parts[2], 0) + int(value)
+    return sums
+
+
+class Lines(H.SharedDaemonCase):
+
+    def test_every_memcached_general_line_is_there(self):
+        stats = self.c.stats()
+        self.assertEqual([n for n in MEMCACHED_GENERAL if n not in stats], [])
+        for name in MEMCACHED_GENERAL:
+            if name not in ("version", "libevent"):
+                float(stats[name])   # a number, as exporters parse it
+        self.assertEqual(stats["accepting_conns"], "1")
+
+    def test_settings_lines_shared_with_memcached(self):
+        s = self.c.stats("settings")
+        self.assertEqual([n for n in SHARED_SETTINGS if n not in s], [])
+        self.assertIn(s["detail_enabled"], ("yes", "no"))
+        self.assertEqual(s["inline_ascii_response"], "no")
+        self.assertEqual(s["auth_enabled_sasl"], "no")
+
+    def test_detail_enabled_follows_stats_detail(self):
+        self.assertEqual(self.c.request(b"stats detail on\r\n"), b"OK\r\n")
+        self.addCleanup(self.c.request, b"stats detail off\r\n")
+        self.assertEqual(self.c.stats("settings")["detail_enabled"], "yes")
+        self.assertEqual(self.c.request(b"stats detail off\r\n"), b"OK\r\n")
+        self.assertEqual(self.c.stats("settings")["detail_enabled"], "no")
+
+    def test_general_totals_are_the_class_sums(self):
+        # counters only grow: the total read between two `stats items`
+        # reads lies between their sums, even with background work
+        for i in range(200):
+            self.c.send(b"set sum:%d 0 0 3\r\nabc\r\n" % i)
+        for i in range(200):
+            self.assertEqual(self.c.recv_line(), b"STORED\r\n")
+        before = class_sums(self.c.stats("items"))
+        general = self.c.stats()
+        after = class_sums(self.c.stats("items"))
+        for total, field in SUMMED_CLASS_FIELDS:
+            self.assertLessEqual(before.get(field, 0), int(general[total]),
+                                 total)
+            self.assertLessEqual(int(general[total]), after.get(field, 0),
+                                 total)
+
+    def test_maintainer_rounds_move(self):
+        first = int(self.c.stats()["lru_maintainer_juggles"])
+        self.assertTrue(H.wait_until(
+            lambda: int(self.c.stats()["lru_maintainer_juggles"]) > first,
+            5.0, 0.2))
+
+    def test_a_key_listing_counts_as_a_crawl(self):
+        self.assertEqual(self.c.request(b"set lc 0 0 1\r\nx\r\n"), b"STORED\r\n")
+        before = int(self.c.stats()["lru_crawler_starts"])
+        self.c.send(b"lru_crawler metadump all\r\n")
+        self.c.recv_until(b"END\r\n")
+        stats = self.c.stats()
+        self.assertGreater(int(stats["lru_crawler_starts"]), before)
+        if H.is_zeekdb():   # memcached's own crawls may be running
+            self.assertEqual(stats["lru_crawler_running"], "0")
+
+
+class Buffers(unittest.TestCase):
+    """zeekdb's connection memory: one read buffer per connection, and a
+    reply buffer while there is a reply to build."""
+
+    def setUp(self):
+        if not H.is_zeekdb():
+            self.skipTest("memcached pools its buffers per thread")
+        self.d = own_daemon(self)
+        self.c = self.d.connect()
+        self.addCleanup(self.c.close)
+
+    def settled(self, want):
+        """stats once read_buf_count is `want` (closed connections go
+        away asynchronously)."""
+        got = {}
+
+        def check():
+            got.update(self.c.stats())
+            return int(got["read_buf_count"]) == want
+        self.assertTrue(H.wait_until(check, SETTLE, 0.05), got)
+        return got
+
+    def test_read_buffers_follow_connections(self):
+        base = self.settled(1)
+        self.assertEqual(int(base["read_buf_bytes"]), RBUF_INITIAL)
+        extra = [self.d.connect() for _ in range(5)]
+        for x in extra:
+            self.assertEqual(x.request(b"version\r\n")[:8], b"VERSION ")
+        s = self.settled(6)
+        self.assertEqual(int(s["read_buf_bytes"]), 6 * RBUF_INITIAL)
+        self.assertEqual(int(s["curr_connections"]), 6)
+        for x in extra:
+            x.close()
+        s = self.settled(1)
+        self.assertEqual(int(s["read_buf_bytes"]), RBUF_INITIAL)
+        self.assertEqual(s["read_buf_oom"], "0")
+
+    def test_a_long_line_grows_the_buffer_and_gives_it_back(self):
+        keys = b" ".join(b"key:%05d" % i for i in range(4000))  # ~40 KB
+        with self.d.connect() as x:
+            x.send(b"get " + keys + b"\r\n")
+            self.assertEqual(x.recv_retrieval(), b"END\r\n")
+            # an idle connection is back to one initial buffer
+            s = self.settled(2)
+            self.assertEqual(int(s["read_buf_bytes"]), 2 * RBUF_INITIAL)
+
+    def test_reply_buffers_are_counted_and_freed(self):
+        value = b"v" * 1000
+        for i in range(300):
+            self.c.send(b"set r:%d 0 0 %d\r\n%s\r\n" % (i, len(value), value))
+        for i in range(300):
+            self.assertEqual(self.c.recv_line(), b"STORED\r\n")
+        with self.d.connect() as x:
+            # 300 VALUE headers and segments: larger than the kept sizes
+            x.send(b"get " + b" ".join(b"r:%d" % i for i in range(300)) +
+                   b"\r\n")
+            self.assertTrue(x.recv_retrieval().endswith(b"END\r\n"))
+        s = self.settled(1)
+        # only the stats connection's own reply buffers remain
+        self.assertGreaterEqual(int(s["response_obj_count"]), 1)
+        self.assertLessEqual(int(s["response_obj_count"]), 2)
+        self.assertGreater(int(s["response_obj_bytes"]), 0)
+        self.assertLess(int(s["response_obj_bytes"]), 256 * 1024)
+        self.assertEqual(s["response_obj_oom"], "0")
+
+
+class ListenerPause(unittest.TestCase):
+    """Out of file descriptors, zeekdb pauses accepting (memcached's
+    "listen disabled") and says so in stats."""
+
+    FD_LIMIT = 48
+    CLIENTS = 60
+
+    def test_running_out_of_descriptors_pauses_accepting(self):
+        if not H.is_zeekdb():
+            self.skipTest("memcached will not start with fewer descriptors "
+                          "than -c wants")
+        prlimit = H.require_tool("prlimit")
+
+        class Limited(H.Daemon):
+            def command(inner, port):
+                return [prlimit, "--nofile=%d:%d" % (self.FD_LIMIT,
+                                                     self.FD_LIMIT),
+                        "--"] + H.Daemon.command(inner, port)
+        if H.external_addr():
+            self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
+        d = Limited(["-t", "2"]).start()
+        self.addCleanup(d.stop)
+        c = d.connect()
+        self.addCleanup(c.close)
+        clients = []
+        try:
+            for _ in range(self.CLIENTS):   # the kernel completes them all
+                clients.append(d.connect())
+            self.assertTrue(H.wait_until(
+                lambda: int(c.stats()["listen_disabled_num"]) > 0, 5.0, 0.05),
+                d.stderr()[-2000:])
+        finally:
+            for x in clients:
+                x.close()
+        # with descriptors free again it accepts, and the pauses add up
+        s = {}
+
+        def resumed():
+            s.update(c.stats())
+            return s["accepting_conns"] == "1" and \
+                int(s["curr_connections"]) == 1
+        self.assertTrue(H.wait_until(resumed, 10.0, 0.05), s)
+        self.assertGreater(int(s["time_in_listen_disabled_us"]), 0)
+        with d.connect() as x:
+            self.assertEqual(x.request(b"version\r\n")[:8], b"VERSION ")
+        self.assertIn("out of file descriptors", d.stderr())
+
+
+if __name__ == "__main__":
+    H.main()
