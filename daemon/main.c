@@ -134,17 +134,25 @@ static void raise_fd_limit(int maxconns)
                  (unsigned long long)want, maxconns);
 }
 
-/* -r and -k, as memcached: best effort, a warning when refused. */
-static void apply_process_limits(const struct settings *s)
+/* -r, as memcached: best effort, a warning when refused. */
+static void raise_core_limit(const struct settings *s)
 {
-    if (s->enable_coredumps) {
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_CORE, &rl) == 0) {
-            rl.rlim_cur = rl.rlim_max;
-            if (setrlimit(RLIMIT_CORE, &rl) != 0)
-                log_warn("cannot raise the core file size limit");
-        }
+    if (!s->enable_coredumps)
+        return;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_CORE, &rl) != 0)
+            log_warn("cannot raise the core file size limit");
     }
+}
+
+/* -k, best effort as in memcached. Last of all: locked before the
+ * privileges drop, every later mapping (thread stacks) would count
+ * against the unprivileged user's RLIMIT_MEMLOCK and could stop start-up;
+ * now what runs is locked, or a warning says why not. */
+static void lock_memory(const struct settings *s)
+{
     if (s->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
         log_warn("cannot lock memory (-k): %s; running unlocked",
                  strerror(errno));
@@ -355,7 +363,7 @@ int main(int argc, char **argv)
     open_log_file(rt.settings.log_file);
     check_startup_rules(&rt.settings);
     raise_fd_limit(rt.settings.maxconns);
-    apply_process_limits(&rt.settings);
+    raise_core_limit(&rt.settings);
     start_engine(&rt);
     load_snapshot(&rt);
     start_network(&rt);
@@ -365,6 +373,7 @@ int main(int argc, char **argv)
     write_pid_file(rt.settings.pid_file);
     watch_signals(&rt);
     start_threads(&rt);
+    lock_memory(&rt.settings);
     log_info("zeekdb %s ready", ZEEKDB_VERSION);
     log_started();
 #ifdef HAVE_SYSTEMD

@@ -213,6 +213,8 @@ X(memory_file_, IGNORED, 'e', "memory-file", NULL, NULL,                      \
   NULL, NULL, "file", NULL)                                                   \
 X(watch_, IGNORED, 'W', "disable-watch", NULL, NULL,                          \
   NULL, NULL, NULL, NULL)                                                     \
+X(napi_ids_, IGNORED, 'N', "napi-ids", NULL, NULL,                            \
+  NULL, NULL, "count", NULL)                                                  \
 SETTINGS_IGNORED_OKEYS(X)
 
 /* memcached's -o tuning keys for engine parts zeekdb does differently:

@@ -1292,6 +1292,24 @@ class Flags(unittest.TestCase):
         c.send(req)
         self.assertEqual(c.recv_exact(len(rep)), rep, req[:100])
 
+    def test_lock_memory_is_best_effort(self):
+        """-k locks what it can, as memcached does: with the locked-memory
+        limit of the user it runs as too small, a warning, never a failed
+        start (it used to lock as root, and then the unprivileged user
+        could not map its threads' stacks)."""
+        d = own_daemon(self, ["-k", "-t", "4"])
+        c = self.connect(d)
+        self.exact(c, b"set k 0 0 1\r\nx\r\nget k\r\n",
+                   b"STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n")
+        self.assertEqual(int(c.stats()["threads"]), 4)
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            locked = [l for l in f if l.startswith("VmLck:")]
+        if locked and locked[0].split()[1] == "0":   # not allowed here
+            said = "cannot lock memory (-k)" if H.is_zeekdb() \
+                else "mlockall() failed"
+            self.assertTrue(H.wait_until(lambda: said in d.stderr(), 5),
+                            d.stderr())
+
     def test_log_file_and_sighup_reopen(self):
         """-o log_file takes every log line; after a rotation moved it,
         SIGHUP opens the path again and later lines go to the new file."""

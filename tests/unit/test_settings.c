@@ -296,7 +296,7 @@ static void test_ignored_memcached_flags_are_accepted(void **state)
 
     assert_int_equal(PARSE(f, "-L", "-D", ":", "-e", "/dev/shm/mc", "-W",
                            "--enable-largepages", "--memory-file=/x",
-                           "--disable-watch"), 0);
+                           "--disable-watch", "-N", "2", "--napi-ids=2"), 0);
     assert_string_equal(f->err, "");
 }
 
@@ -636,7 +636,7 @@ static void test_help_lists_every_option(void **state)
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
         "eviction=<name>", "auto, ascii", "-S (SASL",
-        "-Z (TLS)", "-L, -e, -W", "-D <char>", "modern", "read_buf_mem_limit",
+        "-Z (TLS)", "-L, -e, -W, -N", "-D <char>", "modern", "read_buf_mem_limit",
     };
 
     assert_int_equal(PARSE(f, "--help"), 0);
