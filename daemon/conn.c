@@ -18,10 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/binary_exec.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/meta_exec.h"
 #include "daemon/server.h"
+#include "daemon/settings.h"
 #include "daemon/text_exec.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
@@ -206,7 +208,9 @@ static void nread_step(struct conn *c)
     c->nread_left -= take;
     if (c->nread_left == 0) {
         c->state = CONN_PARSE;
-        if (c->store.meta)
+        if (c->store.binary)
+            binary_exec_store(c);
+        else if (c->store.meta)
             meta_exec_store(c);
         else
             text_exec_store(c);
@@ -248,10 +252,26 @@ static bool stream_step(struct conn *c)
 
 /* Parse and execute one request. Returns false when more bytes are
  * needed. */
+/* As memcached with -B auto: a connection whose first byte is the
+ * binary request magic speaks binary for good, any other text. */
+static void choose_protocol(struct conn *c)
+{
+    const char *b = c->srv->settings->binding_protocol;
+    c->proto_chosen = true;
+    if (strcmp(b, "binary") == 0)
+        c->binary = true;
+    else if (strcmp(b, "auto") == 0)
+        c->binary = (unsigned char)c->rbuf[c->rpos] == BIN_REQUEST_MAGIC;
+}
+
 static bool parse_one(struct conn *c)
 {
     struct text_request req;
     size_t used = 0;
+    if (!c->proto_chosen)
+        choose_protocol(c);
+    if (c->binary)
+        return binary_exec_parse(c);
     if (meta_is_meta_line(c->rbuf + c->rpos, c->rlen - c->rpos))
         return meta_exec_parse(c);
     enum text_status st = text_parse(c->rbuf + c->rpos, c->rlen - c->rpos,

@@ -20,6 +20,7 @@
 #include "daemon/stats.h"
 #include "lib/cache.h"
 #include "lib/clock.h"
+#include "proto/binary.h"
 
 struct worker;
 struct server;
@@ -69,6 +70,9 @@ struct conn_store {
     bool noreply;
     int cmd;             /* enum text_cmd, for the counters */
     bool meta;           /* an ms: the request is in conn.meta */
+    bool binary;         /* a binary request, kept in bin (its key and
+                            extras pointers cleared) */
+    struct bin_request bin;
 };
 
 struct conn {
@@ -89,6 +93,8 @@ struct conn {
     struct event *stream_timer; /* STREAM: produce() said WAIT */
     bool stream_waiting;
     struct reply reply;
+    bool proto_chosen;      /* the first byte has been seen */
+    bool binary;            /* it chose the binary protocol */
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */

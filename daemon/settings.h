@@ -124,8 +124,7 @@ X(backlog, INT, 'b', "listen-backlog", NULL, "tcp_backlog",                   \
   "queue length for pending connections")                                     \
 X(binding_protocol, CHOICE, 'B', "protocol", NULL, "binding_protocol",        \
   "auto",                                                                     \
-  "auto=auto-negotiate|ascii|!binary:zeekdb speaks the text protocol only "   \
-  "(classic and meta commands), use -B ascii or -B auto",                     \
+  "auto=auto-negotiate|ascii|binary",                                         \
   "name",                                                                     \
   "protocol to accept")                                                       \
 X(item_size_max, SIZE, 'I', "max-item-size", NULL, "item_size_max",           \

@@ -136,6 +136,21 @@ struct thread_stats {
             STAT_INC(&(ts)->classes[cls_], field);                            \
     } while (0)
 
+/* A lookup that found nothing: a get miss, or a touch miss for the
+ * commands memcached counts as touches; and why it missed. */
+static inline void stats_count_miss(struct thread_stats *ts,
+                                    enum cache_miss why, bool touch)
+{
+    if (touch)
+        STAT_INC(ts, touch_misses);
+    else
+        STAT_INC(ts, get_misses);
+    if (why == CACHE_MISS_EXPIRED)
+        STAT_INC(ts, get_expired);
+    else if (why == CACHE_MISS_FLUSHED)
+        STAT_INC(ts, get_flushed);
+}
+
 /* incr/decr (text) and ma (meta) count alike: a miss, or a hit of an
  * item of class cls. */
 static inline void stats_count_delta(struct thread_stats *ts, bool incr,

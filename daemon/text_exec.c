@@ -73,19 +73,6 @@ static void send_value(struct conn *c, struct item *it,
     reply_item(&c->reply, it, v->value, v->nbytes);
 }
 
-static void count_miss(struct conn *c, enum cache_miss why, bool touch)
-{
-    struct thread_stats *ts = tstats(c);
-    if (touch)
-        STAT_INC(ts, touch_misses);
-    else
-        STAT_INC(ts, get_misses);
-    if (why == CACHE_MISS_EXPIRED)
-        STAT_INC(ts, get_expired);
-    else if (why == CACHE_MISS_FLUSHED)
-        STAT_INC(ts, get_flushed);
-}
-
 /* What a retrieval line asks of each of its keys. */
 struct retrieval {
     const int64_t *touch; /* gat/gats: the new exptime */
@@ -107,7 +94,7 @@ static void retrieve_key(struct conn *c, const struct retrieval *r,
     if (r->touch != NULL)
         STAT_INC(ts, cmd_touch);
     if (it == NULL) {
-        count_miss(c, why, r->touch != NULL);
+        stats_count_miss(ts, why, r->touch != NULL);
         return;
     }
     struct cache_item_view v;

@@ -86,20 +86,31 @@ class LibmemcachedTools(unittest.TestCase):
         }
 
     # tests -----------------------------------------------------------------
-    def test_memccapable_ascii_suite(self):
-        # libmemcached's own protocol conformance suite, text protocol only
-        # (-a): every storage command with and without noreply, cas, incr,
-        # decr, flush, verbosity, version, stats and quit.
+    def memccapable(self, mode):
         tool = H.require_tool("memccapable")
         p = subprocess.run([tool, "-h", self.daemon.addr[0],
-                            "-p", str(self.daemon.addr[1]), "-a"],
+                            "-p", str(self.daemon.addr[1]), mode],
                            stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=TOOL_TIMEOUT * 3)
         out = p.stdout.decode("utf-8", "replace")
         self.assertEqual(p.returncode, 0, out + p.stderr.decode())
         self.assertIn("All tests passed", out)
         self.assertNotIn("[FAIL]", out)
+        return out
+
+    def test_memccapable_ascii_suite(self):
+        # libmemcached's own protocol conformance suite, text protocol only
+        # (-a): every storage command with and without noreply, cas, incr,
+        # decr, flush, verbosity, version, stats and quit.
+        out = self.memccapable("-a")
         self.assertGreaterEqual(out.count("[pass]"), 27, out)
+
+    def test_memccapable_binary_suite(self):
+        # the same suite over the binary protocol (-b): every command and
+        # its quiet variant, and stat
+        out = self.memccapable("-b")
+        self.assertGreaterEqual(out.count("[pass]"), 27, out)
+        self.assertIn("binary getkq", out)
 
     def test_memccp_memccat_round_trip(self):
         files = self.files()

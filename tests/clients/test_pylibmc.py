@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """pylibmc (Debian python3-pylibmc, on libmemcached) against the daemon
-under test, over the text protocol only (binary=False).
+under test, over the text protocol (binary=False) and then the binary
+protocol (binary=True), one daemon or three behind a ketama ring.
 
   /usr/bin/python3 tests/clients/test_pylibmc.py
   ZEEKDB_BIN=/usr/bin/memcached /usr/bin/python3 tests/clients/test_pylibmc.py
@@ -40,6 +41,8 @@ EXPIRY_WAIT = 5.0             # seconds; a 1 s TTL is gone within ~2 s
 
 class PyLibmc(unittest.TestCase):
 
+    BINARY = False
+
     @classmethod
     def setUpClass(cls):
         if IMPORT_ERROR is not None:
@@ -65,7 +68,7 @@ class PyLibmc(unittest.TestCase):
         """A text-protocol client; every wait bounded (milliseconds)."""
         b = {"connect_timeout": 5000, "_poll_timeout": 5000}
         b.update(behaviors)
-        mc = pylibmc.Client(["%s:%d" % self.daemon.addr], binary=False,
+        mc = pylibmc.Client(["%s:%d" % self.daemon.addr], binary=self.BINARY,
                             behaviors=b)
         self.addCleanup(mc.disconnect_all)
         return mc
@@ -464,6 +467,55 @@ class PyLibmc(unittest.TestCase):
         self.assertEqual(errors, [[]] * POOL_THREADS)
         self.assertEqual(done, [POOL_OPS] * POOL_THREADS)
         self.assertEqual(pool.qsize(), POOL_THREADS)
+
+
+class PyLibmcBinary(PyLibmc):
+    """Every test above again over the binary protocol (binary=True),
+    which libmemcached speaks to memcached when asked to. Three behave
+    otherwise there, with memcached as with zeekdb: they are redefined."""
+
+    BINARY = True
+
+    def test_add_replace_append_prepend(self):
+        # a binary replace of a missing key fails with NOT_FOUND, which
+        # pylibmc raises instead of returning False
+        with self.assertRaises(pylibmc.NotFound):
+            self.mc.replace("k", b"x")
+        self.assertIs(self.mc.add("k", b"x"), True)
+        self.assertIs(self.mc.add("k", b"y"), False)
+        self.assertIs(self.mc.replace("k", b"m"), True)
+        self.assertIs(self.mc.append("k", b"\x00z"), True)
+        self.assertIs(self.mc.prepend("k", b"a\xff"), True)
+        self.assertEqual(self.mc.get("k"), b"a\xffm\x00z")
+        self.assertIs(self.mc.append("nope", b"z"), False)
+        self.assertEqual(self.wire("nope"), b"END\r\n")
+        self.assertTrue(self.mc.set("t", "abc"))
+        self.assertTrue(self.mc.append("t", "déf"))
+        self.assert_wire("t", FLAG_TEXT, "abcdéf".encode())
+
+    def test_incr_of_a_non_numeric_value(self):
+        # the binary status DELTA_BADVAL reaches pylibmc as a read failure
+        self.assertTrue(self.mc.set("s", "abc"))
+        with self.assertRaises(pylibmc.UnknownReadFailure):
+            self.mc.incr("s")
+        self.assertEqual(self.mc.get("s"), "abc")      # still in sync
+        self.assertTrue(self.mc.set("n", "41"))
+        self.assertEqual(self.mc.incr("n"), 42)
+
+    def test_touch_and_expiry(self):
+        # binary expirations are unsigned: -1 is a time far in the future
+        self.assertTrue(self.mc.set("short", "v", time=1))
+        self.assertTrue(self.mc.set("touched", "v", time=1))
+        self.assertTrue(self.mc.set("past", "v", time=int(time.time()) - 60))
+        self.assertTrue(self.mc.set("negative", "v", time=-1))
+        self.assertIs(self.mc.touch("touched", 100), True)
+        self.assertIs(self.mc.touch("nope", 100), False)
+        self.assertIsNone(self.mc.get("past"))
+        self.assertEqual(self.mc.get("negative"), "v")
+        gone = H.wait_until(lambda: self.mc.get("short") is None, EXPIRY_WAIT)
+        self.assertTrue(gone, "1 s TTL item still there after %.0f s"
+                        % EXPIRY_WAIT)
+        self.assertEqual(self.mc.get("touched"), "v")
 
 
 class PyLibmcKetama(unittest.TestCase):

@@ -580,27 +580,30 @@ class SharedDaemonCase(unittest.TestCase):
                         % self.daemon.stderr()[-4000:])
 
 
-class PerlScenarioCase(unittest.TestCase):
-    """Tests running the scenarios of a Perl client script against one
-    daemon per class: `perl SCRIPT HOST:PORT SCENARIO` prints TAP-style
+class ScriptScenarioCase(unittest.TestCase):
+    """Tests running the scenarios of a client script against one daemon
+    per class: `INTERPRETER SCRIPT HOST:PORT SCENARIO` prints TAP-style
     "ok"/"not ok" lines and exits 0 only when all passed. A subclass sets
-    script, module (the Perl module it needs) and package (its Debian
-    package), and add_scenarios() gives it one test_NAME per scenario."""
+    interpreter, script, probe (arguments for the interpreter that exit 0
+    when the client library is there) and package (its Debian packages),
+    and add_scenarios() gives it one test_NAME per scenario."""
 
+    interpreter = None
     script = None
-    module = None
+    probe = ()
     package = None
     daemon_args = ()
     SCENARIO_TIMEOUT = 60
 
     @classmethod
     def setUpClass(cls):
-        cls.perl = require_tool("perl")
-        probe = subprocess.run([cls.perl, "-M" + cls.module, "-e", "1"],
+        cls.tool = require_tool(cls.interpreter)
+        check = subprocess.run([cls.tool] + list(cls.probe),
                                capture_output=True, timeout=20)
-        if probe.returncode != 0:
-            raise HarnessError("%s is missing (Debian package %s): %s"
-                               % (cls.module, cls.package, probe.stderr.decode()))
+        if check.returncode != 0:
+            raise HarnessError("the client library is missing (Debian "
+                               "package %s): %s"
+                               % (cls.package, check.stderr.decode()))
         cls.daemon = Daemon(cls.daemon_args).start()
 
     @classmethod
@@ -613,7 +616,7 @@ class PerlScenarioCase(unittest.TestCase):
     def run_scenario(self, name):
         """Run one scenario; fail unless every check passed. Returns its
         standard output."""
-        p = subprocess.run([self.perl, self.script, "%s:%d" % self.daemon.addr,
+        p = subprocess.run([self.tool, self.script, "%s:%d" % self.daemon.addr,
                             name], stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=self.SCENARIO_TIMEOUT)
         out = p.stdout.decode("utf-8", "replace")
@@ -631,6 +634,19 @@ class PerlScenarioCase(unittest.TestCase):
         for name in names:
             if not hasattr(cls, "test_" + name):
                 setattr(cls, "test_" + name, _scenario_test(name))
+
+
+class PerlScenarioCase(ScriptScenarioCase):
+    """A Perl client script; a subclass sets module, the Perl module it
+    needs."""
+
+    interpreter = "perl"
+    module = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.probe = ("-M" + cls.module, "-e", "1")
+        super().setUpClass()
 
 
 def _scenario_test(name):

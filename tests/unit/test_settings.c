@@ -562,11 +562,12 @@ static void test_error_binding_protocol(void **state)
 {
     struct fixture *f = *state;
 
-    PARSE_FAILS(f, "-B binary: not supported: zeekdb speaks the text "
-                "protocol only", "-B", "binary");
-    PARSE_FAILS(f, "--protocol=binary: not supported", "--protocol=binary");
-    PARSE_FAILS(f, "-B http: unknown value, use one of: auto, ascii", "-B",
-                "http");
+    assert_int_equal(PARSE(f, "-B", "binary"), 0);
+    assert_string_equal(f->s.binding_protocol, "binary");
+    assert_int_equal(PARSE(f, "--protocol=ascii"), 0);
+    assert_string_equal(f->s.binding_protocol, "ascii");
+    PARSE_FAILS(f, "-B http: unknown value, use one of: auto, ascii, binary",
+                "-B", "http");
     PARSE_FAILS(f, "-B ASCII: unknown value", "-B", "ASCII");
 }
 
@@ -635,7 +636,7 @@ static void test_help_lists_every_option(void **state)
         "-X, --disable-dumping", "-o, --extended", "hashpower=<num>",
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
-        "eviction=<name>", "auto, ascii", "-S (SASL",
+        "eviction=<name>", "auto, ascii, binary", "-S (SASL",
         "-Z (TLS)", "-L, -e, -W, -N", "-D <char>", "modern", "read_buf_mem_limit",
     };
 

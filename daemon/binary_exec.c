@@ -1,0 +1,459 @@
+/*
+ * daemon/binary_exec.c - see binary_exec.h.
+ *
+ * Which statuses each command answers, what a quiet variant leaves out
+ * and what every request counts in `stats` follow memcached 1.6.18's
+ * binary protocol code; tests/diff/binary_diff.py compares the two.
+ */
+#include "daemon/binary_exec.h"
+
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/prefix_stats.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/stats_report.h"
+#include "daemon/worker.h"
+#include "lib/cache_meta.h"
+#include "proto/binary.h"
+
+/* The longest body sent from memory: an error text, a stat, a version. */
+#define BIN_INLINE_MAX 512
+
+static struct thread_stats *tstats(struct conn *c)
+{
+    return worker_stats(c->worker);
+}
+
+/* Queue one response whose body parts are all in memory. */
+static void send_packet(struct conn *c, const struct bin_request *r,
+                        uint16_t status, const char *extras, uint8_t extlen,
+                        const char *key, uint16_t keylen, const char *value,
+                        uint32_t vlen, uint64_t cas)
+{
+    size_t n = BIN_HEADER_LEN + (size_t)extlen + keylen + vlen;
+    char *dst = reply_reserve(&c->reply, n);
+    if (dst == NULL)
+        return; /* out of memory: the client times out, as on a lost reply */
+    bin_write_header(dst, r, status, extlen, keylen,
+                     (uint32_t)extlen + keylen + vlen, cas);
+    char *p = dst + BIN_HEADER_LEN;
+    memcpy(p, extras, extlen);
+    memcpy(p + extlen, key, keylen);
+    memcpy(p + extlen + keylen, value, vlen);
+    reply_commit(&c->reply, n);
+}
+
+/* Errors are answered even for a quiet request, as in memcached. */
+static void send_error(struct conn *c, const struct bin_request *r,
+                       uint16_t status)
+{
+    const char *text = bin_status_text(status);
+    send_packet(c, r, status, NULL, 0, NULL, 0, text,
+                (uint32_t)strlen(text), 0);
+}
+
+static void send_ok(struct conn *c, const struct bin_request *r,
+                    const char *value, uint32_t vlen, uint64_t cas)
+{
+    if (!r->quiet)
+        send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, value, vlen, cas);
+}
+
+/* Discard the request's value, still in the input. */
+static void skip_value(struct conn *c, const struct bin_request *r)
+{
+    if (r->vlen == 0)
+        return;
+    c->swallow_left = r->vlen;
+    c->state = CONN_SWALLOW;
+}
+
+/* ------------------------------------------------------------ retrieval */
+
+/* A hit: flags, then the key and the value as the command asks; the
+ * reply holds the item until the value is written. */
+static void send_item(struct conn *c, const struct bin_request *r,
+                      struct item *it, const struct cache_item_view *v,
+                      bool with_key, bool with_value)
+{
+    uint16_t keylen = with_key ? (uint16_t)v->nkey : 0;
+    uint32_t vlen = with_value ? (uint32_t)(v->nbytes - 2) : 0;
+    size_t n = BIN_HEADER_LEN + 4 + (size_t)keylen;
+    char *dst = reply_reserve(&c->reply, n);
+    if (dst == NULL) {
+        cache_release(c->srv->cache, it);
+        return;
+    }
+    bin_write_header(dst, r, BIN_STATUS_OK, 4, keylen, 4 + keylen + vlen,
+                     v->cas);
+    bin_put32(dst + BIN_HEADER_LEN, v->flags);
+    memcpy(dst + BIN_HEADER_LEN + 4, v->key, keylen);
+    reply_commit(&c->reply, n);
+    if (with_value)
+        reply_item(&c->reply, it, v->value, vlen);
+    else
+        cache_release(c->srv->cache, it);
+}
+
+/* GET, GETK, TOUCH, GAT, GATK and their quiet variants. memcached counts
+ * a touching command as a touch only, a plain one as a get. */
+static void exec_get(struct conn *c, const struct bin_request *r)
+{
+    bool touch = r->cmd == BIN_CMD_TOUCH || r->cmd == BIN_CMD_GAT ||
+                 r->cmd == BIN_CMD_GATK;
+    bool with_key = r->cmd == BIN_CMD_GETK || r->cmd == BIN_CMD_GATK;
+    int64_t exptime = touch ? (int64_t)bin_get32(r->extras) : 0;
+    struct thread_stats *ts = tstats(c);
+    enum cache_miss why;
+    struct item *it = cache_get(c->srv->cache, r->key, r->keylen,
+                                touch ? &exptime : NULL, &why);
+    prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_GET);
+    worker_note_key(c->worker, r->key, r->keylen);
+    conn_request_done(c, touch ? LAT_TOUCH : LAT_GET);
+    if (touch)
+        STAT_INC(ts, cmd_touch);
+    else
+        STAT_INC(ts, cmd_get);
+    if (it == NULL) {
+        stats_count_miss(ts, why, touch);
+        if (r->quiet)
+            return;
+        if (with_key)
+            send_packet(c, r, BIN_STATUS_KEY_ENOENT, NULL, 0, r->key,
+                        r->keylen, NULL, 0, 0);
+        else
+            send_error(c, r, BIN_STATUS_KEY_ENOENT);
+        return;
+    }
+    struct cache_item_view v;
+    cache_item_view(c->srv->cache, it, &v);
+    if (touch) {
+        STAT_INC(ts, touch_hits);
+        CLASS_STAT_INC(ts, v.cls, touch_hits);
+    } else {
+        STAT_INC(ts, get_hits);
+        CLASS_STAT_INC(ts, v.cls, hits[v.seg]);
+    }
+    prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_HIT);
+    send_item(c, r, it, &v, with_key, r->cmd != BIN_CMD_TOUCH);
+}
+
+/* -------------------------------------------------------------- storage */
+
+static bool is_append(uint8_t cmd)
+{
+    return cmd == BIN_CMD_APPEND || cmd == BIN_CMD_PREPEND;
+}
+
+/* SET, ADD, REPLACE, APPEND, PREPEND: allocate, then read the value
+ * straight into the item (NREAD); binary_exec_store() finishes. */
+static void exec_store(struct conn *c, const struct bin_request *r)
+{
+    struct thread_stats *ts = tstats(c);
+    uint32_t flags = 0;
+    int64_t exptime = 0;
+    if (!is_append(r->cmd)) {
+        flags = bin_get32(r->extras);
+        exptime = (int64_t)bin_get32(r->extras + 4);
+    }
+    STAT_INC(ts, cmd_set);
+    prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_SET);
+    struct item *it = NULL;
+    enum cache_status st = CACHE_TOO_LARGE;
+    if ((size_t)r->vlen + 2 <= cache_item_size_max(c->srv->cache))
+        st = cache_alloc(c->srv->cache, r->key, r->keylen, flags, exptime,
+                         (size_t)r->vlen + 2, &it);
+    if (st != CACHE_OK) {
+        conn_request_done(c, LAT_SET);
+        if (st == CACHE_TOO_LARGE)
+            STAT_INC(ts, store_too_large);
+        else
+            STAT_INC(ts, store_no_memory);
+        send_error(c, r, st == CACHE_TOO_LARGE ? BIN_STATUS_E2BIG
+                                               : BIN_STATUS_ENOMEM);
+        /* a failed set must not leave the old value to be served */
+        if (r->cmd == BIN_CMD_SET)
+            cache_delete(c->srv->cache, r->key, r->keylen, NULL);
+        skip_value(c, r);
+        return;
+    }
+    c->store = (struct conn_store){.item = it, .binary = true, .bin = *r};
+    c->store.bin.extras = c->store.bin.key = NULL; /* the buffer moves */
+    c->nread_dst = cache_item_value(c->srv->cache, it);
+    c->nread_left = r->vlen;
+    c->state = CONN_NREAD;
+}
+
+/* What memcached answers when a store did not happen: an add that found
+ * the key, a replace that did not, anything else "not stored". */
+static uint16_t not_stored_status(const struct bin_request *r)
+{
+    if (r->cas == 0 && r->cmd == BIN_CMD_ADD)
+        return BIN_STATUS_KEY_EEXISTS;
+    if (r->cas == 0 && r->cmd == BIN_CMD_REPLACE)
+        return BIN_STATUS_KEY_ENOENT;
+    return BIN_STATUS_NOT_STORED;
+}
+
+static enum cache_store_mode store_mode(const struct bin_request *r)
+{
+    switch (r->cmd) {
+    case BIN_CMD_ADD: return CACHE_ADD;
+    case BIN_CMD_REPLACE: return CACHE_REPLACE;
+    case BIN_CMD_APPEND: return CACHE_APPEND;
+    case BIN_CMD_PREPEND: return CACHE_PREPEND;
+    default: return CACHE_SET;
+    }
+}
+
+static void count_cas(struct thread_stats *ts, enum cache_status st,
+                      unsigned cls)
+{
+    if (st == CACHE_OK) {
+        STAT_INC(ts, cas_hits);
+        CLASS_STAT_INC(ts, cls, cas_hits);
+    } else if (st == CACHE_EXISTS) {
+        STAT_INC(ts, cas_badval);
+        CLASS_STAT_INC(ts, cls, cas_badval);
+    } else if (st == CACHE_NOT_FOUND) {
+        STAT_INC(ts, cas_misses);
+    }
+}
+
+void binary_exec_store(struct conn *c)
+{
+    struct conn_store s = c->store;
+    const struct bin_request *r = &s.bin;
+    struct cache *cache = c->srv->cache;
+    c->store.item = NULL;
+    conn_request_done(c, LAT_SET);
+    /* the value came without the "\r\n" items end with */
+    memcpy(cache_item_value(cache, s.item) + r->vlen, "\r\n", 2);
+    struct cache_item_view v;
+    cache_item_view(cache, s.item, &v);
+    CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
+    /* A CAS makes any set, add or replace a compare-and-swap, and an
+     * append or prepend conditional on it, as in memcached. */
+    struct cache_mstore_opts o = {
+        .mode = is_append(r->cmd) ? store_mode(r)
+                : r->cas != 0 ? CACHE_SET : store_mode(r),
+        .compare = r->cas != 0,
+        .cas = r->cas,
+    };
+    struct cache_mstore_result res = {0};
+    enum cache_status st = cache_mstore(cache, s.item, &o, &res);
+    cache_release(cache, s.item);
+    if (r->cas != 0 && !is_append(r->cmd))
+        count_cas(tstats(c), st, v.cls);
+    switch (st) {
+    case CACHE_OK: send_ok(c, r, NULL, 0, res.cas); break;
+    case CACHE_EXISTS: send_error(c, r, BIN_STATUS_KEY_EEXISTS); break;
+    case CACHE_NOT_FOUND: send_error(c, r, BIN_STATUS_KEY_ENOENT); break;
+    default: send_error(c, r, not_stored_status(r)); break;
+    }
+}
+
+/* ---------------------------------------------------------- single key */
+
+static void exec_delete(struct conn *c, const struct bin_request *r)
+{
+    struct cache_mdelete_opts o = {.compare = r->cas != 0, .cas = r->cas};
+    unsigned cls = 0;
+    enum cache_status st = cache_mdelete(c->srv->cache, r->key, r->keylen,
+                                         &o, &cls);
+    prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_DEL);
+    conn_request_done(c, LAT_DELETE);
+    if (st == CACHE_OK) {
+        STAT_INC(tstats(c), delete_hits);
+        CLASS_STAT_INC(tstats(c), cls, delete_hits);
+        send_ok(c, r, NULL, 0, 0);
+    } else if (st == CACHE_EXISTS) {
+        send_error(c, r, BIN_STATUS_KEY_EEXISTS);
+    } else {
+        STAT_INC(tstats(c), delete_misses);
+        send_error(c, r, BIN_STATUS_KEY_ENOENT);
+    }
+}
+
+/* INCREMENT, DECREMENT: a miss creates the counter with the initial
+ * value unless the expiration is BIN_DELTA_NO_CREATE. */
+static void exec_delta(struct conn *c, const struct bin_request *r)
+{
+    uint32_t exp = bin_get32(r->extras + 16);
+    struct cache_marith_opts o = {
+        .incr = r->cmd == BIN_CMD_INCREMENT,
+        .delta = bin_get64(r->extras),
+        .compare = r->cas != 0,
+        .cas = r->cas,
+        .vivify = exp != BIN_DELTA_NO_CREATE,
+        .vivify_exptime = (int64_t)exp,
+        .initial = bin_get64(r->extras + 8),
+    };
+    struct cache_marith_result res = {0};
+    enum cache_status st = cache_marith(c->srv->cache, r->key, r->keylen,
+                                        &o, &res);
+    conn_request_done(c, LAT_INCR);
+    /* memcached counts neither a hit nor a miss for a counter it made */
+    if ((st == CACHE_OK && !res.created) || st == CACHE_NOT_FOUND)
+        stats_count_delta(tstats(c), o.incr, st == CACHE_OK, res.cls);
+    char value[8];
+    switch (st) {
+    case CACHE_OK:
+        bin_put64(value, res.value);
+        send_ok(c, r, value, sizeof(value), res.cas);
+        break;
+    case CACHE_NOT_FOUND: send_error(c, r, BIN_STATUS_KEY_ENOENT); break;
+    case CACHE_EXISTS: send_error(c, r, BIN_STATUS_KEY_EEXISTS); break;
+    case CACHE_NON_NUMERIC: send_error(c, r, BIN_STATUS_DELTA_BADVAL); break;
+    default: send_error(c, r, BIN_STATUS_ENOMEM); break;
+    }
+}
+
+/* --------------------------------------------------------------- admin */
+
+static void exec_flush(struct conn *c, const struct bin_request *r)
+{
+    conn_request_done(c, LAT_OTHER);
+    if (!c->srv->settings->flush_enabled) {
+        send_error(c, r, BIN_STATUS_AUTH_ERROR);
+        return;
+    }
+    STAT_INC(tstats(c), cmd_flush);
+    cache_flush(c->srv->cache,
+                r->extlen == BIN_FLUSH_EXTRAS ? (int64_t)bin_get32(r->extras)
+                                              : 0);
+    send_ok(c, r, NULL, 0, 0);
+}
+
+struct stat_emit {
+    struct conn *c;
+    const struct bin_request *r;
+};
+
+/* One stat: its name as the key, its value as the value. */
+static void emit_stat(const char *name, const char *value, void *arg)
+{
+    struct stat_emit *e = arg;
+    size_t nk = strlen(name), nv = strlen(value);
+    if (nk > BIN_INLINE_MAX || nv > BIN_INLINE_MAX)
+        return;
+    send_packet(e->c, e->r, BIN_STATUS_OK, NULL, 0, name, (uint16_t)nk,
+                value, (uint32_t)nv, 0);
+}
+
+static bool key_is(const struct bin_request *r, const char *word)
+{
+    size_t n = strlen(word);
+    return r->keylen >= n && memcmp(r->key, word, n) == 0;
+}
+
+/* STAT [group]: one packet per stat, then an empty one. memcached picks
+ * the group by its leading letters and knows no conns, latency etc. here.
+ */
+static void exec_stat(struct conn *c, const struct bin_request *r)
+{
+    struct server *srv = c->srv;
+    struct stat_emit e = {c, r};
+    conn_request_done(c, LAT_OTHER);
+    if (r->keylen == 0) {
+        stats_report_general(srv, emit_stat, &e);
+    } else if (key_is(r, "reset")) {
+        stats_report_reset(srv);
+    } else if (key_is(r, "settings")) {
+        stats_report_settings(srv, emit_stat, &e);
+    } else if (key_is(r, "detail on") || key_is(r, "detail off")) {
+        prefix_stats_enable(srv->prefix, key_is(r, "detail on"));
+    } else if (key_is(r, "items")) {
+        stats_report_items(srv, emit_stat, &e);
+    } else if (key_is(r, "slabs")) {
+        stats_report_slabs(srv, emit_stat, &e);
+    } else if (key_is(r, "sizes")) {
+        emit_stat("sizes_status", "disabled", &e);
+    } else {
+        send_error(c, r, BIN_STATUS_KEY_ENOENT);
+        skip_value(c, r);
+        return;
+    }
+    send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, NULL, 0, 0);
+    skip_value(c, r);
+}
+
+static void exec_request(struct conn *c, const struct bin_request *r)
+{
+    static const char version[] = STATS_VERSION_STRING;
+    switch (r->cmd) {
+    case BIN_CMD_GET:
+    case BIN_CMD_GETK:
+    case BIN_CMD_TOUCH:
+    case BIN_CMD_GAT:
+    case BIN_CMD_GATK:
+        exec_get(c, r);
+        break;
+    case BIN_CMD_SET:
+    case BIN_CMD_ADD:
+    case BIN_CMD_REPLACE:
+    case BIN_CMD_APPEND:
+    case BIN_CMD_PREPEND:
+        exec_store(c, r);
+        break;
+    case BIN_CMD_DELETE: exec_delete(c, r); break;
+    case BIN_CMD_INCREMENT:
+    case BIN_CMD_DECREMENT:
+        exec_delta(c, r);
+        break;
+    case BIN_CMD_FLUSH: exec_flush(c, r); break;
+    case BIN_CMD_STAT: exec_stat(c, r); break;
+    case BIN_CMD_NOOP:
+        send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, NULL, 0, 0);
+        break;
+    case BIN_CMD_VERSION:
+        send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, version,
+                    sizeof(version) - 1, 0);
+        break;
+    case BIN_CMD_QUIT:
+        send_ok(c, r, NULL, 0, 0);
+        c->close_after_write = true;
+        break;
+    default: /* SASL: zeekdb has no authentication, like memcached
+              * without -S */
+        send_error(c, r, BIN_STATUS_UNKNOWN_COMMAND);
+        skip_value(c, r);
+        break;
+    }
+}
+
+bool binary_exec_parse(struct conn *c)
+{
+    struct bin_request req;
+    size_t used = 0;
+    uint16_t status = 0;
+    switch (bin_parse(c->rbuf + c->rpos, c->rlen - c->rpos, &req, &used,
+                      &status)) {
+    case BIN_NEED_MORE:
+        return false;
+    case BIN_CLOSE:
+        log_info("closing a binary connection: bad request magic");
+        c->closing = true;
+        return false;
+    case BIN_ERROR_CLOSE:
+        c->rpos += used;
+        send_error(c, &req, status);
+        c->close_after_write = true;
+        return false;
+    case BIN_UNKNOWN:
+        c->rpos += used;
+        send_error(c, &req, status);
+        skip_value(c, &req);
+        return true;
+    case BIN_OK:
+        break;
+    }
+    c->rpos += used;
+    if (log_level() >= LOG_TRACE)
+        log_msg(LOG_TRACE, "<%d binary opcode 0x%02x key %.*s", c->fd,
+                req.opcode, (int)req.keylen, req.key);
+    exec_request(c, &req);
+    return true;
+}
