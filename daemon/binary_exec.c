@@ -39,9 +39,12 @@ static void send_packet(struct conn *c, const struct bin_request *r,
     bin_write_header(dst, r, status, extlen, keylen,
                      (uint32_t)extlen + keylen + vlen, cas);
     char *p = dst + BIN_HEADER_LEN;
-    memcpy(p, extras, extlen);
-    memcpy(p + extlen, key, keylen);
-    memcpy(p + extlen + keylen, value, vlen);
+    if (extlen > 0)
+        memcpy(p, extras, extlen);
+    if (keylen > 0)
+        memcpy(p + extlen, key, keylen);
+    if (vlen > 0)
+        memcpy(p + extlen + keylen, value, vlen);
     reply_commit(&c->reply, n);
 }
 
