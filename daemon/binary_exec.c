@@ -211,20 +211,6 @@ static enum cache_store_mode store_mode(const struct bin_request *r)
     }
 }
 
-static void count_cas(struct thread_stats *ts, enum cache_status st,
-                      unsigned cls)
-{
-    if (st == CACHE_OK) {
-        STAT_INC(ts, cas_hits);
-        CLASS_STAT_INC(ts, cls, cas_hits);
-    } else if (st == CACHE_EXISTS) {
-        STAT_INC(ts, cas_badval);
-        CLASS_STAT_INC(ts, cls, cas_badval);
-    } else if (st == CACHE_NOT_FOUND) {
-        STAT_INC(ts, cas_misses);
-    }
-}
-
 void binary_exec_store(struct conn *c)
 {
     struct conn_store s = c->store;
@@ -249,7 +235,7 @@ void binary_exec_store(struct conn *c)
     enum cache_status st = cache_mstore(cache, s.item, &o, &res);
     cache_release(cache, s.item);
     if (r->cas != 0 && !is_append(r->cmd))
-        count_cas(tstats(c), st, v.cls);
+        stats_count_cas(tstats(c), st, v.cls);
     switch (st) {
     case CACHE_OK: send_ok(c, r, NULL, 0, res.cas); break;
     case CACHE_EXISTS: send_error(c, r, BIN_STATUS_KEY_EEXISTS); break;

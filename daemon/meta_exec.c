@@ -256,14 +256,8 @@ static void ms_count(struct conn *c, const struct meta_request *req,
     struct thread_stats *ts = tstats(c);
     bool cas_mode = meta_has(req, 'C') && (req->op == META_OP_SET ||
                                            req->op == META_OP_REPLACE);
-    if (!cas_mode)
-        return;
-    if (st == CACHE_OK)
-        STAT_INC(ts, cas_hits);
-    else if (st == CACHE_EXISTS)
-        STAT_INC(ts, cas_badval);
-    else if (st == CACHE_NOT_FOUND)
-        STAT_INC(ts, cas_misses);
+    if (cas_mode) /* memcached counts no class for ms */
+        stats_count_cas(ts, st, 0);
 }
 
 static enum meta_code ms_code(enum cache_status st)

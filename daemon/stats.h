@@ -151,6 +151,22 @@ static inline void stats_count_miss(struct thread_stats *ts,
         STAT_INC(ts, get_flushed);
 }
 
+/* A compare-and-swap store: hit, stale CAS or missing key. cls is the
+ * class of the item compared against (0: count no class, as meta does). */
+static inline void stats_count_cas(struct thread_stats *ts,
+                                   enum cache_status st, unsigned cls)
+{
+    if (st == CACHE_OK) {
+        STAT_INC(ts, cas_hits);
+        CLASS_STAT_INC(ts, cls, cas_hits);
+    } else if (st == CACHE_EXISTS) {
+        STAT_INC(ts, cas_badval);
+        CLASS_STAT_INC(ts, cls, cas_badval);
+    } else if (st == CACHE_NOT_FOUND) {
+        STAT_INC(ts, cas_misses);
+    }
+}
+
 /* incr/decr (text) and ma (meta) count alike: a miss, or a hit of an
  * item of class cls. */
 static inline void stats_count_delta(struct thread_stats *ts, bool incr,

@@ -213,21 +213,6 @@ static void exec_storage(struct conn *c, const struct text_request *req)
     c->state = CONN_NREAD;
 }
 
-/* cls: the class of the item compared against, as memcached counts. */
-static void count_cas(struct conn *c, enum cache_status st, unsigned cls)
-{
-    struct thread_stats *ts = tstats(c);
-    if (st == CACHE_OK) {
-        STAT_INC(ts, cas_hits);
-        CLASS_STAT_INC(ts, cls, cas_hits);
-    } else if (st == CACHE_EXISTS) {
-        STAT_INC(ts, cas_badval);
-        CLASS_STAT_INC(ts, cls, cas_badval);
-    } else if (st == CACHE_NOT_FOUND) {
-        STAT_INC(ts, cas_misses);
-    }
-}
-
 void text_exec_store(struct conn *c)
 {
     struct conn_store s = c->store;
@@ -249,7 +234,7 @@ void text_exec_store(struct conn *c)
                                        &old_cls);
     cache_release(cache, s.item);
     if (s.cmd == TEXT_CMD_CAS)
-        count_cas(c, st, old_cls);
+        stats_count_cas(tstats(c), st, old_cls);
     switch (st) {
     case CACHE_OK: say(c, s.noreply, TEXT_R_STORED); break;
     case CACHE_EXISTS: say(c, s.noreply, TEXT_R_EXISTS); break;
