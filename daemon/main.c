@@ -237,6 +237,8 @@ static void start_engine(struct runtime *rt)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "
              "and -n", "that size");
     srv->request_shutdown = request_shutdown;
+    atomic_store(&srv->slab_automove, rt->settings.slab_automove);
+    cache_set_automove(srv->cache, rt->settings.slab_automove != 0);
 }
 
 /* Warm restart: load the snapshot before any client can connect. */

@@ -53,6 +53,8 @@ struct server {
     _Atomic uint64_t crawler_starts;      /* listings and crawls begun */
     _Atomic uint64_t crawler_running;     /* listings streaming now */
     _Atomic uint64_t maintainer_rounds;   /* maintainer wake-ups */
+    _Atomic int slab_automove;            /* -o slab_automove, or the last
+                                             `slabs automove` */
     _Atomic int stop;                     /* 1: graceful shutdown asked */
     /* Ask the main loop to shut down (the shutdown command). */
     void (*request_shutdown)(struct server *srv);

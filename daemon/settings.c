@@ -463,12 +463,17 @@ static int parse_ext_item(struct parse_ctx *c, char *item)
     }
     if (d == NULL)
         return fail(c, "unknown -o option '%s'", item);
-    if (negated && d->type != ST_BOOL && d->type != ST_IGNORED)
+    /* no_key: off for an on/off option, 0 for a level that may be 0
+     * (memcached's no_slab_automove) */
+    bool level0 = d->type == ST_INT && d->range != NULL && d->range[0] == '0';
+    if (negated && d->type != ST_BOOL && d->type != ST_IGNORED && !level0)
         return fail(c, "%s: only on/off options take a no_ prefix", name);
     if (negated && val != NULL)
         return fail(c, "%s: takes no value", name);
     if (d->type == ST_IGNORED)
         return 0;
+    if (negated && level0)
+        return set_value(c, d, name, '=', "0");
     if (negated || (val == NULL && d->type == ST_BOOL))
         return set_value(c, d, name, '=', negated ? "no" : "yes");
     if (val == NULL)

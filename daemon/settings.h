@@ -143,6 +143,10 @@ X(dump_enabled, BOOL, 'X', "disable-dumping", NULL, "dump_enabled",           \
 X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
   "0", "0..", "sec",                                                          \
   "close connections idle this many seconds (0: never)")                      \
+X(slab_automove, INT, 0, NULL, "slab_automove", NULL,                         \
+  "1", "0..2", "level",                                                       \
+  "1 or 2: a slab class that runs out of memory gets a page from the "      \
+  "class with the most; 0: never (also `slabs automove`)")                    \
 X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
   "sieve", "lru|fifo|random|sieve|lfu", "name",                               \
   "eviction policy")                                                          \
@@ -232,7 +236,6 @@ SETTINGS_IGNORED_OKEY_AS(X, hash_algorithm, "hash_algorithm", "xxh3")         \
 SETTINGS_IGNORED_OKEY(X, hashexpand)                                          \
 /* the maintainer moves pages to classes that find none free */               \
 SETTINGS_IGNORED_OKEY_AS(X, slab_reassign, "slab_reassign", "yes")            \
-SETTINGS_IGNORED_OKEY_AS(X, slab_automove, "slab_automove", "1")              \
 SETTINGS_IGNORED_OKEY(X, slab_chunk_max)                                      \
 /* the maintainer's reaper frees expired items in the background */           \
 SETTINGS_IGNORED_OKEY_AS(X, lru_crawler, "lru_crawler", "yes")                \

@@ -311,6 +311,7 @@ void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg)
          arg);
     emit("lru_segmented",
          strcmp(srv->settings->eviction, "lru") == 0 ? "yes" : "no", arg);
+    put_u64(&e, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
     /* items are never split into chunks: the largest chunk holds the
      * largest item */
     put_u64(&e, "slab_chunk_max", cache_item_size_max(srv->cache));

@@ -18,6 +18,7 @@
 #include "daemon/prefix_stats.h"
 #include "daemon/rates.h"
 #include "daemon/server.h"
+#include "daemon/slabs_admin.h"
 #include "daemon/snapshotter.h"
 #include "daemon/stats_report.h"
 #include "daemon/worker.h"
@@ -483,6 +484,9 @@ static void exec_stats(struct conn *c, const struct text_request *req)
         listener_describe(srv->listener, now, emit_stat_line, c);
         for (int i = 0; i < srv->nworkers; i++)
             worker_describe_conns(srv->workers[i], now, emit_stat_line, c);
+    } else if (token_eq(sub, nsub, "extstore")) {
+        /* no external storage, so nothing to report: memcached's answer
+         * without one */
     } else if (token_eq(sub, nsub, "sizes")) {
         /* Size histograms are not tracked: memcached's answer when its
          * tracking is off. */
@@ -559,6 +563,11 @@ static void exec_lru_crawler(struct conn *c, const struct text_request *req)
     lru_crawler_exec(c, req->arg, req->narg);
 }
 
+static void exec_slabs(struct conn *c, const struct text_request *req)
+{
+    slabs_admin_exec(c, req->arg, req->narg);
+}
+
 typedef void (*text_handler)(struct conn *c, const struct text_request *req);
 
 static const text_handler handlers[TEXT_CMD__COUNT] = {
@@ -585,6 +594,7 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_CACHE_MEMLIMIT] = exec_memlimit,
     [TEXT_CMD_DEBUGTIME] = exec_debugtime,
     [TEXT_CMD_LRU_CRAWLER] = exec_lru_crawler,
+    [TEXT_CMD_SLABS] = exec_slabs,
     [TEXT_CMD_SNAPSHOT] = exec_snapshot,
 };
 

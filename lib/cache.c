@@ -66,6 +66,7 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
     if (c == NULL)
         return NULL;
     c->clock = clk;
+    c->automove = true;
     c->use_cas = cfg->use_cas;
     c->evict = cfg->evict;
     c->pops = policy_find(cfg->policy != NULL ? cfg->policy : "lru");
@@ -693,12 +694,19 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
     return taken;
 }
 
-/* Start a page move toward the lowest starving class, if any class can
- * spare a page. */
+/* Start the move an operator asked for (cache_request_move), if any;
+ * else, with automove on, a move toward the lowest starving class, if any
+ * class can spare a page. */
 static void move_begin(struct cache *c)
 {
+    uint32_t req = atomic_exchange(&c->move_request, 0);
+    if (req != 0) {
+        if (slabs_move_start(c->slabs, req >> 8, req & 0xff))
+            c->move_cursor = 0;
+        return;
+    }
     uint64_t want = atomic_load(&c->starving);
-    if (want == 0)
+    if (want == 0 || !atomic_load_explicit(&c->automove, memory_order_relaxed))
         return;
     unsigned dst = (unsigned)__builtin_ctzll(want);
     atomic_fetch_and(&c->starving, ~((uint64_t)1 << dst));
@@ -725,6 +733,37 @@ static bool move_step(struct cache *c, unsigned budget)
         c->move_cursor = (c->move_cursor + 1) % n;
     }
     return !slabs_move_try_finish(c->slabs);
+}
+
+enum cache_move_status cache_request_move(struct cache *c, unsigned src,
+                                          unsigned dst)
+{
+    unsigned n = slabs_nclasses(c->slabs);
+    if (src == dst)
+        return CACHE_MOVE_SAME;
+    if (src < 1 || src > n || dst < 1 || dst > n)
+        return CACHE_MOVE_BADCLASS;
+    if (slabs_moving(c->slabs))
+        return CACHE_MOVE_BUSY;
+    struct slabs_class_stats ss;
+    slabs_class_stats(c->slabs, src, &ss);
+    if (ss.pages < 2) /* a class keeps its last page */
+        return CACHE_MOVE_NOSPARE;
+    uint32_t none = 0;
+    if (!atomic_compare_exchange_strong(&c->move_request, &none,
+                                        src << 8 | dst))
+        return CACHE_MOVE_BUSY;
+    return CACHE_MOVE_OK;
+}
+
+void cache_set_automove(struct cache *c, bool on)
+{
+    atomic_store_explicit(&c->automove, on, memory_order_relaxed);
+}
+
+bool cache_automove(struct cache *c)
+{
+    return atomic_load_explicit(&c->automove, memory_order_relaxed);
 }
 
 bool cache_maintain(struct cache *c, unsigned budget)

@@ -173,6 +173,22 @@ enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
 void cache_flush(struct cache *c, int64_t delay);
 bool cache_exists(struct cache *c, const char *key, size_t nkey);
 
+/* memcached's "slabs reassign": what became of a request to move one
+ * page from class src to class dst. */
+enum cache_move_status {
+    CACHE_MOVE_OK,       /* the maintainer moves it on its next step */
+    CACHE_MOVE_BUSY,     /* a move is under way or already asked for */
+    CACHE_MOVE_BADCLASS, /* no such class */
+    CACHE_MOVE_NOSPARE,  /* src has fewer than two pages */
+    CACHE_MOVE_SAME,     /* src is dst */
+};
+enum cache_move_status cache_request_move(struct cache *c, unsigned src,
+                                          unsigned dst);
+/* Whether a class that finds no memory gets a page moved to it from the
+ * class with the most (on by default; memcached's slab_automove). */
+void cache_set_automove(struct cache *c, bool on);
+bool cache_automove(struct cache *c);
+
 /* Change the memory limit; false when it cannot be raised that far. */
 bool cache_set_limit(struct cache *c, uint64_t limit);
 /* Background work, at most budget units of each kind: hash table growth;

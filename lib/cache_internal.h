@@ -51,6 +51,8 @@ struct cache {
     _Atomic uint64_t bytes;
     _Atomic uint64_t bytes_peak;
     _Atomic uint64_t starving;      /* bit per class that found no memory */
+    _Atomic bool automove;          /* starving classes get pages moved */
+    _Atomic uint32_t move_request;  /* src << 8 | dst asked for, 0: none */
     uint32_t move_cursor;           /* next chunk of the moving page */
     _Atomic uint64_t move_evictions; /* live items a page move evicted */
     _Atomic uint64_t move_busy;     /* items a page move found in use */

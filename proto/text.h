@@ -42,8 +42,8 @@
     X(FLUSH_ALL, "flush_all") X(VERSION, "version")                          \
     X(VERBOSITY, "verbosity") X(QUIT, "quit") X(SHUTDOWN, "shutdown")        \
     X(STATS, "stats") X(CACHE_MEMLIMIT, "cache_memlimit")                    \
-    X(DEBUGTIME, "debugtime") X(LRU_CRAWLER, "lru_crawler")      \
-    X(SNAPSHOT, "snapshot")
+    X(DEBUGTIME, "debugtime") X(LRU_CRAWLER, "lru_crawler")                  \
+    X(SLABS, "slabs") X(SNAPSHOT, "snapshot")
 
 enum text_cmd {
     TEXT_CMD_NONE = 0,

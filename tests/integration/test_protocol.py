@@ -760,6 +760,69 @@ class Stats(SharedDaemonCase):
                 self.assertRegex(line, STAT_RE)
 
 
+class SlabsCommands(unittest.TestCase):
+    """slabs reassign / slabs automove, on a daemon of its own with little
+    memory, so one class holds several pages."""
+
+    def setUp(self):
+        self.d = own_daemon(self, ["-m", "8"])
+        self.c = self.d.connect()
+        self.addCleanup(self.c.close)
+
+    def test_replies(self):
+        for req, rep in [
+                (b"slabs", b"ERROR"),
+                (b"slabs reassign", b"ERROR"),
+                (b"slabs reassign 1", b"ERROR"),
+                (b"slabs reassign a b", b"CLIENT_ERROR bad command line format"),
+                (b"slabs reassign 1 1", b"SAME src and dst class are identical"),
+                (b"slabs reassign 1 99", b"BADCLASS invalid src or dst class id"),
+                (b"slabs reassign -1 2", b"BADCLASS invalid src or dst class id"),
+                (b"slabs reassign 0 1", b"NOSPARE source class has no spare pages"),
+                (b"slabs reassign 1 2", b"NOSPARE source class has no spare pages"),
+                (b"slabs reassign 1 2 3", b"ERROR"),
+                (b"slabs reassign 1 2 noreply", b"ERROR"),
+                (b"slabs automove", b"ERROR"),
+                (b"slabs automove 3", b"ERROR"),
+                (b"slabs automove x", b"CLIENT_ERROR bad command line format"),
+                (b"slabs automove -1", b"CLIENT_ERROR bad command line format"),
+                (b"slabs automove 1 2", b"OK"),
+                (b"slabs foo", b"ERROR"),
+                (b"stats extstore", b"END")]:
+            self.assertEqual(self.c.request(req + b"\r\n"), rep + b"\r\n", req)
+        self.c.send(b"slabs automove 1 noreply\r\nslabs automove 9 noreply\r\n")
+        self.assertEqual(self.c.request(b"version\r\n")[:8], b"VERSION ")
+
+    def test_automove_level_shows_in_settings(self):
+        self.assertEqual(self.c.stats("settings")["slab_automove"], "1")
+        self.assertEqual(self.c.request(b"slabs automove 0\r\n"), b"OK\r\n")
+        self.assertEqual(self.c.stats("settings")["slab_automove"], "0")
+        self.assertEqual(self.c.request(b"slabs automove 2\r\n"), b"OK\r\n")
+        self.assertEqual(self.c.stats("settings")["slab_automove"], "2")
+
+    def test_reassign_moves_a_page(self):
+        value = b"v" * 100
+        for i in range(60000):   # fills every page with one class's items
+            self.c.send(b"set fill:%d 0 0 %d noreply\r\n%s\r\n"
+                        % (i, len(value), value))
+        self.assertEqual(self.c.request(b"version\r\n")[:8], b"VERSION ")
+        pages = {int(k.split(":")[0]): int(v)
+                 for k, v in self.c.stats("slabs").items()
+                 if k.endswith(":total_pages")}
+        src = max(pages, key=pages.get)
+        self.assertGreaterEqual(pages[src], 2, pages)
+        dst = src + 1
+        self.assertEqual(self.c.request(b"slabs reassign %d %d\r\n"
+                                        % (src, dst)), b"OK\r\n")
+
+        def moved():
+            slabs = self.c.stats("slabs")
+            return int(self.c.stats()["slabs_moved"]) >= 1 and \
+                int(slabs.get("%d:total_pages" % dst, "0")) >= 1
+        self.assertTrue(H.wait_until(moved, 10, 0.1))
+        self.assertEqual(self.c.stats()["slab_reassign_running"], "0")
+
+
 # ---------------------------------------------------------------------------
 # memcached 1.6.18's per-class lines, in its order.
 ITEMS_FIELDS = (

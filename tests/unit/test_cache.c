@@ -532,6 +532,73 @@ static void held_item_delays_a_page_move(void **state)
     teardown((void **)&e);
 }
 
+/* Without automove a class that finds no memory gets none moved to it. */
+static void automove_off_moves_nothing(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    assert_true(cache_automove(c));
+    cache_set_automove(c, false);
+    fill(c, 40000, 0, "small");
+    char big[5000];
+    memset(big, 'B', sizeof(big));
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET,
+                               0), CACHE_NO_MEMORY);
+        for (int i = 0; i < 100; i++)
+            cache_maintain(c, 1024);
+    }
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 0);
+    cache_set_automove(c, true); /* and on again, the next miss moves one */
+    assert_int_equal(put_n(c, "big", big, sizeof(big), 0, 0, CACHE_SET, 0),
+                     CACHE_NO_MEMORY);
+    for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)
+        ;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 1);
+    teardown((void **)&e);
+}
+
+/* "slabs reassign": a page moved on request, and the refusals. */
+static void requested_move(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    fill(c, 40000, 0, "small"); /* one class takes every page */
+    unsigned src = 0, dst = 0;
+    for (unsigned cls = 1; cls <= cache_nclasses(c); cls++) {
+        struct cache_class_stats cs;
+        cache_class_stats(c, cls, &cs);
+        if (cs.pages >= 2)
+            src = cls;
+        else if (cs.pages == 0 && dst == 0 && cls > src && src != 0)
+            dst = cls;
+    }
+    assert_int_not_equal(src, 0);
+    assert_int_not_equal(dst, 0);
+    assert_int_equal(cache_request_move(c, src, src), CACHE_MOVE_SAME);
+    assert_int_equal(cache_request_move(c, 0, dst), CACHE_MOVE_BADCLASS);
+    assert_int_equal(cache_request_move(c, src, cache_nclasses(c) + 1),
+                     CACHE_MOVE_BADCLASS);
+    assert_int_equal(cache_request_move(c, dst, src), CACHE_MOVE_NOSPARE);
+    assert_int_equal(cache_request_move(c, src, dst), CACHE_MOVE_OK);
+    assert_int_equal(cache_request_move(c, src, dst), CACHE_MOVE_BUSY);
+    cache_set_automove(c, false); /* a request does not need automove */
+    for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)
+        ;
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 1);
+    struct cache_class_stats cs;
+    cache_class_stats(c, dst, &cs);
+    assert_int_equal(cs.pages, 1);
+    teardown((void **)&e);
+}
+
 /* The figure for the issue note: 32-byte keys, 100-byte values, 64 MiB. */
 static void items_per_64_mib(void **state)
 {
@@ -924,6 +991,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test(starving_class_gets_a_page_moved),
         cmocka_unit_test(held_item_delays_a_page_move),
+        cmocka_unit_test(automove_off_moves_nothing),
+        cmocka_unit_test(requested_move),
         cmocka_unit_test(items_per_64_mib),
         cmocka_unit_test_setup_teardown(scan_reports_live_items, setup,
                                         teardown),

@@ -462,6 +462,12 @@ static void test_error_extended_forms(void **state)
 
     PARSE_FAILS(f, "-o hashpower: missing value", "-o", "hashpower");
     PARSE_FAILS(f, "-o no_hashpower: only on/off", "-o", "no_hashpower");
+    assert_int_equal(PARSE(f, "-o", "slab_automove=2"), 0);
+    assert_int_equal(f->s.slab_automove, 2);
+    assert_int_equal(PARSE(f, "-o", "no_slab_automove"), 0);
+    assert_int_equal(f->s.slab_automove, 0);
+    PARSE_FAILS(f, "-o slab_automove=3: out of range", "-o",
+                "slab_automove=3");
     PARSE_FAILS(f, "-o no_enable_debugtime: takes no value", "-o",
                 "no_enable_debugtime=1");
     PARSE_FAILS(f, "-o enable_debugtime=maybe: not a boolean", "-o",
@@ -696,7 +702,6 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "maxconns_fast yes\n"                                                     \
     "hash_algorithm xxh3\n"                                                   \
     "slab_reassign yes\n"                                                     \
-    "slab_automove 1\n"                                                       \
     "lru_crawler yes\n"                                                       \
     "lru_maintainer_thread yes\n"                                             \
     "tail_repair_time 0\n"                                                    \

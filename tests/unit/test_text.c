@@ -306,6 +306,12 @@ static const struct pcase cases[] = {
     /* ---- lru_crawler: the daemon reads the sub-command words ---- */
     {"lru_crawler metadump", IN("lru_crawler metadump all\r\n"), OK_(LRU_CRAWLER), .arg = "metadump all"},
     {"lru_crawler alone", IN("lru_crawler\r\n"), ERR_(LRU_CRAWLER)},
+    /* ---- slabs: two or three words, read by the daemon ---- */
+    {"slabs reassign", IN("slabs reassign 1 2\r\n"), OK_(SLABS), .arg = "reassign 1 2"},
+    {"slabs automove noreply", IN("slabs automove 1 noreply\r\n"), OK_(SLABS), .arg = "automove 1 noreply"},
+    {"slabs alone", IN("slabs\r\n"), ERR_(SLABS)},
+    {"slabs one word", IN("slabs automove\r\n"), ERR_(SLABS)},
+    {"slabs four words", IN("slabs reassign 1 2 3\r\n"), ERR_(SLABS)},
     {"snapshot", IN("snapshot\r\n"), OK_(SNAPSHOT)},
     {"snapshot with argument", IN("snapshot now\r\n"), ERR_(SNAPSHOT)},
 
