@@ -376,7 +376,11 @@ static void exec_ma(struct conn *c, const struct meta_request *req)
         .incr = incr, .delta = req->delta,
         .compare = meta_has(req, 'C') && req->cas != 0, .cas = req->cas,
         .touch = meta_has(req, 'T'), .touch_exptime = req->ttl,
-        .vivify = meta_has(req, 'N'), .vivify_exptime = req->vivify_ttl,
+        /* a counter it creates gets the TTL of whichever of N and T came
+         * later, as in memcached, where both set the same field */
+        .vivify = meta_has(req, 'N'),
+        .vivify_exptime = sent_before(req, 'N', 'T') ? req->ttl
+                                                     : req->vivify_ttl,
         .initial = req->initial, .binary_key = req->key_b64,
         .set_cas = meta_has(req, 'E'), .new_cas = req->new_cas,
     };
