@@ -589,6 +589,7 @@ class ScriptScenarioCase(unittest.TestCase):
     and add_scenarios() gives it one test_NAME per scenario."""
 
     interpreter = None
+    interpreter_args = ()    # before the script
     script = None
     probe = ()
     package = None
@@ -616,8 +617,9 @@ class ScriptScenarioCase(unittest.TestCase):
     def run_scenario(self, name):
         """Run one scenario; fail unless every check passed. Returns its
         standard output."""
-        p = subprocess.run([self.tool, self.script, "%s:%d" % self.daemon.addr,
-                            name], stdin=subprocess.DEVNULL, capture_output=True,
+        p = subprocess.run([self.tool] + list(self.interpreter_args) +
+                           [self.script, "%s:%d" % self.daemon.addr, name],
+                           stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=self.SCENARIO_TIMEOUT)
         out = p.stdout.decode("utf-8", "replace")
         oks = [l for l in out.splitlines() if l.startswith("ok ")]
