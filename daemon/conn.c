@@ -250,8 +250,6 @@ static bool stream_step(struct conn *c)
     return true;
 }
 
-/* Parse and execute one request. Returns false when more bytes are
- * needed. */
 /* As memcached with -B auto: a connection whose first byte is the
  * binary request magic speaks binary for good, any other text. */
 static void choose_protocol(struct conn *c)
@@ -264,6 +262,8 @@ static void choose_protocol(struct conn *c)
         c->binary = (unsigned char)c->rbuf[c->rpos] == BIN_REQUEST_MAGIC;
 }
 
+/* Parse and execute one request. Returns false when more bytes are
+ * needed. */
 static bool parse_one(struct conn *c)
 {
     struct text_request req;

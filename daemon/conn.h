@@ -1,12 +1,14 @@
 /*
  * daemon/conn.h - one client connection, owned by one worker for life.
  *
- * States: PARSE reads command lines from the read buffer; NREAD fills a
- * new item's value (from the buffer, then straight from the socket);
- * SWALLOW discards a refused data block; STREAM produces a long reply
- * (a key listing) a step at a time as the socket drains. Replies queue in `reply` and go
- * out with one writev per batch. While replies wait for the socket, the
- * connection reads and parses nothing more (backpressure).
+ * States: PARSE reads requests from the read buffer (text and meta
+ * lines, or binary packets when the connection's first byte chose the
+ * binary protocol); NREAD fills a new item's value (from the buffer, then
+ * straight from the socket); SWALLOW discards a refused data block;
+ * STREAM produces a long reply (a key listing) a step at a time as the
+ * socket drains. Replies queue in `reply` and go out with one writev per
+ * batch. While replies wait for the socket, the connection reads and
+ * parses nothing more (backpressure).
  */
 #ifndef ZK_DAEMON_CONN_H
 #define ZK_DAEMON_CONN_H
