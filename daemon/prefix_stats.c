@@ -42,18 +42,32 @@ struct prefix_stats *prefix_stats_create(char delimiter)
     return ps;
 }
 
+static void free_all_locked(struct prefix_stats *ps)
+{
+    for (struct prefix *p = ps->newest, *next; p != NULL; p = next) {
+        next = p->newer;
+        free(p);
+    }
+    ps->newest = NULL;
+    memset(ps->buckets, 0, sizeof(ps->buckets));
+}
+
 void prefix_stats_destroy(struct prefix_stats **psp)
 {
     if (psp == NULL || *psp == NULL)
         return;
     struct prefix_stats *ps = *psp;
-    for (struct prefix *p = ps->newest, *next; p != NULL; p = next) {
-        next = p->newer;
-        free(p);
-    }
+    free_all_locked(ps);
     pthread_mutex_destroy(&ps->lock);
     free(ps);
     *psp = NULL;
+}
+
+void prefix_stats_clear(struct prefix_stats *ps)
+{
+    pthread_mutex_lock(&ps->lock);
+    free_all_locked(ps);
+    pthread_mutex_unlock(&ps->lock);
 }
 
 void prefix_stats_enable(struct prefix_stats *ps, bool on)

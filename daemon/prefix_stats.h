@@ -24,6 +24,8 @@ enum prefix_op {
 struct prefix_stats *prefix_stats_create(char delimiter);
 void prefix_stats_destroy(struct prefix_stats **ps);
 
+/* Forget every prefix (`stats reset`); on or off stays as it was. */
+void prefix_stats_clear(struct prefix_stats *ps);
 void prefix_stats_enable(struct prefix_stats *ps, bool on);
 bool prefix_stats_enabled(const struct prefix_stats *ps);
 void prefix_stats_record(struct prefix_stats *ps, const char *key,

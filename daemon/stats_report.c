@@ -327,6 +327,13 @@ void stats_report_reset(struct server *srv)
     }
     atomic_store(&srv->total_conns, 0);
     atomic_store(&srv->rejected_conns, 0);
+    atomic_store(&srv->malloc_fails, 0);
+    atomic_store(&srv->listen_disabled, 0);
+    atomic_store(&srv->listen_disabled_us, 0);
+    atomic_store(&srv->crawler_starts, 0);
+    atomic_store(&srv->maintainer_rounds, 0);
+    cache_stats_reset(srv->cache);
+    prefix_stats_clear(srv->prefix);
 }
 
 static void put_class(struct emitter *e, const char *prefix, unsigned cls,

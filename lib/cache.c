@@ -831,7 +831,7 @@ void cache_stats(struct cache *c, struct cache_stats *out)
 {
     *out = (struct cache_stats){
         .curr_items = assoc_count(c->assoc),
-        .total_items = load(&c->total_items),
+        .total_items = load(&c->total_items) - load(&c->total_items_reset),
         .bytes = load(&c->bytes),
         .bytes_peak = load(&c->bytes_peak),
         .limit_maxbytes = slabs_limit(c->slabs),
@@ -839,7 +839,8 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         .hash_power = assoc_power(c->assoc),
         .hash_growing = assoc_is_growing(c->assoc),
     };
-    out->slabs_moved = slabs_pages_moved(c->slabs);
+    out->slabs_moved = slabs_pages_moved(c->slabs) -
+                       load(&c->slabs_moved_reset);
     out->move_running = slabs_moving(c->slabs);
     out->move_evictions = load(&c->move_evictions);
     out->move_busy = load(&c->move_busy);
@@ -862,6 +863,34 @@ void cache_stats(struct cache *c, struct cache_stats *out)
         out->moves_to_warm += seg.moves_to_warm;
         out->moves_within_lru += seg.moves_within_lru;
     }
+}
+
+/* The per-class counters, zeroed one by one: an eviction racing the
+ * reset may survive it or be lost, as with the request counters. */
+_Static_assert(sizeof(struct class_counters) == 11 * sizeof(uint64_t),
+               "a counter added to struct class_counters: reset it here");
+static void reset_class(struct class_counters *cc)
+{
+    _Atomic uint64_t *fields[] = {
+        &cc->evictions, &cc->evicted_nonzero, &cc->evicted_time,
+        &cc->reclaimed, &cc->crawler_reclaimed, &cc->expired_unfetched,
+        &cc->evicted_unfetched, &cc->outofmemory, &cc->reflocked,
+        &cc->crawler_items_checked, &cc->direct_reclaims,
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        atomic_store_explicit(fields[i], 0, memory_order_relaxed);
+}
+
+void cache_stats_reset(struct cache *c)
+{
+    atomic_store(&c->total_items_reset, load(&c->total_items));
+    atomic_store(&c->slabs_moved_reset, slabs_pages_moved(c->slabs));
+    atomic_store(&c->move_evictions, 0);
+    atomic_store(&c->move_busy, 0);
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++)
+        reset_class(&c->per_class[i]);
+    if (c->pops->reset_stats != NULL)
+        c->pops->reset_stats(c->policy);
 }
 
 unsigned cache_nclasses(struct cache *c)

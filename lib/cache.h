@@ -204,6 +204,10 @@ uint64_t cache_count(struct cache *c);
  * snapshot is due only when it moved). */
 uint64_t cache_changes(struct cache *c);
 void cache_stats(struct cache *c, struct cache_stats *out);
+/* memcached's `stats reset` of the engine: item and eviction counters,
+ * per class too, and the policy's, from zero again; what the cache holds
+ * (items, bytes, pages) is untouched. */
+void cache_stats_reset(struct cache *c);
 /* The eviction policy's own counters (name, value), if it keeps any. */
 void cache_policy_stats(struct cache *c,
                         void (*emit)(const char *name, uint64_t value,

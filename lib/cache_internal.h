@@ -56,6 +56,11 @@ struct cache {
     uint32_t move_cursor;           /* next chunk of the moving page */
     _Atomic uint64_t move_evictions; /* live items a page move evicted */
     _Atomic uint64_t move_busy;     /* items a page move found in use */
+    /* total_items and the pages moved at the last `stats reset`: the
+     * counters themselves only grow (cache_changes() derives from
+     * total_items), the figures shown are since then */
+    _Atomic uint64_t total_items_reset;
+    _Atomic uint64_t slabs_moved_reset;
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
     /* The background reaper's place in the hash table; only
      * cache_maintain() (one thread at a time) uses these. */

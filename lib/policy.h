@@ -83,6 +83,9 @@ struct policy_ops {
     rel_time_t (*oldest)(struct policy *p, unsigned cls);
     /* Optional: the policy's own counters, summed over classes. */
     void (*stats)(struct policy *p, policy_stat_fn emit, void *arg);
+    /* Optional: zero those counters and class_stats' moves (`stats
+     * reset`); item counts and segments stay. */
+    void (*reset_stats)(struct policy *p);
     bool (*maintain)(struct policy *p, rel_time_t now, unsigned budget);
     /* Optional: class cls in segments (see above). */
     void (*class_stats)(struct policy *p, unsigned cls,

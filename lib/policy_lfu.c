@@ -240,6 +240,16 @@ static void lfu_stats(struct policy *p, policy_stat_fn emit, void *arg)
     emit("lfu_rotated", rotated, arg);
 }
 
+static void lfu_reset_stats(struct policy *p)
+{
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct lfu_class *lc = &p->classes[i];
+        pthread_mutex_lock(&lc->lock);
+        lc->sampled = lc->rotated = 0;
+        pthread_mutex_unlock(&lc->lock);
+    }
+}
+
 static rel_time_t lfu_oldest(struct policy *p, unsigned cls)
 {
     struct lfu_class *lc = &p->classes[cls];
@@ -261,4 +271,5 @@ const struct policy_ops policy_lfu = {
     .count = lfu_count,
     .oldest = lfu_oldest,
     .stats = lfu_stats,
+    .reset_stats = lfu_reset_stats,
 };

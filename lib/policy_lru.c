@@ -335,20 +335,15 @@ static enum policy_seg lru_seg_of_item(const struct policy *p,
     return (enum policy_seg)lru_seg_of(it);
 }
 
-static void lru_stats(struct policy *p, policy_stat_fn emit, void *arg)
+static void lru_reset_stats(struct policy *p)
 {
-    uint64_t cold = 0, warm = 0, within = 0;
     for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
         struct lru_class *lc = &p->classes[i];
         pthread_mutex_lock(&lc->lock);
-        cold += lc->moves_to_cold;
-        warm += lc->moves_to_warm;
-        within += lc->moves_within_lru;
+        lc->moves_to_cold = lc->moves_to_warm = lc->moves_within_lru = 0;
+        lc->evicted_active = 0;
         pthread_mutex_unlock(&lc->lock);
     }
-    emit("moves_to_cold", cold, arg);
-    emit("moves_to_warm", warm, arg);
-    emit("moves_within_lru", within, arg);
 }
 
 const struct policy_ops policy_lru = {
@@ -361,8 +356,8 @@ const struct policy_ops policy_lru = {
     .hit = lru_hit,
     .evict = lru_evict,
     .count = lru_count,
-    .stats = lru_stats,
     .maintain = lru_maintain,
     .class_stats = lru_class_stats,
+    .reset_stats = lru_reset_stats,
     .seg_of = lru_seg_of_item,
 };

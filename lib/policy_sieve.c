@@ -184,6 +184,16 @@ static rel_time_t sieve_oldest(struct policy *p, unsigned cls)
     return t;
 }
 
+static void sieve_reset_stats(struct policy *p)
+{
+    for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
+        struct sieve_class *sc = &p->classes[i];
+        pthread_mutex_lock(&sc->lock);
+        sc->hand_moves = 0;
+        pthread_mutex_unlock(&sc->lock);
+    }
+}
+
 const struct policy_ops policy_sieve = {
     .name = "sieve",
     .create = sieve_create,
@@ -196,4 +206,5 @@ const struct policy_ops policy_sieve = {
     .count = sieve_count,
     .oldest = sieve_oldest,
     .stats = sieve_stats,
+    .reset_stats = sieve_reset_stats,
 };

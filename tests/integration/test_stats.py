@@ -152,6 +152,64 @@ class Lines(H.SharedDaemonCase):
             self.assertEqual(stats["lru_crawler_running"], "0")
 
 
+def stat_names(c, sub=b""):
+    """The names of a stats reply in order, duplicates kept."""
+    c.send(b"stats %s\r\n" % sub if sub else b"stats\r\n")
+    names = []
+    for _ in range(100000):
+        line = c.recv_line()
+        if line == b"END\r\n":
+            return names
+        names.append(line.split(b" ")[1].decode())
+    raise AssertionError("no END")
+
+
+class EveryPolicy(unittest.TestCase):
+
+    def test_each_name_once_whatever_the_policy(self):
+        # a policy's own counters must not repeat a general line: the
+        # metrics page would then declare one family twice
+        if not H.is_zeekdb():
+            self.skipTest("-o eviction is zeekdb's")
+        for policy in ("lru", "sieve", "fifo", "lfu", "random"):
+            d = own_daemon(self, ["-o", "eviction=" + policy])
+            with d.connect() as c:
+                for sub in (b"", b"settings", b"items", b"slabs"):
+                    names = stat_names(c, sub)
+                    self.assertEqual(len(names), len(set(names)),
+                                     (policy, sub, [n for n in names
+                                                    if names.count(n) > 1]))
+            d.stop()
+
+
+class Reset(unittest.TestCase):
+    """stats reset, as memcached: counters from zero, contents kept."""
+
+    def test_counters_start_again(self):
+        d = own_daemon(self, ["-m", "2"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        value = b"x" * 1000
+        for i in range(5000):   # more than 2 MB: evicts
+            c.send(b"set r%d 0 0 %d noreply\r\n%s\r\n" % (i, len(value), value))
+        c.send(b"get r4999 nope\r\n")
+        c.recv_retrieval()
+        before = c.stats()
+        self.assertGreater(int(before["evictions"]), 0)
+        self.assertEqual(c.request(b"stats reset\r\n"), b"RESET\r\n")
+        after = c.stats()
+        for name in ("evictions", "evicted_unfetched", "total_items",
+                     "get_hits", "get_misses", "cmd_get", "cmd_set",
+                     "slabs_moved", "listen_disabled_num"):
+            self.assertEqual(after[name], "0", name)
+        for name in ("curr_items", "bytes", "limit_maxbytes"):
+            self.assertEqual(after[name], before[name], name)
+        items = c.stats("items")
+        self.assertTrue(any(k.endswith(":number") for k in items))
+        self.assertEqual([k for k, v in items.items()
+                          if k.endswith(":evicted") and v != "0"], [])
+
+
 class Buffers(unittest.TestCase):
     """zeekdb's connection memory: one read buffer per connection, and a
     reply buffer while there is a reply to build."""

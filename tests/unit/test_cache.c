@@ -562,6 +562,40 @@ static void automove_off_moves_nothing(void **state)
     teardown((void **)&e);
 }
 
+/* stats reset: the counters start again, the contents stay, and the
+ * change count a snapshot goes by only grows. */
+static void stats_reset_zeroes_counters_not_contents(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    fill(c, 40000, 0, "small"); /* evicts */
+    struct cache_stats before;
+    cache_stats(c, &before);
+    assert_true(before.evictions > 0 && before.total_items == 40000);
+    uint64_t changes = cache_changes(c);
+    cache_stats_reset(c);
+    struct cache_stats after;
+    cache_stats(c, &after);
+    assert_int_equal(after.evictions, 0);
+    assert_int_equal(after.total_items, 0);
+    assert_int_equal(after.evicted_unfetched, 0);
+    assert_int_equal(after.slabs_moved, 0);
+    assert_int_equal(after.curr_items, before.curr_items);
+    assert_int_equal(after.bytes, before.bytes);
+    assert_true(cache_changes(c) >= changes);
+    for (unsigned cls = 1; cls <= cache_nclasses(c); cls++) {
+        struct cache_class_stats cs;
+        cache_class_stats(c, cls, &cs);
+        assert_int_equal(cs.evictions, 0);
+    }
+    fill(c, 10, 0, "again");
+    cache_stats(c, &after);
+    assert_int_equal(after.total_items, 10);
+    assert_true(cache_changes(c) > changes);
+    teardown((void **)&e);
+}
+
 /* "slabs reassign": a page moved on request, and the refusals. */
 static void requested_move(void **state)
 {
@@ -993,6 +1027,7 @@ int main(void)
         cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(automove_off_moves_nothing),
         cmocka_unit_test(requested_move),
+        cmocka_unit_test(stats_reset_zeroes_counters_not_contents),
         cmocka_unit_test(items_per_64_mib),
         cmocka_unit_test_setup_teardown(scan_reports_live_items, setup,
                                         teardown),

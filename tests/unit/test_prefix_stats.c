@@ -61,11 +61,30 @@ static void empty_prefix_and_other_delimiter(void **state)
     prefix_stats_destroy(&ps);
 }
 
+static void clear_forgets_every_prefix(void **state)
+{
+    (void)state;
+    struct prefix_stats *ps = prefix_stats_create(':');
+    prefix_stats_enable(ps, true);
+    prefix_stats_record(ps, "a:1", 3, PREFIX_GET);
+    prefix_stats_record(ps, "b:1", 3, PREFIX_SET);
+    prefix_stats_clear(ps);
+    assert_true(prefix_stats_enabled(ps));
+    struct dump d = {.len = 0};
+    prefix_stats_dump(ps, collect, &d);
+    assert_int_equal(d.len, 0);
+    prefix_stats_record(ps, "a:2", 3, PREFIX_DEL); /* counts anew */
+    prefix_stats_dump(ps, collect, &d);
+    assert_string_equal(d.text, "PREFIX a get 0 hit 0 set 0 del 1\r\n");
+    prefix_stats_destroy(&ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counts_only_while_enabled),
         cmocka_unit_test(empty_prefix_and_other_delimiter),
+        cmocka_unit_test(clear_forgets_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
