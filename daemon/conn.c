@@ -86,6 +86,41 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
     return c;
 }
 
+struct conn *conn_create_datagram(struct worker *w, struct server *srv)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->fd = -1;
+    c->worker = w;
+    c->srv = srv;
+    c->rbuf = malloc(RBUF_INITIAL);
+    c->rcap = RBUF_INITIAL;
+    if (c->rbuf == NULL) {
+        free(c);
+        return NULL;
+    }
+    struct buffer_stats *bs = &worker_stats(w)->buffers;
+    STAT_INC(bs, read_buf_count);
+    STAT_ADD(bs, read_buf_bytes, RBUF_INITIAL);
+    reply_init(&c->reply, srv->cache, bs);
+    snprintf(c->addr, sizeof(c->addr), "udp");
+    return c;
+}
+
+void conn_destroy_datagram(struct conn *c)
+{
+    if (c == NULL)
+        return;
+    reply_deinit(&c->reply);
+    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
+    STAT_SUB(bs, read_buf_count, 1);
+    STAT_SUB(bs, read_buf_bytes, c->rcap);
+    free(c->meta);
+    free(c->rbuf);
+    free(c);
+}
+
 void conn_destroy(struct conn *c)
 {
     event_free(c->ev);
@@ -492,6 +527,69 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 close:
     log_debug("closing connection on fd %d", c->fd);
     conn_destroy(c);
+}
+
+/* What a datagram left unfinished (a value cut short, a listing not
+ * yet done) is dropped: the next datagram starts afresh. */
+static void abandon(struct conn *c)
+{
+    if (c->state == CONN_NREAD && c->store.item != NULL) {
+        cache_release(c->srv->cache, c->store.item);
+        c->store.item = NULL;
+    } else if (c->state == CONN_STREAM) {
+        c->stream.finish(c->stream.state);
+    }
+    c->state = CONN_PARSE;
+}
+
+/* Passes over one datagram's requests: a listing streamed in reply
+ * (lru_crawler metadump) ends there, cut short. */
+#define DATAGRAM_ROUNDS_MAX 4096
+
+/* The buffer holds the whole datagram: it may grow past RBUF_MAX only
+ * as far as a datagram goes (64 KiB). */
+static bool hold_datagram(struct conn *c, size_t len)
+{
+    if (len > c->rcap) {
+        char *b = realloc(c->rbuf, len);
+        if (b == NULL) {
+            STAT_INC(&worker_stats(c->worker)->buffers, read_buf_oom);
+            return false;
+        }
+        STAT_ADD(&worker_stats(c->worker)->buffers, read_buf_bytes,
+                 len - c->rcap);
+        c->rbuf = b;
+        c->rcap = len;
+    }
+    return true;
+}
+
+void conn_run_datagram(struct conn *c, const char *data, size_t len,
+                       void (*flush)(struct conn *c, void *arg), void *arg)
+{
+    if (!hold_datagram(c, len))
+        return;
+    memcpy(c->rbuf, data, len);
+    c->rpos = 0;
+    c->rlen = len;
+    c->state = CONN_PARSE;
+    c->proto_chosen = false;
+    c->closing = c->close_after_write = false;
+    /* conn_process stops for the -R budget and when replies pile up:
+     * send what is queued and go on, until no request makes progress */
+    for (size_t round = 0; round < len + DATAGRAM_ROUNDS_MAX; round++) {
+        size_t pos = c->rpos;
+        enum conn_state st = c->state;
+        c->yielded = false;
+        conn_process(c);
+        if (reply_pending(&c->reply) > 0)
+            flush(c, arg);
+        if (c->closing || c->close_after_write ||
+            (c->rpos == pos && c->state == st && !c->yielded))
+            break;
+    }
+    abandon(c);
+    record_latency(c);
 }
 
 void conn_flush_final(struct conn *c)

@@ -131,4 +131,15 @@ void conn_stream_start(struct conn *c, const struct conn_stream *s);
 /* Try to write pending replies once (used at shutdown). */
 void conn_flush_final(struct conn *c);
 
+/* A connection with no socket of its own, through which a worker runs
+ * the requests of UDP datagrams (daemon/udp.c); it is not counted among
+ * the client connections. */
+struct conn *conn_create_datagram(struct worker *w, struct server *srv);
+void conn_destroy_datagram(struct conn *c);
+/* Carry out the requests in data[0..len) from a clean state, calling
+ * flush() whenever replies are queued for it to take (reply_take()).
+ * A request the datagram cuts short is dropped. */
+void conn_run_datagram(struct conn *c, const char *data, size_t len,
+                       void (*flush)(struct conn *c, void *arg), void *arg);
+
 #endif

@@ -30,6 +30,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/snapshotter.h"
+#include "daemon/udp.h"
 #include "daemon/worker.h"
 
 /* Address space reserved for the arena beyond -m, so cache_memlimit can
@@ -114,8 +115,6 @@ static void check_startup_rules(const struct settings *s)
 {
     if (getuid() == 0 && s->username == NULL)
         fail(EX_USAGE, "can't run as root without the -u switch%s", "");
-    if (s->udpport != 0)
-        fail(EX_USAGE, "UDP is not supported (use -U 0)%s", "");
 }
 
 static void raise_fd_limit(int maxconns)
@@ -270,6 +269,8 @@ static void start_network(struct runtime *rt)
     if (rt->listener == NULL)
         fail(EX_OSERR, "%s", err);
     rt->srv.listener = rt->listener;
+    if (!udp_open(&rt->srv, err, sizeof(err)))
+        fail(EX_OSERR, "%s", err);
     if (rt->settings.metrics_port != 0) {
         rt->metrics = metrics_start(&rt->srv, rt->base, err, sizeof(err));
         if (rt->metrics == NULL)
@@ -329,6 +330,7 @@ static void teardown(struct runtime *rt)
     for (int i = 0; i < srv->nworkers; i++)
         worker_destroy(&srv->workers[i]);
     free(srv->workers);
+    udp_close(srv);
     event_free(rt->sig_usr1);
     event_free(rt->sig_hup);
     event_free(rt->sig_int);

@@ -164,6 +164,8 @@ static void advance(struct reply *r, size_t done)
     }
 }
 
+static void start_over(struct reply *r);
+
 enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
 {
     struct iovec iov[REPLY_IOV_MAX];
@@ -180,8 +182,34 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
         *written += (size_t)w;
         advance(r, (size_t)w);
     }
-    /* All out: start the buffers over, giving back what one large reply
-     * made them grow to. */
+    start_over(r);
+    return REPLY_DONE;
+}
+
+size_t reply_take(struct reply *r, char *dst, size_t cap)
+{
+    struct iovec iov[REPLY_IOV_MAX];
+    size_t got = 0;
+    while (r->pending > 0 && got < cap) {
+        size_t n = fill_iov(r, iov), step = 0;
+        for (size_t i = 0; i < n && got + step < cap; i++) {
+            size_t k = iov[i].iov_len < cap - got - step
+                           ? iov[i].iov_len : cap - got - step;
+            memcpy(dst + got + step, iov[i].iov_base, k);
+            step += k;
+        }
+        advance(r, step);
+        got += step;
+    }
+    if (r->pending == 0)
+        start_over(r);
+    return got;
+}
+
+/* All out: start the buffers over, giving back what one large reply
+ * made them grow to. */
+static void start_over(struct reply *r)
+{
     r->len = 0;
     r->nsegs = 0;
     r->first = 0;
@@ -190,5 +218,4 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
         free_buf(r);
     if (r->segs_cap > REPLY_KEEP_SEGS)
         free_segs(r);
-    return REPLY_DONE;
 }

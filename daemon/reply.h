@@ -88,5 +88,8 @@ static inline size_t reply_pending(const struct reply *r)
 
 /* Write what is queued; *written gets the byte count. */
 enum reply_io reply_flush(struct reply *r, int fd, size_t *written);
+/* Copy up to cap queued bytes to dst and drop them from the queue, as if
+ * written (UDP replies are cut into datagrams); returns the count. */
+size_t reply_take(struct reply *r, char *dst, size_t cap);
 
 #endif

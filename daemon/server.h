@@ -33,6 +33,9 @@ struct server {
     struct prefix_stats *prefix;          /* stats detail */
     struct rates *rates;                  /* stats rates */
     struct listener *listener;            /* the cache's listening sockets */
+    int udp_fds[32];                      /* -U: daemon/udp.c, at most
+                                             UDP_SOCKETS_MAX */
+    int n_udp;
     struct snapshotter *snapshotter;      /* NULL without snapshot_path */
     struct maintainer *maintainer;
     struct worker **workers;

@@ -18,6 +18,7 @@
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/udp.h"
 #include "lib/histogram.h"
 #include "lib/topk.h"
 
@@ -55,6 +56,7 @@ struct worker {
     struct histogram latency[LAT__COUNT];
     struct topk *hotkeys;
     unsigned sample_clock;     /* counts key accesses toward a sample */
+    struct udp_worker *udp;    /* -U: its share of the UDP sockets */
 };
 
 static bool queue_push(struct fd_queue *q, int fd)
@@ -188,6 +190,8 @@ struct worker *worker_create(struct server *srv, int id)
     if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) != 0 ||
         !watch_idle(w))
         goto fail;
+    if (srv->n_udp > 0 && (w->udp = udp_worker_create(w, srv)) == NULL)
+        goto fail;
     return w;
 fail:
     worker_destroy(&w);
@@ -200,6 +204,7 @@ void worker_destroy(struct worker **wp)
         return;
     struct worker *w = *wp;
     close_all(w);
+    udp_worker_destroy(&w->udp);
     if (w->idle_ev != NULL)
         event_free(w->idle_ev);
     if (w->wake_ev != NULL)

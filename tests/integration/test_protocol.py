@@ -1426,12 +1426,17 @@ class Flags(unittest.TestCase):
         if not H.is_zeekdb() or H.external_addr():
             self.skipTest("-o log_file is zeekdb's")
         path = self.log_dir()
+        taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(taken.close)
+        taken.bind((H.HOST, 0))
+        udp = taken.getsockname()[1]
         cmd = H.Daemon(["-o", "log_file=" + path]).command(H.free_port())
-        cmd[cmd.index("-U") + 1] = "1"  # refused after the log is open
+        cmd[cmd.index("-U") + 1] = str(udp)  # fails after the log is open
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=20)
-        self.assertEqual(p.returncode, 64)  # EX_USAGE
-        want = b"zeekdb: UDP is not supported (use -U 0)\n"
+        self.assertEqual(p.returncode, 71)  # EX_OSERR
+        want = (b"zeekdb: cannot listen on UDP 127.0.0.1 port %d: Address "
+                b"already in use\n" % udp)
         self.assertEqual(p.stderr, want)
         with open(path, "rb") as f:
             self.assertEqual(f.read(), want)
