@@ -12,7 +12,9 @@ Every wait is bounded by a socket timeout; only 127.0.0.1 is used.
 import os
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -128,6 +130,24 @@ class Udp(unittest.TestCase):
             # waiting for the rest of the value and eats it)
             self.assertTrue(self.message(b"version\r\n")
                             .startswith(b"VERSION "))
+
+    def test_libmemcached_stores_over_udp(self):
+        # memccp --udp: libmemcached's UDP client (sets with noreply)
+        tool = H.require_tool("memccp")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "viaudp.txt")
+            with open(path, "wb") as f:
+                f.write(b"sent over udp")
+            p = subprocess.run([tool, "--servers=%s:%d" % (H.HOST,
+                                                           self.udp_port),
+                                "--udp", path], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        stored = H.wait_until(
+            lambda: self.tcp.get_item(b"viaudp.txt") is not None, 5)
+        self.assertTrue(stored)
+        self.assertEqual(self.tcp.get_item(b"viaudp.txt"),
+                         (0, b"sent over udp"))
 
     def test_settings_show_the_port(self):
         self.assertEqual(int(self.tcp.stats("settings")["udpport"]),
