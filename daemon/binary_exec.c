@@ -7,6 +7,7 @@
  */
 #include "daemon/binary_exec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/log.h"
@@ -332,6 +333,49 @@ static void emit_stat(const char *name, const char *value, void *arg)
                 value, (uint32_t)nv, 0);
 }
 
+/* The stats detail dump, gathered for one packet. */
+struct dump_text {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void gather(const char *line, size_t len, void *arg)
+{
+    struct dump_text *d = arg;
+    if (d->failed)
+        return;
+    if (d->len + len > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 4096;
+        while (cap < d->len + len)
+            cap *= 2;
+        char *p = realloc(d->p, cap);
+        if (p == NULL) {
+            d->failed = true;
+            return;
+        }
+        d->p = p;
+        d->cap = cap;
+    }
+    memcpy(d->p + d->len, line, len);
+    d->len += len;
+}
+
+/* memcached's answer to "detail dump": one stat, "detailed", holding
+ * the text `stats detail dump` prints, END line included. */
+static void send_detail_dump(struct conn *c, const struct bin_request *r)
+{
+    struct dump_text d = {0};
+    prefix_stats_dump(c->srv->prefix, gather, &d);
+    gather("END\r\n", 5, &d);
+    if (d.failed)
+        send_error(c, r, BIN_STATUS_ENOMEM);
+    else
+        send_packet(c, r, BIN_STATUS_OK, NULL, 0, "detailed", 8, d.p,
+                    (uint32_t)d.len, 0);
+    free(d.p);
+}
+
 static bool key_is(const struct bin_request *r, const char *word)
 {
     size_t n = strlen(word);
@@ -354,6 +398,8 @@ static void exec_stat(struct conn *c, const struct bin_request *r)
         stats_report_settings(srv, emit_stat, &e);
     } else if (key_is(r, "detail on") || key_is(r, "detail off")) {
         prefix_stats_enable(srv->prefix, key_is(r, "detail on"));
+    } else if (key_is(r, "detail dump")) {
+        send_detail_dump(c, r);
     } else if (key_is(r, "items")) {
         stats_report_items(srv, emit_stat, &e);
     } else if (key_is(r, "slabs")) {

@@ -106,6 +106,22 @@ class Binary(H.SharedDaemonCase):
         # the connection goes on
         self.assertEqual(self.b.call(packet(OP["NOOP"])).status, 0)
 
+    def test_stat_detail_dump_is_one_stat(self):
+        self.assertEqual(self.c.request(b"stats detail on\r\n"), b"OK\r\n")
+        self.addCleanup(self.c.request, b"stats detail off\r\n")
+        self.b.call(set_packet(b"pre:1", b"v"))
+        self.b.call(packet(OP["GET"], b"pre:1"))
+        self.b.call(packet(OP["GET"], b"other:2"))
+        self.b.send(packet(OP["STAT"], b"detail dump", opaque=3))
+        r = self.b.recv()
+        self.assertEqual((r.status, r.key), (0, b"detailed"))
+        lines = r.value.split(b"\r\n")
+        self.assertEqual(lines[-2:], [b"END", b""])
+        self.assertIn(b"PREFIX pre get 1 hit 1 set 1 del 0", lines)
+        self.assertIn(b"PREFIX other get 1 hit 0 set 0 del 0", lines)
+        end = self.b.recv()
+        self.assertEqual((end.status, end.key, end.value), (0, b"", b""))
+
     def test_large_value_in_pieces(self):
         value = bytes(range(256)) * (900 * 1024 // 256)
         data = set_packet(b"big", value, flags=5)
