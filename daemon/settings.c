@@ -590,6 +590,9 @@ static int validate(struct parse_ctx *c)
         return fail(c, "max item size (-I, %" PRIu64 " bytes) cannot exceed "
                     "half of the memory limit (-m, %" PRIu64 " bytes)",
                     s->item_size_max, s->maxbytes);
+    if (s->hot_lru_pct + s->warm_lru_pct > 80)
+        return fail(c, "hot_lru_pct + warm_lru_pct cannot be more than 80%% "
+                    "combined");
     return 0;
 }
 

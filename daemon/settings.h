@@ -143,6 +143,14 @@ X(dump_enabled, BOOL, 'X', "disable-dumping", NULL, "dump_enabled",           \
 X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
   "0", "0..", "sec",                                                          \
   "close connections idle this many seconds (0: never)")                      \
+X(hot_lru_pct, INT, 0, NULL, "hot_lru_pct", NULL,                             \
+  "20", "1..79", "pct",                                                       \
+  "share of a slab class new items enter, with -o eviction=lru (also "      \
+  "`lru tune`)")                                                              \
+X(warm_lru_pct, INT, 0, NULL, "warm_lru_pct", NULL,                           \
+  "40", "1..79", "pct",                                                       \
+  "share of a slab class items read again are kept in, with -o "            \
+  "eviction=lru; with hot_lru_pct at most 80")                               \
 X(slab_automove, INT, 0, NULL, "slab_automove", NULL,                         \
   "1", "0..2", "level",                                                       \
   "1 or 2: a slab class that runs out of memory gets a page from the "      \
@@ -242,9 +250,6 @@ SETTINGS_IGNORED_OKEY_AS(X, lru_crawler, "lru_crawler", "yes")                \
 SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
 SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
 SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
-/* the shares of -o eviction=lru (lib/policy_lru.h) */                        \
-SETTINGS_IGNORED_OKEY_AS(X, hot_lru_pct, "hot_lru_pct", "20")                 \
-SETTINGS_IGNORED_OKEY_AS(X, warm_lru_pct, "warm_lru_pct", "40")               \
 /* no temporary LRU: short-TTL items live with the others */               \
 SETTINGS_IGNORED_OKEY_AS(X, temporary_ttl, "temp_lru", "false")               \
 SETTINGS_IGNORED_OKEY_AS(X, track_sizes, "track_sizes", "no")                 \

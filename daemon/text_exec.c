@@ -13,6 +13,7 @@
 
 #include "daemon/listener.h"
 #include "daemon/log.h"
+#include "daemon/lru_admin.h"
 #include "daemon/lru_crawler.h"
 #include "daemon/maintainer.h"
 #include "daemon/prefix_stats.h"
@@ -568,6 +569,11 @@ static void exec_slabs(struct conn *c, const struct text_request *req)
     slabs_admin_exec(c, req->arg, req->narg);
 }
 
+static void exec_lru(struct conn *c, const struct text_request *req)
+{
+    lru_admin_exec(c, req->arg, req->narg);
+}
+
 typedef void (*text_handler)(struct conn *c, const struct text_request *req);
 
 static const text_handler handlers[TEXT_CMD__COUNT] = {
@@ -595,6 +601,7 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_DEBUGTIME] = exec_debugtime,
     [TEXT_CMD_LRU_CRAWLER] = exec_lru_crawler,
     [TEXT_CMD_SLABS] = exec_slabs,
+    [TEXT_CMD_LRU] = exec_lru,
     [TEXT_CMD_SNAPSHOT] = exec_snapshot,
 };
 

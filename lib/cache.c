@@ -25,6 +25,7 @@
 #include "lib/assoc.h"
 #include "lib/cache_internal.h"
 #include "lib/policy.h"
+#include "lib/policy_lru.h"
 #include "lib/slabs.h"
 
 #define CACHE_EVICT_TRIES 5   /* tail items looked at per eviction */
@@ -67,6 +68,8 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
         return NULL;
     c->clock = clk;
     c->automove = true;
+    c->lru_hot_pct = LRU_HOT_PCT;
+    c->lru_warm_pct = LRU_WARM_PCT;
     c->use_cas = cfg->use_cas;
     c->evict = cfg->evict;
     c->pops = policy_find(cfg->policy != NULL ? cfg->policy : "lru");
@@ -754,6 +757,22 @@ enum cache_move_status cache_request_move(struct cache *c, unsigned src,
                                         src << 8 | dst))
         return CACHE_MOVE_BUSY;
     return CACHE_MOVE_OK;
+}
+
+void cache_set_lru_shares(struct cache *c, unsigned hot_pct,
+                          unsigned warm_pct)
+{
+    atomic_store(&c->lru_hot_pct, hot_pct);
+    atomic_store(&c->lru_warm_pct, warm_pct);
+    if (c->pops->set_shares != NULL)
+        c->pops->set_shares(c->policy, hot_pct, warm_pct);
+}
+
+void cache_lru_shares(struct cache *c, unsigned *hot_pct,
+                      unsigned *warm_pct)
+{
+    *hot_pct = atomic_load(&c->lru_hot_pct);
+    *warm_pct = atomic_load(&c->lru_warm_pct);
 }
 
 void cache_set_automove(struct cache *c, bool on)

@@ -184,6 +184,12 @@ enum cache_move_status {
 };
 enum cache_move_status cache_request_move(struct cache *c, unsigned src,
                                           unsigned dst);
+/* HOT's and WARM's shares of each class for a segmented policy (lru),
+ * in percent, hot + warm <= 100; kept for stats with any policy. */
+void cache_set_lru_shares(struct cache *c, unsigned hot_pct,
+                          unsigned warm_pct);
+void cache_lru_shares(struct cache *c, unsigned *hot_pct,
+                      unsigned *warm_pct);
 /* Whether a class that finds no memory gets a page moved to it from the
  * class with the most (on by default; memcached's slab_automove). */
 void cache_set_automove(struct cache *c, bool on);

@@ -52,6 +52,7 @@ struct cache {
     _Atomic uint64_t bytes_peak;
     _Atomic uint64_t starving;      /* bit per class that found no memory */
     _Atomic bool automove;          /* starving classes get pages moved */
+    _Atomic unsigned lru_hot_pct, lru_warm_pct; /* cache_set_lru_shares */
     _Atomic uint32_t move_request;  /* src << 8 | dst asked for, 0: none */
     uint32_t move_cursor;           /* next chunk of the moving page */
     _Atomic uint64_t move_evictions; /* live items a page move evicted */

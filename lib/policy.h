@@ -86,6 +86,11 @@ struct policy_ops {
     /* Optional: zero those counters and class_stats' moves (`stats
      * reset`); item counts and segments stay. */
     void (*reset_stats)(struct policy *p);
+    /* Optional: the shares of a class HOT and WARM may hold, in percent
+     * (memcached's hot_lru_pct and warm_lru_pct); a segmented policy
+     * only. Takes effect as items next move. */
+    void (*set_shares)(struct policy *p, unsigned hot_pct,
+                       unsigned warm_pct);
     bool (*maintain)(struct policy *p, rel_time_t now, unsigned budget);
     /* Optional: class cls in segments (see above). */
     void (*class_stats)(struct policy *p, unsigned cls,

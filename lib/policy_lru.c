@@ -24,6 +24,7 @@
 #include "lib/policy_lru.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "lib/policy_list.h"
@@ -46,6 +47,8 @@ _Static_assert(LRU_HOT == (int)POLICY_SEG_HOT &&
 struct policy {
     struct slabs *slabs;
     unsigned cursor; /* atomic: maintain() starts after this class */
+    /* HOT's and WARM's shares of a class, in percent (set_shares) */
+    _Atomic unsigned hot_pct, warm_pct;
     struct lru_class classes[SLABS_MAX_CLASSES + 1];
 };
 
@@ -63,6 +66,8 @@ static struct policy *lru_create(struct slabs *slabs)
     if (p == NULL)
         return NULL;
     p->slabs = slabs;
+    p->hot_pct = LRU_HOT_PCT;
+    p->warm_pct = LRU_WARM_PCT;
     for (unsigned i = 0; i <= SLABS_MAX_CLASSES; i++)
         pthread_mutex_init(&p->classes[i].lock, NULL);
     return p;
@@ -104,9 +109,12 @@ static uint64_t lru_total_locked(const struct lru_class *lc)
 }
 
 /* Whether HOT or WARM holds more than its share of the class. */
-static bool lru_over_locked(const struct lru_class *lc, enum lru_seg s)
+static bool lru_over_locked(struct policy *p, const struct lru_class *lc,
+                            enum lru_seg s)
 {
-    uint64_t pct = s == LRU_HOT ? LRU_HOT_PCT : LRU_WARM_PCT;
+    uint64_t pct = atomic_load_explicit(s == LRU_HOT ? &p->hot_pct
+                                                     : &p->warm_pct,
+                                        memory_order_relaxed);
     return lc->segs[s].count > lru_total_locked(lc) * pct / 100;
 }
 
@@ -152,9 +160,9 @@ static unsigned lru_shrink_locked(struct policy *p, struct lru_class *lc,
                                   unsigned budget)
 {
     unsigned n = 0;
-    for (; n < budget && lru_over_locked(lc, LRU_HOT); n++)
+    for (; n < budget && lru_over_locked(p, lc, LRU_HOT); n++)
         lru_step_locked(p, lc, LRU_HOT);
-    for (; n < budget && lru_over_locked(lc, LRU_WARM); n++)
+    for (; n < budget && lru_over_locked(p, lc, LRU_WARM); n++)
         lru_step_locked(p, lc, LRU_WARM);
     return n;
 }
@@ -263,7 +271,7 @@ static unsigned lru_juggle(struct policy *p, struct lru_class *lc,
     pthread_mutex_lock(&lc->lock);
     unsigned n = lru_rescue_locked(p, lc, budget);
     n += lru_shrink_locked(p, lc, budget - n);
-    *more = lru_over_locked(lc, LRU_HOT) || lru_over_locked(lc, LRU_WARM) ||
+    *more = lru_over_locked(p, lc, LRU_HOT) || lru_over_locked(p, lc, LRU_WARM) ||
             lru_cold_tail_active_locked(p, lc);
     pthread_mutex_unlock(&lc->lock);
     return n;
@@ -335,6 +343,13 @@ static enum policy_seg lru_seg_of_item(const struct policy *p,
     return (enum policy_seg)lru_seg_of(it);
 }
 
+static void lru_set_shares(struct policy *p, unsigned hot_pct,
+                           unsigned warm_pct)
+{
+    atomic_store_explicit(&p->hot_pct, hot_pct, memory_order_relaxed);
+    atomic_store_explicit(&p->warm_pct, warm_pct, memory_order_relaxed);
+}
+
 static void lru_reset_stats(struct policy *p)
 {
     for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
@@ -359,5 +374,6 @@ const struct policy_ops policy_lru = {
     .maintain = lru_maintain,
     .class_stats = lru_class_stats,
     .reset_stats = lru_reset_stats,
+    .set_shares = lru_set_shares,
     .seg_of = lru_seg_of_item,
 };

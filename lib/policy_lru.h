@@ -4,6 +4,7 @@
  *
  *   HOT   where new items enter; about LRU_HOT_PCT % of the class
  *   WARM  items read again since they came in; about LRU_WARM_PCT %
+ *         (both shares may be set at run time: set_shares)
  *   COLD  the rest; victims come from its tail
  *
  * A hit takes no lock and moves nothing: it sets a bit in pbits. Items

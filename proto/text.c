@@ -284,7 +284,7 @@ static enum text_status parse_debugtime(const struct line *ln,
     return TEXT_OK;
 }
 
-/* stats, shutdown, lru_crawler and slabs: the daemon interprets the
+/* stats, shutdown, lru_crawler, slabs and lru: the daemon interprets the
  * argument text, because its answer depends on state (shutdown may be
  * disabled, stats sub-commands live with the stats table). text_next_key()
  * walks its words. */
@@ -354,6 +354,7 @@ static const struct cmd_spec specs[TEXT_CMD__COUNT] = {
     [TEXT_CMD_DEBUGTIME] = {2, ANY, parse_debugtime},
     [TEXT_CMD_LRU_CRAWLER] = {2, ANY, parse_with_args},
     [TEXT_CMD_SLABS] = {3, 4, parse_with_args},
+    [TEXT_CMD_LRU] = {2, ANY, parse_with_args},
     [TEXT_CMD_SNAPSHOT] = {1, 1, parse_bare},
 };
 

@@ -823,6 +823,49 @@ class SlabsCommands(unittest.TestCase):
         self.assertEqual(self.c.stats()["slab_reassign_running"], "0")
 
 
+class LruTune(unittest.TestCase):
+    """lru tune: memcached's replies and checks; zeekdb applies the shares
+    to -o eviction=lru."""
+
+    def test_replies_and_settings(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        for req, rep in [
+                (b"lru tune 10 25 0.1 2", b"OK"),
+                (b"lru tune 50 40 0.1 2",
+                 b"ERROR hot and warm pcts must not exceed 80"),
+                (b"lru tune 10 25 0 2",
+                 b"ERROR hot/warm age factors must be greater than 0"),
+                (b"lru tune a 25 0.1 2", b"ERROR"),
+                (b"lru tune -1 25 0.1 2", b"ERROR"),
+                (b"lru tune 10 25 0.1", b"ERROR"),
+                (b"lru tune 10 25 0.1 2 extra", b"OK"),
+                (b"lru tune 80 0 1 1", b"OK"),
+                (b"lru", b"ERROR"),
+                (b"lru tune", b"ERROR")]:
+            self.assertEqual(c.request(req + b"\r\n"), rep + b"\r\n", req)
+        c.send(b"lru tune 99 99 1 1 noreply\r\nlru tune 15 30 0.5 3 noreply\r\n")
+        s = c.stats("settings")
+        self.assertEqual((s["hot_lru_pct"], s["warm_lru_pct"]), ("15", "30"))
+
+    def test_shares_move_items_with_the_lru_policy(self):
+        if not H.is_zeekdb():
+            self.skipTest("-o eviction is zeekdb's")
+        d = own_daemon(self, ["-o", "eviction=lru"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        for i in range(500):
+            c.send(b"set h%d 0 0 1 noreply\r\nx\r\n" % i)
+        self.assertEqual(c.request(b"lru tune 0 0 1 1\r\n"), b"OK\r\n")
+
+        def all_cold():
+            items = c.stats("items")
+            return int(items.get("items:1:number_hot", "1")) == 0 and \
+                int(items.get("items:1:number_cold", "0")) == 500
+        self.assertTrue(H.wait_until(all_cold, 10, 0.1))
+
+
 # ---------------------------------------------------------------------------
 # memcached 1.6.18's per-class lines, in its order.
 ITEMS_FIELDS = (

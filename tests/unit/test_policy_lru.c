@@ -458,11 +458,31 @@ static void shares_hold_under_churn(void **state)
     assert_true(seg(f, LRU_COLD)->count > 0);
 }
 
+/* set_shares: with 0 and 0 every item goes to COLD (a flat LRU); with
+ * 50 and 30 HOT keeps half the class again. */
+static void shares_can_be_set(void **state)
+{
+    struct fixture *f = *state;
+    link_n(f, NITEMS, T0);
+    f->ops->set_shares(f->p, 0, 0);
+    assert_false(maintain(f, BIG));
+    assert_int_equal(seg(f, LRU_HOT)->count, 0);
+    assert_int_equal(seg(f, LRU_WARM)->count, 0);
+    assert_int_equal(seg(f, LRU_COLD)->count, NITEMS);
+    for (int i = 0; i < NITEMS; i++)
+        f->ops->unlink(f->p, f->items[i]);
+    f->ops->set_shares(f->p, 50, 30);
+    link_n(f, NITEMS, T0);
+    assert_false(maintain(f, BIG));
+    assert_int_equal(seg(f, LRU_HOT)->count, NITEMS / 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(registry),
         T(new_items_enter_hot),
+        T(shares_can_be_set),
         T(hits_set_bits_and_move_nothing),
         T(maintain_moves_hot_tail_down),
         T(maintain_is_bounded_by_its_budget),

@@ -468,6 +468,12 @@ static void test_error_extended_forms(void **state)
     assert_int_equal(f->s.slab_automove, 0);
     PARSE_FAILS(f, "-o slab_automove=3: out of range", "-o",
                 "slab_automove=3");
+    assert_int_equal(PARSE(f, "-o", "hot_lru_pct=30,warm_lru_pct=50"), 0);
+    assert_int_equal(f->s.hot_lru_pct, 30);
+    assert_int_equal(f->s.warm_lru_pct, 50);
+    PARSE_FAILS(f, "hot_lru_pct + warm_lru_pct cannot be more than 80% "
+                "combined", "-o", "hot_lru_pct=41");
+    PARSE_FAILS(f, "-o hot_lru_pct=80: out of range", "-o", "hot_lru_pct=80");
     PARSE_FAILS(f, "-o no_enable_debugtime: takes no value", "-o",
                 "no_enable_debugtime=1");
     PARSE_FAILS(f, "-o enable_debugtime=maybe: not a boolean", "-o",
@@ -705,8 +711,6 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "lru_crawler yes\n"                                                       \
     "lru_maintainer_thread yes\n"                                             \
     "tail_repair_time 0\n"                                                    \
-    "hot_lru_pct 20\n"                                                        \
-    "warm_lru_pct 40\n"                                                       \
     "temp_lru false\n"                                                        \
     "track_sizes no\n"                                                        \
     "read_buf_mem_limit 0\n"                                                  \
@@ -771,7 +775,7 @@ static void test_stats_after_parse(void **state)
                            "-B", "ascii", "-I", "4m", "-o",
                            "hashpower=16,idle_timeout=9,eviction=lru,"
                            "metrics_port=9150,enable_debugtime,"
-                           "hot_lru_pct=50,modern",
+                           "hot_lru_pct=30,modern",
                            "-F", "-X", "-d", "-r", "-u", "nobody", "-P",
                            "/tmp/p", "-k", "-D", "#"), 0);
     settings_foreach_stat(&f->s, collect_stat, &b);

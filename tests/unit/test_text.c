@@ -312,6 +312,8 @@ static const struct pcase cases[] = {
     {"slabs alone", IN("slabs\r\n"), ERR_(SLABS)},
     {"slabs one word", IN("slabs automove\r\n"), ERR_(SLABS)},
     {"slabs four words", IN("slabs reassign 1 2 3\r\n"), ERR_(SLABS)},
+    {"lru tune", IN("lru tune 10 25 0.1 2\r\n"), OK_(LRU), .arg = "tune 10 25 0.1 2"},
+    {"lru alone", IN("lru\r\n"), ERR_(LRU)},
     {"snapshot", IN("snapshot\r\n"), OK_(SNAPSHOT)},
     {"snapshot with argument", IN("snapshot now\r\n"), ERR_(SNAPSHOT)},
 
