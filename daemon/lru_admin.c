@@ -53,6 +53,20 @@ static void tune(struct conn *c, const struct token *w, int nw, bool quiet)
     }
 }
 
+/* lru mode flat|segmented [more words] */
+static void mode(struct conn *c, const struct token *w, int nw, bool quiet)
+{
+    if (nw >= 2 && token_eq(w[1].p, w[1].n, "flat")) {
+        cache_set_lru_flat(c->srv->cache, true);
+        say(c, quiet, "OK\r\n");
+    } else if (nw >= 2 && token_eq(w[1].p, w[1].n, "segmented")) {
+        cache_set_lru_flat(c->srv->cache, false);
+        say(c, quiet, "OK\r\n");
+    } else {
+        say(c, quiet, "ERROR\r\n");
+    }
+}
+
 void lru_admin_exec(struct conn *c, const char *arg, size_t narg)
 {
     struct token w[LRU_WORDS_MAX];
@@ -65,6 +79,8 @@ void lru_admin_exec(struct conn *c, const char *arg, size_t narg)
     bool quiet = nw > 0 && token_eq(w[nw - 1].p, w[nw - 1].n, "noreply");
     if (nw > 0 && token_eq(w[0].p, w[0].n, "tune"))
         tune(c, w, nw, quiet);
+    else if (nw > 0 && token_eq(w[0].p, w[0].n, "mode"))
+        mode(c, w, nw, quiet);
     else
         say(c, quiet, "ERROR\r\n");
 }

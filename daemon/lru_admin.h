@@ -2,13 +2,14 @@
  * daemon/lru_admin.h - memcached's `lru` admin command:
  *
  *   lru tune <hot_pct> <warm_pct> <hot_max_factor> <warm_max_factor>
+ *   lru mode flat|segmented
  *
- * sets the shares of a slab class that HOT and WARM may hold (with
- * -o eviction=lru; stats settings shows them whatever the policy), with
- * memcached 1.6.18's replies and checks. zeekdb's HOT and WARM are bound
- * by their shares alone, so the two age factors are checked, as memcached
- * checks them, and have no effect. `lru mode` and `lru temp_ttl` answer
- * ERROR: zeekdb's lru is always segmented and has no temporary LRU.
+ * set the shares of a slab class that HOT and WARM may hold, or none
+ * (flat), with -o eviction=lru (stats settings shows them whatever the
+ * policy), with memcached 1.6.18's replies and checks. zeekdb's HOT and
+ * WARM are bound by their shares alone, so the two age factors are
+ * checked, as memcached checks them, and have no effect. `lru temp_ttl`
+ * answers ERROR: zeekdb has no temporary LRU.
  */
 #ifndef ZK_DAEMON_LRU_ADMIN_H
 #define ZK_DAEMON_LRU_ADMIN_H

@@ -309,8 +309,9 @@ void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg)
     struct emitter e = {emit, arg};
     emit("detail_enabled", prefix_stats_enabled(srv->prefix) ? "yes" : "no",
          arg);
-    emit("lru_segmented",
-         strcmp(srv->settings->eviction, "lru") == 0 ? "yes" : "no", arg);
+    emit("lru_segmented", strcmp(srv->settings->eviction, "lru") == 0 &&
+                              !cache_lru_flat(srv->cache) ? "yes" : "no",
+         arg);
     put_u64(&e, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
     unsigned hot, warm;
     cache_lru_shares(srv->cache, &hot, &warm);

@@ -69,6 +69,7 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
         return NULL;
     c->clock = clk;
     c->automove = true;
+    pthread_mutex_init(&c->tune_lock, NULL);
     c->lru_hot_pct = LRU_HOT_PCT;
     c->lru_warm_pct = LRU_WARM_PCT;
     c->use_cas = cfg->use_cas;
@@ -103,6 +104,7 @@ void cache_destroy(struct cache **cp)
         c->pops->destroy(c->policy);
     assoc_destroy(&c->assoc);
     slabs_destroy(&c->slabs);
+    pthread_mutex_destroy(&c->tune_lock);
     free(c);
     *cp = NULL;
 }
@@ -760,13 +762,37 @@ enum cache_move_status cache_request_move(struct cache *c, unsigned src,
     return CACHE_MOVE_OK;
 }
 
+/* The shares the policy works with: none in flat mode. tune_lock held,
+ * so a mode change and a tune on two workers end in the later's state. */
+static void apply_lru_shares_locked(struct cache *c)
+{
+    bool flat = atomic_load(&c->lru_flat);
+    if (c->pops->set_shares != NULL)
+        c->pops->set_shares(c->policy, flat ? 0 : atomic_load(&c->lru_hot_pct),
+                            flat ? 0 : atomic_load(&c->lru_warm_pct));
+}
+
 void cache_set_lru_shares(struct cache *c, unsigned hot_pct,
                           unsigned warm_pct)
 {
+    pthread_mutex_lock(&c->tune_lock);
     atomic_store(&c->lru_hot_pct, hot_pct);
     atomic_store(&c->lru_warm_pct, warm_pct);
-    if (c->pops->set_shares != NULL)
-        c->pops->set_shares(c->policy, hot_pct, warm_pct);
+    apply_lru_shares_locked(c);
+    pthread_mutex_unlock(&c->tune_lock);
+}
+
+void cache_set_lru_flat(struct cache *c, bool flat)
+{
+    pthread_mutex_lock(&c->tune_lock);
+    atomic_store(&c->lru_flat, flat);
+    apply_lru_shares_locked(c);
+    pthread_mutex_unlock(&c->tune_lock);
+}
+
+bool cache_lru_flat(struct cache *c)
+{
+    return atomic_load(&c->lru_flat);
 }
 
 void cache_lru_shares(struct cache *c, unsigned *hot_pct,

@@ -190,6 +190,12 @@ void cache_set_lru_shares(struct cache *c, unsigned hot_pct,
                           unsigned warm_pct);
 void cache_lru_shares(struct cache *c, unsigned *hot_pct,
                       unsigned *warm_pct);
+/* memcached's `lru mode flat`: HOT and WARM hold nothing, so each class
+ * is one list where an item read since it came in gets a second trip
+ * (memcached's flat LRU bumps it to the head instead); segmented again
+ * brings the shares back. */
+void cache_set_lru_flat(struct cache *c, bool flat);
+bool cache_lru_flat(struct cache *c);
 /* Whether a class that finds no memory gets a page moved to it from the
  * class with the most (on by default; memcached's slab_automove). */
 void cache_set_automove(struct cache *c, bool on);

@@ -8,6 +8,7 @@
 #ifndef ZK_LIB_CACHE_INTERNAL_H
 #define ZK_LIB_CACHE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +54,8 @@ struct cache {
     _Atomic uint64_t starving;      /* bit per class that found no memory */
     _Atomic bool automove;          /* starving classes get pages moved */
     _Atomic unsigned lru_hot_pct, lru_warm_pct; /* cache_set_lru_shares */
+    _Atomic bool lru_flat;          /* cache_set_lru_flat */
+    pthread_mutex_t tune_lock;      /* one LRU mode or shares change at once */
     _Atomic uint32_t move_request;  /* src << 8 | dst asked for, 0: none */
     uint32_t move_cursor;           /* next chunk of the moving page */
     _Atomic uint64_t move_evictions; /* live items a page move evicted */

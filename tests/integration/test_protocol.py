@@ -849,6 +849,49 @@ class LruTune(unittest.TestCase):
         s = c.stats("settings")
         self.assertEqual((s["hot_lru_pct"], s["warm_lru_pct"]), ("15", "30"))
 
+    def test_mode_replies(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        for req, rep in [
+                (b"lru mode flat", b"OK"),
+                (b"lru mode segmented", b"OK"),
+                (b"lru mode x", b"ERROR"),
+                (b"lru mode", b"ERROR"),
+                (b"lru mode flat extra", b"OK")]:
+            self.assertEqual(c.request(req + b"\r\n"), rep + b"\r\n", req)
+        c.send(b"lru mode segmented noreply\r\nlru mode x noreply\r\n"
+               b"lru mode noreply\r\n")
+        self.assertEqual(c.request(b"version\r\n")[:8], b"VERSION ")
+
+    def test_mode_shows_in_settings(self):
+        args = ["-o", "eviction=lru"] if H.is_zeekdb() else []
+        d = own_daemon(self, args)
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.stats("settings")["lru_segmented"], "yes")
+        self.assertEqual(c.request(b"lru mode flat\r\n"), b"OK\r\n")
+        self.assertEqual(c.stats("settings")["lru_segmented"], "no")
+        c.send(b"lru mode segmented noreply\r\n")
+        self.assertEqual(c.stats("settings")["lru_segmented"], "yes")
+
+    def test_flat_mode_moves_items_to_cold(self):
+        if not H.is_zeekdb():
+            self.skipTest("-o eviction is zeekdb's")
+        d = own_daemon(self, ["-o", "eviction=lru"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        for i in range(500):
+            c.send(b"set f%d 0 0 1 noreply\r\nx\r\n" % i)
+        self.assertEqual(c.request(b"lru mode flat\r\n"), b"OK\r\n")
+
+        def all_cold():
+            items = c.stats("items")
+            return int(items.get("items:1:number_hot", "1")) == 0 and \
+                int(items.get("items:1:number_warm", "1")) == 0 and \
+                int(items.get("items:1:number_cold", "0")) == 500
+        self.assertTrue(H.wait_until(all_cold, 10, 0.1))
+
     def test_shares_move_items_with_the_lru_policy(self):
         if not H.is_zeekdb():
             self.skipTest("-o eviction is zeekdb's")

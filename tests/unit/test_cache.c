@@ -596,6 +596,48 @@ static void stats_reset_zeroes_counters_not_contents(void **state)
     teardown((void **)&e);
 }
 
+/* lru mode flat: no shares until segmented again, which brings back the
+ * ones set meanwhile; the shares read back are the tuned ones. */
+static void lru_flat_and_back(void **state)
+{
+    (void)state;
+    struct cache_config cfg;
+    cache_config_defaults(&cfg);
+    cfg.limit = 8 * MiB;
+    cfg.policy = "lru";
+    struct clock *clk = clock_create(1000);
+    struct cache *c = cache_create(&cfg, clk);
+    assert_non_null(c);
+    fill(c, 300, 0, "f");
+    cache_set_lru_flat(c, true);
+    assert_true(cache_lru_flat(c));
+    cache_set_lru_shares(c, 50, 30);
+    for (int i = 0; i < 100 && cache_maintain(c, 4096); i++)
+        ;
+    struct cache_class_stats cs;
+    unsigned cls = 0;
+    for (unsigned i = 1; i <= cache_nclasses(c) && cls == 0; i++) {
+        cache_class_stats(c, i, &cs);
+        if (cs.items > 0)
+            cls = i;
+    }
+    assert_int_equal(cs.seg.items[POLICY_SEG_HOT], 0);
+    assert_int_equal(cs.seg.items[POLICY_SEG_COLD], 300);
+    unsigned hot, warm;
+    cache_lru_shares(c, &hot, &warm);
+    assert_int_equal(hot, 50);
+    assert_int_equal(warm, 30);
+    cache_set_lru_flat(c, false);
+    fill(c, 300, 0, "g"); /* new items stay in HOT up to its share */
+    for (int i = 0; i < 100 && cache_maintain(c, 4096); i++)
+        ;
+    cache_class_stats(c, cls, &cs);
+    assert_true(cs.seg.items[POLICY_SEG_HOT] > 0);
+    assert_true(cs.seg.items[POLICY_SEG_HOT] <= cs.items / 2);
+    cache_destroy(&c);
+    clock_destroy(&clk);
+}
+
 /* "slabs reassign": a page moved on request, and the refusals. */
 static void requested_move(void **state)
 {
@@ -1027,6 +1069,7 @@ int main(void)
         cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(automove_off_moves_nothing),
         cmocka_unit_test(requested_move),
+        cmocka_unit_test(lru_flat_and_back),
         cmocka_unit_test(stats_reset_zeroes_counters_not_contents),
         cmocka_unit_test(items_per_64_mib),
         cmocka_unit_test_setup_teardown(scan_reports_live_items, setup,
