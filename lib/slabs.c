@@ -54,6 +54,7 @@ struct slabs {
     uint64_t limit;
     uint64_t npages;          /* pages handed to classes */
     uint64_t charged;         /* bytes charged from outside */
+    uint64_t open_end;        /* region offset below which all is writable */
     uint8_t *owner;           /* class of each page handed out */
 };
 
@@ -211,21 +212,38 @@ bool slabs_owns(const struct slabs *s, const void *p)
     return c >= s->region && c < s->region + s->reserve;
 }
 
-/* Take a fresh page for class cls within the budget, or NULL. */
+/* Make region offsets [from, to) writable; s->lock held. Pages are
+ * taken in address order, so everything below open_end already is, and
+ * most calls cost nothing: an mprotect() takes the address space's write
+ * lock, and would wait there for a prefault populating the next block. */
+static bool open_range_locked(struct slabs *s, uint64_t from, uint64_t to)
+{
+    if (to <= s->open_end)
+        return true;
+    if (from < s->open_end)
+        from = s->open_end;
+    if (mprotect(s->region + from, to - from, PROT_READ | PROT_WRITE) != 0)
+        return false;
+    if (from == s->open_end)
+        s->open_end = to;
+    return true;
+}
+
 /* Open a page for writing: its whole 2 MiB block at once, so the block
  * is one mapping when it is first touched and can be a huge page. The
  * rest of the block costs nothing until the next page is taken from it. */
 static bool make_writable(struct slabs *s, char *page)
 {
-    char *from = page, *to = page + s->page_size;
+    uint64_t from = (uint64_t)(page - s->region);
+    uint64_t to = from + s->page_size;
     if (s->page_size < HUGE_PAGE) {
-        from = s->region + (uint64_t)(page - s->region) / HUGE_PAGE *
-                               HUGE_PAGE;
+        from = from / HUGE_PAGE * HUGE_PAGE;
         to = from + HUGE_PAGE;
     }
-    return mprotect(from, (size_t)(to - from), PROT_READ | PROT_WRITE) == 0;
+    return open_range_locked(s, from, to);
 }
 
+/* Take a fresh page for class cls within the budget, or NULL. */
 static char *grab_page(struct slabs *s, unsigned cls)
 {
     char *page = NULL;
@@ -320,19 +338,22 @@ void slabs_prefault(struct slabs *s, uint64_t bytes, const _Atomic bool *stop)
     uint64_t from = s->npages * s->page_size;
     uint64_t room = s->limit > from + s->charged
                         ? s->limit - from - s->charged : 0;
-    pthread_mutex_unlock(&s->lock);
     if (bytes > room)
         bytes = room;
+    uint64_t start = from / HUGE_PAGE * HUGE_PAGE;
+    uint64_t end = round_up(from + bytes, HUGE_PAGE);
+    if (end > s->reserve)
+        end = s->reserve / HUGE_PAGE * HUGE_PAGE;
+    /* One mprotect() for the whole range, before the loader needs any of
+     * it, so that neither thread changes the mapping while the other
+     * faults pages in. */
+    bool open = start < end && open_range_locked(s, start, end);
+    pthread_mutex_unlock(&s->lock);
     /* A block at a time, so the loader's first pages are ready soon. */
-    for (uint64_t off = from / HUGE_PAGE * HUGE_PAGE;
-         off < from + bytes && off + HUGE_PAGE <= s->mapping_len -
-                                    (uint64_t)(s->region - s->mapping);
-         off += HUGE_PAGE) {
+    for (uint64_t off = start; open && off < end; off += HUGE_PAGE) {
         if (stop != NULL && atomic_load_explicit(stop, memory_order_relaxed))
             return;
-        char *block = s->region + off;
-        if (mprotect(block, HUGE_PAGE, PROT_READ | PROT_WRITE) != 0 ||
-            madvise(block, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
+        if (madvise(s->region + off, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
             return; /* a hint: the load faults its pages in itself */
     }
 #else

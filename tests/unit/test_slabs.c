@@ -1,4 +1,5 @@
 /* Unit tests for lib/slabs.c */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -149,6 +150,41 @@ static void prefault_stops_when_told(void **state)
     slabs_destroy(&s);
 }
 
+struct prefault_arg {
+    struct slabs *s;
+    uint64_t bytes;
+};
+
+static void *prefault_thread(void *arg)
+{
+    struct prefault_arg *a = arg;
+    slabs_prefault(a->s, a->bytes, NULL);
+    return NULL;
+}
+
+/* The way a snapshot load uses it: pages are taken and written on one
+ * thread while another prefaults part of the limit. Every page, inside
+ * the prefaulted range and past it, ends up writable and handed out. */
+static void prefault_beside_allocation(void **state)
+{
+    (void)state;
+    struct slabs *s = make(64 * MiB, MiB);
+    struct prefault_arg a = {s, 24 * MiB};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, prefault_thread, &a), 0);
+    unsigned c = slabs_class_for(s, 4000);
+    size_t got = 0;
+    char *p;
+    while (got < 100000 && (p = slabs_alloc(s, c, 4000)) != NULL) {
+        memset(p, 'y', 4000);
+        got++;
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(slabs_pages_total(s), 64);
+    assert_int_equal(got, 64 * (MiB / slabs_chunk_size(s, c)));
+    slabs_destroy(&s);
+}
+
 static void free_and_reuse(void **state)
 {
     (void)state;
@@ -248,6 +284,7 @@ int main(void)
         cmocka_unit_test(free_and_reuse),
         cmocka_unit_test(prefault_changes_nothing_but_residency),
         cmocka_unit_test(prefault_stops_when_told),
+        cmocka_unit_test(prefault_beside_allocation),
         cmocka_unit_test(refs_round_trip),
         cmocka_unit_test(charges_share_the_budget),
         cmocka_unit_test(limit_changes),
