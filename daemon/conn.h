@@ -101,8 +101,9 @@ struct conn {
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */
     /* Requests finished in the current event, per latency group: they
-     * are all timed together, with one clock read. */
+     * are all timed together, from event_start_ns (CLOCK_MONOTONIC). */
     uint32_t done[LAT__COUNT];
+    uint64_t event_start_ns;
     /* Read by `stats conns` from other threads, hence atomic. */
     _Atomic rel_time_t last_active; /* for -o idle_timeout, stats conns */
     _Atomic int shown_state;        /* enum conn_shown, for stats conns */

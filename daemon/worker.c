@@ -155,19 +155,6 @@ static bool watch_idle(struct worker *w)
     return w->idle_ev != NULL && event_add(w->idle_ev, &second) == 0;
 }
 
-/* An event loop whose cached time is precise: request latency is timed
- * from it, and the default coarse clock ticks only every few ms. */
-static struct event_base *new_base(void)
-{
-    struct event_config *cfg = event_config_new();
-    if (cfg == NULL)
-        return NULL;
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base;
-}
-
 struct worker *worker_create(struct server *srv, int id)
 {
     struct worker *w = calloc(1, sizeof(*w));
@@ -180,7 +167,7 @@ struct worker *worker_create(struct server *srv, int id)
     pthread_mutex_init(&w->conns_lock, NULL);
     for (int g = 0; g < LAT__COUNT; g++)
         histogram_init(&w->latency[g]);
-    w->base = new_base();
+    w->base = event_base_new();
     w->hotkeys = topk_create(HOTKEY_CAPACITY);
     if (w->base == NULL || w->hotkeys == NULL ||
         pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
