@@ -291,11 +291,14 @@ static bool make_room(struct cache *c, unsigned cls)
     return freed;
 }
 
+/* own: cls is the item's own class, which may take its first page past
+ * the limit; a borrowed class uses what it has. */
 static struct item *alloc_in_class(struct cache *c, unsigned cls,
-                                   size_t total)
+                                   size_t total, bool own)
 {
     for (int i = 0; i < CACHE_ALLOC_TRIES; i++) {
-        struct item *it = slabs_alloc(c->slabs, cls, total);
+        struct item *it = own ? slabs_alloc_store(c->slabs, cls, total)
+                              : slabs_alloc(c->slabs, cls, total);
         if (it != NULL || !make_room(c, cls))
             return it;
     }
@@ -308,7 +311,7 @@ static struct item *alloc_in_class(struct cache *c, unsigned cls,
  * in the meantime. *cls is updated to the class used. */
 static struct item *alloc_chunk(struct cache *c, unsigned *cls, size_t total)
 {
-    struct item *it = alloc_in_class(c, *cls, total);
+    struct item *it = alloc_in_class(c, *cls, total, true);
     if (it != NULL)
         return it;
     count(&c->per_class[*cls].outofmemory, 1);
@@ -316,7 +319,7 @@ static struct item *alloc_chunk(struct cache *c, unsigned *cls, size_t total)
     unsigned last = *cls + CACHE_BORROW_CLASSES;
     for (unsigned k = *cls + 1; k <= last && k <= slabs_nclasses(c->slabs);
          k++) {
-        it = alloc_in_class(c, k, total);
+        it = alloc_in_class(c, k, total, false);
         if (it != NULL) {
             *cls = k;
             return it;

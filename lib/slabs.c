@@ -38,6 +38,7 @@ struct page_move {
 struct slabs {
     char *region;             /* reserved address space, 2 MiB aligned */
     uint64_t reserve;         /* its length */
+    uint64_t limit_max;       /* the highest limit it leaves room for */
     char *mapping;            /* what mmap returned, for munmap */
     uint64_t mapping_len;
     unsigned shift;           /* log2 of the reference unit */
@@ -131,7 +132,9 @@ struct slabs *slabs_create(const struct slabs_config *cfg)
     s->page_size = cfg->item_size_max > SLABS_MIN_PAGE ? cfg->item_size_max
                                                         : SLABS_MIN_PAGE;
     uint64_t reserve = cfg->reserve > cfg->limit ? cfg->reserve : cfg->limit;
-    s->reserve = round_up(reserve, s->page_size);
+    s->limit_max = round_up(reserve, s->page_size);
+    /* and room for the first pages that may go past the limit */
+    s->reserve = s->limit_max + (uint64_t)SLABS_MAX_CLASSES * s->page_size;
     s->shift = pick_shift(s->reserve);
     s->limit = cfg->limit;
     if (!reserve_region(s)) {
@@ -244,13 +247,18 @@ static bool make_writable(struct slabs *s, char *page)
 }
 
 /* Take a fresh page for class cls within the budget, or NULL. */
-static char *grab_page(struct slabs *s, unsigned cls)
+/* With `first`, the page is a class's first and may go past the limit
+ * (slabs_alloc_store), by at most one page per class in all. */
+static char *grab_page(struct slabs *s, unsigned cls, bool first)
 {
     char *page = NULL;
     pthread_mutex_lock(&s->lock);
     uint64_t used = s->npages * s->page_size + s->charged;
     uint64_t offset = s->npages * s->page_size;
-    if (used + s->page_size <= s->limit &&
+    uint64_t limit = s->limit;
+    if (first)
+        limit += (uint64_t)s->nclasses * s->page_size;
+    if (used + s->page_size <= limit &&
         offset + s->page_size <= s->reserve) {
         page = s->region + offset;
         if (make_writable(s, page))
@@ -277,23 +285,26 @@ static void carve_page_locked(struct slabs *s, struct slab_class *c,
     c->nfree += c->per_page;
 }
 
-static bool add_page_locked(struct slabs *s, struct slab_class *c)
+static bool add_page_locked(struct slabs *s, struct slab_class *c,
+                            bool first_ok)
 {
-    char *page = grab_page(s, (unsigned)(c - s->cls));
+    char *page = grab_page(s, (unsigned)(c - s->cls),
+                           first_ok && c->pages == 0);
     if (page == NULL)
         return false;
     carve_page_locked(s, c, page);
     return true;
 }
 
-void *slabs_alloc(struct slabs *s, unsigned cls, size_t size)
+static void *alloc_chunk(struct slabs *s, unsigned cls, size_t size,
+                         bool first_ok)
 {
     if (cls < 1 || cls > s->nclasses)
         return NULL;
     struct slab_class *c = &s->cls[cls];
     void *chunk = NULL;
     pthread_mutex_lock(&c->lock);
-    if (c->free_head != 0 || add_page_locked(s, c)) {
+    if (c->free_head != 0 || add_page_locked(s, c, first_ok)) {
         chunk = slabs_ptr(s, c->free_head);
         memcpy(&c->free_head, chunk, sizeof(uint32_t));
         c->nfree--;
@@ -302,6 +313,16 @@ void *slabs_alloc(struct slabs *s, unsigned cls, size_t size)
     }
     pthread_mutex_unlock(&c->lock);
     return chunk;
+}
+
+void *slabs_alloc(struct slabs *s, unsigned cls, size_t size)
+{
+    return alloc_chunk(s, cls, size, false);
+}
+
+void *slabs_alloc_store(struct slabs *s, unsigned cls, size_t size)
+{
+    return alloc_chunk(s, cls, size, true);
 }
 
 static bool in_page(const struct slabs *s, const char *page, const void *p)
@@ -383,7 +404,7 @@ void slabs_uncharge(struct slabs *s, uint64_t bytes)
 
 bool slabs_set_limit(struct slabs *s, uint64_t limit)
 {
-    if (limit > s->reserve)
+    if (limit > s->limit_max)
         return false;
     pthread_mutex_lock(&s->lock);
     s->limit = limit;

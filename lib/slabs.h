@@ -9,7 +9,9 @@
  *
  * Budget: everything charged to the arena, item pages and whatever else a
  * caller charges with slabs_charge() (the hash table's buckets), stays at or
- * under the limit. Allocation failure is an ordinary NULL result.
+ * under the limit, but for one thing: slabs_alloc_store() gives a class
+ * with no page its first one past it, so at most one page per class over.
+ * Allocation failure is an ordinary NULL result.
  *
  * References: a chunk is also addressable by a 32-bit reference, its offset
  * in units of the arena's alignment (4 bytes for arenas up to 16 GiB, 8 up
@@ -61,6 +63,12 @@ size_t slabs_largest_chunk(const struct slabs *s);
 /* A chunk of class cls for an object of `size` bytes, or NULL when the
  * class has no free chunk and no page can be added within the limit. */
 void *slabs_alloc(struct slabs *s, unsigned cls, size_t size);
+/* The same for a client's store: a class with no page at all gets its
+ * first one even past the limit, as memcached grants it. With every page
+ * taken by other sizes, a store of a new size would otherwise fail
+ * (SERVER_ERROR out of memory) until a page is moved, where memcached
+ * stores it and evicts within the class from then on. */
+void *slabs_alloc_store(struct slabs *s, unsigned cls, size_t size);
 void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size);
 
 /* Charge or return bytes against the limit for memory outside the pages. */

@@ -1694,6 +1694,22 @@ class Flags(unittest.TestCase):
                 return VERSION_RE.match(c.recv_line()) is not None
         self.assertTrue(H.wait_until(admitted, 5, 0.05))
 
+    def test_new_size_stores_when_memory_is_full(self):
+        """Sizes arriving once every page is taken: each size class gets
+        its first page (as memcached grants it) and then evicts within
+        itself, so no store fails."""
+        d = own_daemon(self, ["-m", "8"])
+        c = self.connect(d)
+        sizes = (100, 1000, 5000, 20000)
+        for i in range(2000):    # keys grow a digit: new classes come late
+            n = sizes[i % 4]
+            c.send(b"set k%d 0 0 %d\r\n%s\r\n" % (i, n, b"x" * n))
+            self.assertEqual(c.recv_line(), b"STORED\r\n", (i, n))
+        self.assertGreater(int(c.stats()["evictions"]), 0)
+        for i in (1996, 1997, 1998, 1999):
+            c.send(b"get k%d\r\n" % i)
+            self.assertTrue(c.recv_retrieval().startswith(b"VALUE k%d " % i))
+
     def test_disable_evictions_out_of_memory(self):
         d = own_daemon(self, ["-M", "-m", "2"])
         c = self.connect(d)

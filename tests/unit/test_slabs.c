@@ -75,7 +75,7 @@ static void large_item_size_makes_large_pages(void **state)
     slabs_destroy(&s);
 }
 
-static void never_exceeds_limit(void **state)
+static void limit_holds_within_a_class(void **state)
 {
     (void)state;
     struct slabs *s = make(4 * MiB, MiB);
@@ -88,8 +88,6 @@ static void never_exceeds_limit(void **state)
     assert_int_equal(slabs_pages_total(s), 4);
     assert_int_equal(slabs_used(s), 4 * MiB);
     assert_true(slabs_used(s) <= slabs_limit(s));
-    /* Another class gets nothing either: the budget is shared. */
-    assert_null(slabs_alloc(s, c + 1, 1200));
     struct slabs_class_stats st;
     slabs_class_stats(s, c, &st);
     assert_int_equal(st.pages, 4);
@@ -225,6 +223,35 @@ static void refs_round_trip(void **state)
     slabs_destroy(&s);
 }
 
+/* With the budget spent by one class, a class with no page still gets
+ * one (memcached's rule), once: its second page, and a third class's
+ * second, are refused. */
+static void first_page_past_the_limit(void **state)
+{
+    (void)state;
+    struct slabs *s = make(2 * MiB, MiB);
+    unsigned a = slabs_class_for(s, 1000), b = slabs_class_for(s, 5000);
+    while (slabs_alloc(s, a, 1000) != NULL)
+        ;
+    assert_int_equal(slabs_used(s), 2 * MiB);
+    size_t per_page = MiB / slabs_chunk_size(s, b), got = 0;
+    assert_null(slabs_alloc(s, b, 5000)); /* not for any other use */
+    while (got < 3 * per_page && slabs_alloc_store(s, b, 5000) != NULL)
+        got++;
+    assert_int_equal(got, per_page);
+    assert_int_equal(slabs_used(s), 3 * MiB);
+    assert_null(slabs_alloc_store(s, a, 1000));
+    /* The pages past the limit are bounded by the number of classes. */
+    unsigned granted = 0;
+    for (unsigned c = 1; c <= slabs_nclasses(s); c++)
+        if (c != a && c != b && slabs_alloc_store(s, c, 1) != NULL)
+            granted++;
+    assert_int_equal(granted, slabs_nclasses(s) - 2);
+    assert_true(slabs_used(s) <= 2 * MiB + slabs_nclasses(s) * (uint64_t)MiB);
+    assert_false(slabs_charge(s, 1));
+    slabs_destroy(&s);
+}
+
 static void charges_share_the_budget(void **state)
 {
     (void)state;
@@ -280,7 +307,8 @@ int main(void)
         cmocka_unit_test(classes_grow_by_factor),
         cmocka_unit_test(class_lookup),
         cmocka_unit_test(large_item_size_makes_large_pages),
-        cmocka_unit_test(never_exceeds_limit),
+        cmocka_unit_test(limit_holds_within_a_class),
+        cmocka_unit_test(first_page_past_the_limit),
         cmocka_unit_test(free_and_reuse),
         cmocka_unit_test(prefault_changes_nothing_but_residency),
         cmocka_unit_test(prefault_stops_when_told),
