@@ -376,15 +376,19 @@ static void send_detail_dump(struct conn *c, const struct bin_request *r)
     free(d.p);
 }
 
-static bool key_is(const struct bin_request *r, const char *word)
+/* Whether the key starts with word (exact: is word). */
+static bool key_is(const struct bin_request *r, const char *word, bool exact)
 {
     size_t n = strlen(word);
-    return r->keylen >= n && memcmp(r->key, word, n) == 0;
+    return (exact ? r->keylen == n : r->keylen >= n) &&
+           memcmp(r->key, word, n) == 0;
 }
 
-/* STAT [group]: one packet per stat, then an empty one. memcached picks
- * the group by its leading letters and knows no conns, latency etc. here.
- */
+/* STAT [group]: one packet per stat, then an empty one. As in memcached,
+ * reset, settings and detail are picked by their leading letters, the
+ * other groups by the whole key, and conns, latency etc. are not known
+ * here. Any value is not read with the request: memcached takes it for
+ * the next one. */
 static void exec_stat(struct conn *c, const struct bin_request *r)
 {
     struct server *srv = c->srv;
@@ -392,27 +396,26 @@ static void exec_stat(struct conn *c, const struct bin_request *r)
     conn_request_done(c, LAT_OTHER);
     if (r->keylen == 0) {
         stats_report_general(srv, emit_stat, &e);
-    } else if (key_is(r, "reset")) {
+    } else if (key_is(r, "reset", false)) {
         stats_report_reset(srv);
-    } else if (key_is(r, "settings")) {
+    } else if (key_is(r, "settings", false)) {
         stats_report_settings(srv, emit_stat, &e);
-    } else if (key_is(r, "detail on") || key_is(r, "detail off")) {
-        prefix_stats_enable(srv->prefix, key_is(r, "detail on"));
-    } else if (key_is(r, "detail dump")) {
+    } else if (key_is(r, "detail on", false) ||
+               key_is(r, "detail off", false)) {
+        prefix_stats_enable(srv->prefix, key_is(r, "detail on", false));
+    } else if (key_is(r, "detail dump", false)) {
         send_detail_dump(c, r);
-    } else if (key_is(r, "items")) {
+    } else if (key_is(r, "items", true)) {
         stats_report_items(srv, emit_stat, &e);
-    } else if (key_is(r, "slabs")) {
+    } else if (key_is(r, "slabs", true)) {
         stats_report_slabs(srv, emit_stat, &e);
-    } else if (key_is(r, "sizes")) {
+    } else if (key_is(r, "sizes", true)) {
         emit_stat("sizes_status", "disabled", &e);
     } else {
         send_error(c, r, BIN_STATUS_KEY_ENOENT);
-        skip_value(c, r);
         return;
     }
     send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, NULL, 0, 0);
-    skip_value(c, r);
 }
 
 static void exec_request(struct conn *c, const struct bin_request *r)
@@ -469,8 +472,9 @@ bool binary_exec_parse(struct conn *c)
     case BIN_NEED_MORE:
         return false;
     case BIN_CLOSE:
+        /* the replies to the requests before it still go out */
         log_info("closing a binary connection: bad request magic");
-        c->closing = true;
+        c->close_after_write = true;
         return false;
     case BIN_ERROR_CLOSE:
         c->rpos += used;

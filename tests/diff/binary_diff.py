@@ -197,6 +197,20 @@ FIXED = {
     "no-key-get": [[req("GET")]],
     "flush-key": [[req("FLUSH", b"k")]],
     "noop-body": [[req("NOOP", value=b"x")]],
+    # memcached reads a STAT's key only: its value is the next request
+    "stat-value-is-a-request": [
+        [raw(packet(OP["STAT"], key=b"reset",
+                    value=packet(OP["NOOP"], opaque=0x99)))],
+    ],
+    # items, slabs and sizes only by their whole name
+    "stat-group-names": [
+        [req("STAT", b"itemsX")], [req("STAT", b"slabsX")],
+        [req("STAT", b"sizesX")], [req("STAT", b"detail")],
+    ],
+    # replies already answered go out before a bad magic closes
+    "bad-magic-after-errors": [
+        [req("DELETE", b"nokey"), req("NOOP"), raw(b"z" * 24)],
+    ],
 }
 
 
