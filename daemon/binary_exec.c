@@ -162,7 +162,6 @@ static void exec_store(struct conn *c, const struct bin_request *r)
         flags = bin_get32(r->extras);
         exptime = (int64_t)bin_get32(r->extras + 4);
     }
-    STAT_INC(ts, cmd_set);
     prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_SET);
     struct item *it = NULL;
     enum cache_status st = CACHE_TOO_LARGE;
@@ -224,6 +223,7 @@ void binary_exec_store(struct conn *c)
     struct cache_item_view v;
     cache_item_view(cache, s.item, &v);
     CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
+    STAT_INC(tstats(c), cmd_set);
     /* A CAS makes any set, add or replace a compare-and-swap, and an
      * append or prepend conditional on it, as in memcached. */
     struct cache_mstore_opts o = {

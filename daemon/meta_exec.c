@@ -227,7 +227,6 @@ static void exec_ms(struct conn *c, const struct meta_request *req)
     struct item *it = NULL;
     enum cache_status st = CACHE_TOO_LARGE;
     key_of(req, &k);
-    STAT_INC(tstats(c), cmd_set);
     prefix_stats_record(c->srv->prefix, k.p, k.n, PREFIX_SET);
     if ((size_t)req->datalen + 2 <= cache_item_size_max(c->srv->cache))
         st = cache_alloc(c->srv->cache, k.p, k.n, req->client_flags,
@@ -244,6 +243,7 @@ static void exec_ms(struct conn *c, const struct meta_request *req)
     struct cache_item_view v;
     cache_item_view(c->srv->cache, it, &v);
     CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
+    STAT_INC(tstats(c), cmd_set);
     c->store = (struct conn_store){.item = it, .meta = true};
     c->nread_dst = cache_item_value(c->srv->cache, it);
     c->nread_left = (size_t)req->datalen + 2;

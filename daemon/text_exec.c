@@ -92,9 +92,11 @@ static void retrieve_key(struct conn *c, const struct retrieval *r,
     if (r->prefix)
         prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_GET);
     worker_note_key(c->worker, key, nkey);
-    STAT_INC(ts, cmd_get);
+    /* memcached counts a gat as a touch only */
     if (r->touch != NULL)
         STAT_INC(ts, cmd_touch);
+    else
+        STAT_INC(ts, cmd_get);
     if (it == NULL) {
         stats_count_miss(ts, why, r->touch != NULL);
         return;
@@ -197,7 +199,6 @@ static void exec_storage(struct conn *c, const struct text_request *req)
 {
     struct item *it = NULL;
     enum cache_status st = CACHE_TOO_LARGE;
-    STAT_INC(tstats(c), cmd_set);
     prefix_stats_record(c->srv->prefix, req->key, req->nkey, PREFIX_SET);
     if ((size_t)req->nbytes + 2 <= cache_item_size_max(c->srv->cache))
         st = cache_alloc(c->srv->cache, req->key, req->nkey, req->flags,
@@ -223,9 +224,11 @@ void text_exec_store(struct conn *c)
     c->store.item = NULL;
     conn_request_done(c, LAT_SET);
     cache_item_view(cache, s.item, &v);
-    /* Per class, memcached counts a set once its data block is in, good
-     * or bad, in the class of the new item. */
+    /* memcached counts a set, in all and per class, once its data block
+     * is in, good or bad, in the class of the new item: a store refused
+     * for its size or for memory is not counted. */
     CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
+    STAT_INC(tstats(c), cmd_set);
     if (!text_data_block_ok(v.value, v.nbytes)) {
         say(c, s.noreply, TEXT_R_ERR_BAD_CHUNK);
         cache_release(cache, s.item);

@@ -182,6 +182,47 @@ class EveryPolicy(unittest.TestCase):
             d.stop()
 
 
+class Counting(unittest.TestCase):
+    """Which requests count in cmd_get, cmd_touch and cmd_set: as in
+    memcached 1.6.18 (the same test runs against it)."""
+
+    def delta(self, c, requests):
+        before = c.stats()
+        c.send(b"".join(requests) + b"mn\r\n")
+        for _ in range(100):    # the replies, up to mn's
+            if c.recv_line() == b"MN\r\n":
+                break
+        else:
+            self.fail("no MN")
+        after = c.stats()
+        return {k: int(after[k]) - int(before[k])
+                for k in ("cmd_get", "get_hits", "get_misses", "cmd_touch",
+                          "touch_hits", "touch_misses", "cmd_set")}
+
+    def test_gat_counts_as_a_touch_only(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.request(b"set a 0 0 1\r\nx\r\n"), b"STORED\r\n")
+        got = self.delta(c, [b"gat 100 a b\r\n", b"gats 100 a\r\n",
+                             b"mg a v\r\n", b"mg zz v\r\n",
+                             b"mg a T30\r\n", b"mg zz T30 v\r\n"])
+        self.assertEqual(got, {"cmd_get": 3, "get_hits": 1, "get_misses": 2,
+                               "cmd_touch": 4, "touch_hits": 3,
+                               "touch_misses": 1, "cmd_set": 0})
+
+    def test_refused_stores_are_not_sets(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        big = b"x" * (2 * 1024 * 1024)
+        got = self.delta(c, [b"set big 0 0 %d noreply\r\n%s\r\n"
+                             % (len(big), big),
+                             b"ms big %d q\r\n%s\r\n" % (len(big), big),
+                             b"set ok 0 0 1 noreply\r\nx\r\n"])
+        self.assertEqual(got["cmd_set"], 1)
+
+
 class Reset(unittest.TestCase):
     """stats reset, as memcached: counters from zero, contents kept."""
 
