@@ -434,7 +434,9 @@ enum cache_status store_locked(struct cache *c, struct item *it,
     case CACHE_CAS:
         if (old == NULL)
             return CACHE_NOT_FOUND;
-        if (item_cas(old, c->use_cas) != cas_in)
+        /* Without CAS (-C) memcached's new item has none to match:
+         * whatever was asked, it exists. */
+        if (!c->use_cas || item_cas(old, c->use_cas) != cas_in)
             return CACHE_EXISTS;
         break;
     case CACHE_SET:

@@ -170,8 +170,9 @@ static bool mstore_mode(struct cache *c, struct item *it, struct item *old,
             it->exptime = clock_exptime(c->clock, o->vivify_exptime);
             *mode = CACHE_ADD;
         } else if (old != NULL && o->compare && o->cas != 0 &&
-                   item_cas(old, c->use_cas) != o->cas) {
-            /* memcached compares in append mode only a non-zero CAS */
+                   c->use_cas && item_cas(old, c->use_cas) != o->cas) {
+            /* memcached compares in append mode only a non-zero CAS the
+             * new item can carry (none with -C) */
             *st = CACHE_EXISTS;
             return false;
         }

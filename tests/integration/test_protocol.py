@@ -1754,6 +1754,15 @@ class Flags(unittest.TestCase):
         self.exact(c, b"set k 0 0 1\r\nx\r\n", b"STORED\r\n")
         self.exact(c, b"gets k\r\n", b"VALUE k 0 1 0\r\nx\r\nEND\r\n")
         self.assertEqual(c.stats("settings")["cas_enabled"], "no")
+        # No CAS to match: cas and ms C in set mode find the key exists,
+        # whatever the value; append mode does not compare at all.
+        self.exact(c, b"cas k 0 0 1 0\r\ny\r\n", b"EXISTS\r\n")
+        self.exact(c, b"cas k 0 0 1 5\r\ny\r\n", b"EXISTS\r\n")
+        self.exact(c, b"cas nokey 0 0 1 0\r\ny\r\n", b"NOT_FOUND\r\n")
+        self.exact(c, b"ms k 1 C0\r\ny\r\n", b"EX\r\n")
+        self.exact(c, b"ms k 1 I C0\r\ny\r\n", b"EX\r\n")
+        self.exact(c, b"ms k 1 MA C3\r\nz\r\n", b"HD\r\n")
+        self.exact(c, b"get k\r\n", b"VALUE k 0 2\r\nxz\r\nEND\r\n")
 
     def test_settings_follow_flags(self):
         d = own_daemon(self, ["-t", "2", "-c", "500", "-R", "7", "-m", "32",
