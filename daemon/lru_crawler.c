@@ -144,9 +144,12 @@ static bool parse_classes(const char *w, size_t n, uint64_t *out)
             comma = end;
         struct token tk = {w, (size_t)(comma - w)};
         uint32_t id;
-        if (!num_u32(&tk, &id) || id == 0 || id > SLABS_MAX_CLASSES)
+        /* memcached splits with strtok(): empty items are skipped */
+        if (tk.n > 0 &&
+            (!num_u32(&tk, &id) || id == 0 || id > SLABS_MAX_CLASSES))
             return false;
-        bits |= (uint64_t)1 << id;
+        if (tk.n > 0)
+            bits |= (uint64_t)1 << id;
         w = comma + 1;
     }
     *out = bits;
@@ -159,6 +162,10 @@ static void start_dump(struct conn *c, enum dump_format format,
     uint64_t classes;
     if (!parse_classes(w, n, &classes)) {
         say(c, "BADCLASS invalid class id\r\n");
+        return;
+    }
+    if (classes == 0) {
+        say(c, "NOTSTARTED no items to crawl\r\n");
         return;
     }
     struct dump *d = malloc(sizeof(*d));
@@ -191,12 +198,16 @@ static void exec_with_arg(struct conn *c, const char *sub, size_t nsub,
                 say(c, "ERROR an unknown error happened\r\n");
             else if (!parse_classes(w, n, &classes))
                 say(c, "BADCLASS invalid class id\r\n");
+            else if (classes == 0)
+                say(c, "NOTSTARTED no items to crawl\r\n");
             else {
                 /* the reaper sweeps continuously: nothing to start, but
                  * the request counts as one, as in memcached */
                 atomic_fetch_add(&c->srv->crawler_starts, 1);
                 say(c, "OK\r\n");
             }
+        } else if (!c->srv->settings->dump_enabled) {
+            say(c, "ERROR metadump not allowed\r\n"); /* -X */
         } else {
             start_dump(c, token_eq(sub, nsub, "metadump") ? DUMP_META : DUMP_MG,
                        w, n);

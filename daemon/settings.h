@@ -139,7 +139,7 @@ X(flush_enabled, BOOL, 'F', "disable-flush-all", NULL, "flush_enabled",       \
   "disable the flush_all command")                                            \
 X(dump_enabled, BOOL, 'X', "disable-dumping", NULL, "dump_enabled",           \
   "yes", NULL, NULL,                                                          \
-  "disable stats cachedump")                                                  \
+  "disable stats cachedump and lru_crawler metadump")                         \
 X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
   "0", "0..", "sec",                                                          \
   "close connections idle this many seconds (0: never)")                      \

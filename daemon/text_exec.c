@@ -433,13 +433,18 @@ static void stats_cachedump(struct conn *c, const char *cur, const char *end)
     const char *w1 = "", *w2 = "";
     size_t n1 = 0, n2 = 0;
     uint32_t cls, limit;
-    if (!text_next_key(&cur, end, &w1, &n1) ||
+    if (!c->srv->settings->dump_enabled) {
+        say_str(c, "CLIENT_ERROR stats cachedump not allowed\r\n"); /* -X */
+    } else if (!text_next_key(&cur, end, &w1, &n1) ||
         !text_next_key(&cur, end, &w2, &n2)) {
         say_str(c, "CLIENT_ERROR bad command line\r\n");
     } else if (!word_u32(w1, n1, &cls) || !word_u32(w2, n2, &limit)) {
         text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
-    } else if (cls < 1 || cls > cache_nclasses(c->srv->cache)) {
+    } else if (cls > SLABS_MAX_CLASSES) {
+        /* memcached's bound: its class table, used or not */
         say_str(c, "CLIENT_ERROR Illegal slab id\r\n");
+    } else if (cls < 1 || cls > cache_nclasses(c->srv->cache)) {
+        text_exec_reply(c, TEXT_R_END);
     } else {
         stats_report_cachedump(c->srv, cls, limit, emit_raw_line, c);
         text_exec_reply(c, TEXT_R_END);

@@ -1764,6 +1764,19 @@ class Flags(unittest.TestCase):
         self.exact(c, b"ms k 1 MA C3\r\nz\r\n", b"HD\r\n")
         self.exact(c, b"get k\r\n", b"VALUE k 0 2\r\nxz\r\nEND\r\n")
 
+    def test_disable_dumping(self):
+        d = own_daemon(self, ["-X"])
+        c = self.connect(d)
+        self.exact(c, b"set k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        self.exact(c, b"stats cachedump 1 1\r\n",
+                   b"CLIENT_ERROR stats cachedump not allowed\r\n")
+        self.exact(c, b"stats cachedump\r\n",
+                   b"CLIENT_ERROR stats cachedump not allowed\r\n")
+        self.exact(c, b"lru_crawler metadump all\r\n",
+                   b"ERROR metadump not allowed\r\n")
+        self.exact(c, b"lru_crawler metadump 1\r\n",
+                   b"ERROR metadump not allowed\r\n")
+
     def test_settings_follow_flags(self):
         d = own_daemon(self, ["-t", "2", "-c", "500", "-R", "7", "-m", "32",
                               "-I", "2m", "-A", "-v"])
