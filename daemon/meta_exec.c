@@ -250,14 +250,16 @@ static void exec_ms(struct conn *c, const struct meta_request *req)
     c->state = CONN_NREAD;
 }
 
+/* old_cls: the class of the item the CAS was compared with, where
+ * memcached counts it too. */
 static void ms_count(struct conn *c, const struct meta_request *req,
-                     enum cache_status st)
+                     enum cache_status st, unsigned old_cls)
 {
     struct thread_stats *ts = tstats(c);
     bool cas_mode = meta_has(req, 'C') && (req->op == META_OP_SET ||
                                            req->op == META_OP_REPLACE);
-    if (cas_mode) /* memcached counts no class for ms */
-        stats_count_cas(ts, st, 0);
+    if (cas_mode)
+        stats_count_cas(ts, st, old_cls);
 }
 
 static enum meta_code ms_code(enum cache_status st)
@@ -295,7 +297,7 @@ void meta_exec_store(struct conn *c)
     struct cache_mstore_result r;
     enum cache_status st = cache_mstore(cache, it, &o, &r);
     cache_release(cache, it);
-    ms_count(c, req, st);
+    ms_count(c, req, st, r.old_cls);
     if (st == CACHE_OK && meta_has(req, 'q'))
         return;
     struct meta_item mi = {.cas = r.cas, .size = r.size};

@@ -8,6 +8,8 @@
 #include "daemon/maintainer.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
+#include "lib/cache.h"
+#include "lib/slabs.h"
 #include "proto/num.h"
 #include "proto/text.h"
 #include "proto/token.h"
@@ -28,6 +30,13 @@ static const char *move_reply(enum cache_move_status st)
     }
 }
 
+static bool has_spare_page(struct conn *c, unsigned cls)
+{
+    struct slabs_class_stats ss;
+    slabs_class_stats(cache_slabs(c->srv->cache), cls, &ss);
+    return ss.pages >= 2;
+}
+
 /* slabs reassign <src> <dst>: exactly two numbers, no noreply. */
 static void reassign(struct conn *c, const struct token *w, int nw)
 {
@@ -38,6 +47,11 @@ static void reassign(struct conn *c, const struct token *w, int nw)
         text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
     } else if (src == 0 && dst > 0 && src != dst) {
         /* memcached's page pool, which zeekdb does not keep: empty */
+        say(c, move_reply(CACHE_MOVE_NOSPARE));
+    } else if (dst == 0 && src >= 1 &&
+               (unsigned)src <= cache_nclasses(c->srv->cache) &&
+               !has_spare_page(c, (unsigned)src)) {
+        /* to the pool: memcached first finds the source has none */
         say(c, move_reply(CACHE_MOVE_NOSPARE));
     } else if (src < 1 || dst < 1) {
         say(c, move_reply(src == dst ? CACHE_MOVE_SAME : CACHE_MOVE_BADCLASS));

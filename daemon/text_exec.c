@@ -359,6 +359,8 @@ static void exec_memlimit(struct conn *c, const struct text_request *req)
     const char *line = "OK\r\n";
     if (req->level < MEMLIMIT_MIN_MB)
         line = "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
+    else if (req->level > 1000000000) /* memcached's guess: bytes */
+        line = "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
     else if (!cache_set_limit(c->srv->cache, (uint64_t)req->level << 20))
         line = "MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n";
     if (!req->noreply)

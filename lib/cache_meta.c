@@ -192,6 +192,7 @@ static enum cache_status mstore_locked(struct cache *c, struct item *it,
 {
     const char *key = item_key(it, c->use_cas);
     struct item *old = find_locked(c, hv, key, it->nkey, NULL);
+    out->old_cls = old != NULL ? old->clsid : 0;
     enum cache_store_mode mode;
     enum cache_status st = CACHE_OK;
     bool stale;

@@ -82,6 +82,7 @@ struct cache_mstore_result {
     uint64_t cas;
     uint32_t size;           /* value bytes without "\r\n" (after an
                                 append: the joined value's) */
+    unsigned old_cls;        /* class of the item found, 0 if none */
 };
 
 /* Link an item from cache_alloc() (the caller keeps its reference). */

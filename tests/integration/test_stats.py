@@ -235,6 +235,23 @@ class Counting(unittest.TestCase):
         self.assertEqual(got["cmd_set"], 1)
 
 
+    def test_ms_cas_counts_in_the_class(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.request(b"ms a 1\r\nx\r\n"), b"HD\r\n")
+        cas = int(c.request(b"mg a c\r\n").split()[1][1:])
+        self.assertEqual(c.request(b"ms a 1 C%d\r\ny\r\n" % cas), b"HD\r\n")
+        self.assertEqual(c.request(b"ms a 1 C1\r\nz\r\n"), b"EX\r\n")
+        slabs = c.stats("slabs")
+        hits = sum(int(v) for k, v in slabs.items() if k.endswith(":cas_hits"))
+        bad = sum(int(v) for k, v in slabs.items()
+                  if k.endswith(":cas_badval"))
+        self.assertEqual((hits, bad), (1, 1))
+        s = c.stats()
+        self.assertEqual((s["cas_hits"], s["cas_badval"]), ("1", "1"))
+
+
 class Reset(unittest.TestCase):
     """stats reset, as memcached: counters from zero, contents kept."""
 
