@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/prefix_stats.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
 #include "daemon/worker.h"
@@ -113,7 +112,6 @@ static void mg_count(struct conn *c, const struct meta_request *req,
                      const struct cache_item_view *v, enum cache_miss why)
 {
     struct thread_stats *ts = tstats(c);
-    prefix_stats_record(c->srv->prefix, k->p, k->n, PREFIX_GET);
     worker_note_key(c->worker, k->p, k->n);
     if (v == NULL) {
         STAT_INC(ts, cmd_get);
@@ -124,7 +122,6 @@ static void mg_count(struct conn *c, const struct meta_request *req,
             STAT_INC(ts, get_flushed);
         return;
     }
-    prefix_stats_record(c->srv->prefix, k->p, k->n, PREFIX_HIT);
     /* A hit that touched counts as a touch only, as in memcached. */
     if (meta_has(req, 'T')) {
         STAT_INC(ts, cmd_touch);
@@ -227,7 +224,6 @@ static void exec_ms(struct conn *c, const struct meta_request *req)
     struct item *it = NULL;
     enum cache_status st = CACHE_TOO_LARGE;
     key_of(req, &k);
-    prefix_stats_record(c->srv->prefix, k.p, k.n, PREFIX_SET);
     if ((size_t)req->datalen + 2 <= cache_item_size_max(c->srv->cache))
         st = cache_alloc(c->srv->cache, k.p, k.n, req->client_flags,
                          meta_has(req, 'T') ? req->ttl : 0,
@@ -319,7 +315,6 @@ static void exec_md(struct conn *c, const struct meta_request *req)
     };
     unsigned cls;
     enum cache_status st = cache_mdelete(c->srv->cache, k.p, k.n, &o, &cls);
-    prefix_stats_record(c->srv->prefix, k.p, k.n, PREFIX_DEL);
     /* As memcached: a CAS mismatch is a miss, an invalidation nothing. */
     if (st == CACHE_NOT_FOUND || st == CACHE_EXISTS) {
         STAT_INC(tstats(c), delete_misses);
