@@ -251,7 +251,7 @@ SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
 SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
 SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
 /* no temporary LRU: short-TTL items live with the others */               \
-SETTINGS_IGNORED_OKEY_AS(X, temporary_ttl, "temp_lru", "false")               \
+SETTINGS_IGNORED_OKEY_AS(X, temporary_ttl, "temp_lru", "no")                  \
 SETTINGS_IGNORED_OKEY_AS(X, track_sizes, "track_sizes", "no")                 \
 SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")    \
 /* the segmented LRU's age limits and crawler pacing, the page mover's */    \

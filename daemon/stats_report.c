@@ -303,25 +303,6 @@ void stats_report_general(struct server *srv,
 #undef PUT_ABSENT
 }
 
-void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg)
-{
-    settings_foreach_stat(srv->settings, emit, arg);
-    struct emitter e = {emit, arg};
-    emit("detail_enabled", prefix_stats_enabled(srv->prefix) ? "yes" : "no",
-         arg);
-    emit("lru_segmented", strcmp(srv->settings->eviction, "lru") == 0 &&
-                              !cache_lru_flat(srv->cache) ? "yes" : "no",
-         arg);
-    put_u64(&e, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
-    unsigned hot, warm;
-    cache_lru_shares(srv->cache, &hot, &warm);
-    put_u64(&e, "hot_lru_pct", hot);
-    put_u64(&e, "warm_lru_pct", warm);
-    /* items are never split into chunks: the largest chunk holds the
-     * largest item */
-    put_u64(&e, "slab_chunk_max", cache_item_size_max(srv->cache));
-}
-
 void stats_report_reset(struct server *srv)
 {
     for (int i = 0; i < srv->nworkers; i++) {

@@ -41,8 +41,9 @@ void stats_report_general_lines(struct server *srv, stats_line_fn emit,
                                 void *arg);
 void stats_report_general(struct server *srv,
                           stats_emit_fn emit, void *arg);
-/* `stats settings`: the settings table (daemon/settings.h), then what
- * memcached also reports there but is only known at run time. */
+/* `stats settings` (daemon/stats_settings.c): the settings table
+ * (daemon/settings.h) and what is only known at run time, in memcached's
+ * order, then zeekdb's own lines. */
 void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg);
 
 /* `stats slabs`: memory per slab class; `stats items`: items per class. */

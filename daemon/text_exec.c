@@ -328,7 +328,8 @@ static void exec_version(struct conn *c, const struct text_request *req)
 
 static void exec_verbosity(struct conn *c, const struct text_request *req)
 {
-    log_set_level((int)req->level);
+    /* memcached stops at 2, its most verbose level for this command */
+    log_set_level(req->level > 2 ? 2 : (int)req->level);
     say(c, req->noreply, TEXT_R_OK);
 }
 

@@ -51,18 +51,30 @@ MEMCACHED_GENERAL = (
 
 # `stats settings` lines both print (memcached's TLS and extstore lines,
 # and its tuning of parts zeekdb does differently, are left out).
+# memcached 1.6.18's stats settings lines, in its order (Debian's build,
+# with extstore and TLS): zeekdb prints all of them first, then its own.
 SHARED_SETTINGS = (
     "maxbytes", "maxconns", "tcpport", "udpport", "inter", "verbosity",
-    "evictions", "domain_socket", "umask",
-    "shutdown_command", "growth_factor", "chunk_size", "num_threads",
+    "oldest", "evictions", "domain_socket", "umask", "shutdown_command",
+    "growth_factor", "chunk_size", "num_threads", "num_threads_per_udp",
     "stat_key_prefix", "detail_enabled", "reqs_per_event", "cas_enabled",
     "tcp_backlog", "binding_protocol", "auth_enabled_sasl",
     "auth_enabled_ascii", "item_size_max", "maxconns_fast", "hashpower_init",
-    "slab_reassign", "slab_automove", "slab_chunk_max", "lru_crawler",
+    "slab_reassign", "slab_automove", "slab_automove_ratio",
+    "slab_automove_window", "slab_chunk_max", "lru_crawler",
+    "lru_crawler_sleep", "lru_crawler_tocrawl", "tail_repair_time",
+    "flush_enabled", "dump_enabled", "hash_algorithm",
     "lru_maintainer_thread", "lru_segmented", "hot_lru_pct", "warm_lru_pct",
-    "temp_lru", "tail_repair_time", "flush_enabled", "dump_enabled",
-    "hash_algorithm", "idle_timeout", "track_sizes", "inline_ascii_response",
-    "read_buf_mem_limit")
+    "hot_max_factor", "warm_max_factor", "temp_lru", "temporary_ttl",
+    "idle_timeout", "watcher_logbuf_size", "worker_logbuf_size",
+    "read_buf_mem_limit", "track_sizes", "inline_ascii_response",
+    "ext_item_size", "ext_item_age", "ext_low_ttl", "ext_recache_rate",
+    "ext_wbuf_size", "ext_compact_under", "ext_drop_under", "ext_max_sleep",
+    "ext_max_frag", "slab_automove_freeratio", "ext_drop_unread",
+    "ssl_enabled", "ssl_chain_cert", "ssl_key", "ssl_verify_mode",
+    "ssl_keyformat", "ssl_ciphers", "ssl_ca_cert", "ssl_wbuf_size",
+    "ssl_session_cache", "ssl_kernel_tls", "ssl_min_version",
+    "num_napi_ids", "memory_file")
 
 SUMMED_CLASS_FIELDS = (   # general line: the per-class `stats items` field
     ("evictions", "evicted"), ("evicted_active", "evicted_active"),
@@ -111,6 +123,23 @@ class Lines(H.SharedDaemonCase):
         self.assertIn(s["detail_enabled"], ("yes", "no"))
         self.assertEqual(s["inline_ascii_response"], "no")
         self.assertEqual(s["auth_enabled_sasl"], "no")
+
+    def test_settings_in_memcached_order(self):
+        names = stat_names(self.c, b"settings")
+        self.assertEqual(names[:len(SHARED_SETTINGS)], list(SHARED_SETTINGS))
+        self.assertEqual(len(names), len(set(names)))
+
+    def test_settings_follow_admin_commands(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        for req in (b"verbosity 5\r\n", b"cache_memlimit 100\r\n"):
+            self.assertEqual(c.request(req), b"OK\r\n")
+        s = c.stats("settings")
+        self.assertEqual((s["verbosity"], s["maxbytes"]),
+                         ("2", str(100 * 1024 * 1024)))
+        self.assertEqual(s["num_threads_per_udp"], s["num_threads"])
+        self.assertEqual(c.request(b"verbosity 0\r\n"), b"OK\r\n")
 
     def test_detail_enabled_follows_stats_detail(self):
         self.assertEqual(self.c.request(b"stats detail on\r\n"), b"OK\r\n")

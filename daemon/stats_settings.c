@@ -1,0 +1,153 @@
+/*
+ * daemon/stats_settings.c - `stats settings`.
+ *
+ * The lines come from the settings table (daemon/settings.h) and from
+ * what is only known at run time, and go out in memcached 1.6.18's order
+ * with all of its names, so a dashboard or a diff of the two finds each
+ * where it expects it; zeekdb's own lines follow. memcached's lines for
+ * knobs zeekdb does not have (extstore, TLS, log buffers, the crawler's
+ * pacing) show memcached's defaults: they have no effect here.
+ */
+#include "daemon/stats_report.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/prefix_stats.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "lib/cache.h"
+#include "lib/slabs.h"
+
+/* memcached's lines in its order; absent: the value to show when zeekdb
+ * has no such line, NULL for lines it always has. */
+static const struct {
+    const char *name, *absent;
+} MEMCACHED_ORDER[] = {
+    {"maxbytes", NULL}, {"maxconns", NULL}, {"tcpport", NULL},
+    {"udpport", NULL}, {"inter", NULL}, {"verbosity", NULL},
+    {"oldest", "0"}, {"evictions", NULL}, {"domain_socket", NULL},
+    {"umask", NULL}, {"shutdown_command", NULL}, {"growth_factor", NULL},
+    {"chunk_size", NULL}, {"num_threads", NULL},
+    {"num_threads_per_udp", NULL}, {"stat_key_prefix", NULL},
+    {"detail_enabled", NULL}, {"reqs_per_event", NULL},
+    {"cas_enabled", NULL}, {"tcp_backlog", NULL},
+    {"binding_protocol", NULL}, {"auth_enabled_sasl", NULL},
+    {"auth_enabled_ascii", NULL}, {"item_size_max", NULL},
+    {"maxconns_fast", NULL}, {"hashpower_init", NULL},
+    {"slab_reassign", NULL}, {"slab_automove", NULL},
+    {"slab_automove_ratio", "0.80"}, {"slab_automove_window", "30"},
+    {"slab_chunk_max", NULL}, {"lru_crawler", NULL},
+    {"lru_crawler_sleep", "100"}, {"lru_crawler_tocrawl", "0"},
+    {"tail_repair_time", NULL}, {"flush_enabled", NULL},
+    {"dump_enabled", NULL}, {"hash_algorithm", NULL},
+    {"lru_maintainer_thread", NULL}, {"lru_segmented", NULL},
+    {"hot_lru_pct", NULL}, {"warm_lru_pct", NULL},
+    {"hot_max_factor", "0.20"}, {"warm_max_factor", "2.00"},
+    {"temp_lru", NULL}, {"temporary_ttl", "61"}, {"idle_timeout", NULL},
+    {"watcher_logbuf_size", "262144"}, {"worker_logbuf_size", "65536"},
+    {"read_buf_mem_limit", NULL}, {"track_sizes", NULL},
+    {"inline_ascii_response", NULL}, {"ext_item_size", "512"},
+    {"ext_item_age", "4294967295"}, {"ext_low_ttl", "0"},
+    {"ext_recache_rate", "2000"}, {"ext_wbuf_size", "4194304"},
+    {"ext_compact_under", "0"}, {"ext_drop_under", "0"},
+    {"ext_max_sleep", "1000000"}, {"ext_max_frag", "0.80"},
+    {"slab_automove_freeratio", "0.010"}, {"ext_drop_unread", "no"},
+    {"ssl_enabled", "no"}, {"ssl_chain_cert", "(null)"},
+    {"ssl_key", "(null)"}, {"ssl_verify_mode", "0"},
+    {"ssl_keyformat", "1"}, {"ssl_ciphers", "NULL"},
+    {"ssl_ca_cert", "NULL"}, {"ssl_wbuf_size", "16384"},
+    {"ssl_session_cache", "no"}, {"ssl_kernel_tls", "no"},
+    {"ssl_min_version", "tlsv1.2"}, {"num_napi_ids", "(null)"},
+    {"memory_file", "(null)"},
+};
+
+#define LINES_MAX 160
+
+struct line {
+    char name[48];
+    char value[128];
+    bool sent;
+};
+
+struct lines {
+    struct line l[LINES_MAX];
+    size_t n;
+};
+
+static struct line *find(struct lines *ls, const char *name)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        if (strcmp(ls->l[i].name, name) == 0)
+            return &ls->l[i];
+    return NULL;
+}
+
+/* Add a line, or give an existing one a new value. */
+static void put(const char *name, const char *value, void *arg)
+{
+    struct lines *ls = arg;
+    struct line *l = find(ls, name);
+    if (l == NULL) {
+        if (ls->n == LINES_MAX)
+            return;
+        l = &ls->l[ls->n++];
+        snprintf(l->name, sizeof(l->name), "%s", name);
+    }
+    snprintf(l->value, sizeof(l->value), "%s", value);
+}
+
+static void put_u64(struct lines *ls, const char *name, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    put(name, buf, ls);
+}
+
+/* The values that change at run time (verbosity, cache_memlimit, lru
+ * tune, ...) over the start-up ones from the table. */
+static void collect(struct server *srv, struct lines *ls)
+{
+    settings_foreach_stat(srv->settings, put, ls);
+    put_u64(ls, "maxbytes", slabs_limit(cache_slabs(srv->cache)));
+    put_u64(ls, "verbosity", (uint64_t)log_level());
+    struct line *threads = find(ls, "num_threads");
+    if (threads != NULL)
+        put("num_threads_per_udp", threads->value, ls);
+    put("detail_enabled", prefix_stats_enabled(srv->prefix) ? "yes" : "no",
+        ls);
+    put("lru_segmented", strcmp(srv->settings->eviction, "lru") == 0 &&
+                             !cache_lru_flat(srv->cache) ? "yes" : "no",
+        ls);
+    put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
+    unsigned hot, warm;
+    cache_lru_shares(srv->cache, &hot, &warm);
+    put_u64(ls, "hot_lru_pct", hot);
+    put_u64(ls, "warm_lru_pct", warm);
+    /* items are never split into chunks: the largest chunk holds the
+     * largest item */
+    put_u64(ls, "slab_chunk_max", cache_item_size_max(srv->cache));
+}
+
+void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg)
+{
+    static _Thread_local struct lines ls; /* ~28 KB: not on the stack */
+    ls.n = 0;
+    collect(srv, &ls);
+    size_t n = sizeof(MEMCACHED_ORDER) / sizeof(MEMCACHED_ORDER[0]);
+    for (size_t i = 0; i < n; i++) {
+        struct line *l = find(&ls, MEMCACHED_ORDER[i].name);
+        if (l != NULL) {
+            emit(l->name, l->value, arg);
+            l->sent = true;
+        } else if (MEMCACHED_ORDER[i].absent != NULL) {
+            emit(MEMCACHED_ORDER[i].name, MEMCACHED_ORDER[i].absent, arg);
+        }
+    }
+    for (size_t i = 0; i < ls.n; i++)
+        if (!ls.l[i].sent)
+            emit(ls.l[i].name, ls.l[i].value, arg);
+}
