@@ -16,6 +16,7 @@
 #include "daemon/settings.h"
 #include "daemon/snapshotter.h"
 #include "daemon/stats.h"
+#include "daemon/stats_order.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
 #include "lib/topk.h"
@@ -143,18 +144,6 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
       cs.moves_within_lru)                                                    \
     X(direct_reclaims, COUNTER, U64,                                          \
       "stores that had to free memory themselves", cs.direct_reclaims)
-
-/* memcached figures of features zeekdb does not have (SASL, `watch` logs,
- * NAPI ids, the proxy, a global page pool, item rescue on page moves,
- * asynchronous LRU bumps), always 0. Only `stats` prints them, for tools
- * that expect every memcached line; the metrics page leaves them out. */
-#define ABSENT_STATS(X)                                                       \
-    X(read_buf_bytes_free) X(auth_cmds) X(auth_errors)                        \
-    X(slab_reassign_rescues) X(slab_reassign_chunk_rescues)                   \
-    X(slab_reassign_inline_reclaim) X(slab_reassign_busy_deletes)             \
-    X(log_worker_dropped) X(log_worker_written) X(log_watcher_skipped)        \
-    X(log_watcher_sent) X(log_watchers) X(unexpected_napi_ids)                \
-    X(round_robin_fallback) X(slab_global_page_pool) X(lru_bumps_dropped)
 
 /* Warm restarts; all 0 when -o snapshot_path is not set. */
 #define SNAPSHOT_STATS(X)                                                     \
@@ -293,14 +282,64 @@ static void put_text_line(const struct stat_line *line, void *arg)
     e->emit(line->name, line->value, e->arg);
 }
 
+/* memcached 1.6.18's general lines, in its order: zeekdb's figures go
+ * out in it, then zeekdb's own (bytes_peak, the snapshot's, the policy's).
+ * The lines with "0" are features zeekdb does not have (SASL, `watch`
+ * logs, NAPI ids, the proxy, a global page pool, item rescue on page
+ * moves, asynchronous LRU bumps). Only `stats` prints those, for tools
+ * that expect every memcached line; the metrics page leaves them out. */
+static const struct stats_order GENERAL_ORDER[] = {
+    {"pid", NULL}, {"uptime", NULL}, {"time", NULL}, {"version", NULL},
+    {"libevent", NULL}, {"pointer_size", NULL}, {"rusage_user", NULL},
+    {"rusage_system", NULL}, {"max_connections", NULL},
+    {"curr_connections", NULL}, {"total_connections", NULL},
+    {"rejected_connections", NULL}, {"connection_structures", NULL},
+    {"response_obj_oom", NULL}, {"response_obj_count", NULL},
+    {"response_obj_bytes", NULL}, {"read_buf_count", NULL},
+    {"read_buf_bytes", NULL}, {"read_buf_bytes_free", "0"},
+    {"read_buf_oom", NULL}, {"reserved_fds", NULL}, {"cmd_get", NULL},
+    {"cmd_set", NULL}, {"cmd_flush", NULL}, {"cmd_touch", NULL},
+    {"cmd_meta", NULL}, {"get_hits", NULL}, {"get_misses", NULL},
+    {"get_expired", NULL}, {"get_flushed", NULL}, {"delete_misses", NULL},
+    {"delete_hits", NULL}, {"incr_misses", NULL}, {"incr_hits", NULL},
+    {"decr_misses", NULL}, {"decr_hits", NULL}, {"cas_misses", NULL},
+    {"cas_hits", NULL}, {"cas_badval", NULL}, {"touch_hits", NULL},
+    {"touch_misses", NULL}, {"store_too_large", NULL},
+    {"store_no_memory", NULL}, {"auth_cmds", "0"}, {"auth_errors", "0"},
+    {"bytes_read", NULL}, {"bytes_written", NULL}, {"limit_maxbytes", NULL},
+    {"accepting_conns", NULL}, {"listen_disabled_num", NULL},
+    {"time_in_listen_disabled_us", NULL}, {"threads", NULL},
+    {"conn_yields", NULL}, {"hash_power_level", NULL}, {"hash_bytes", NULL},
+    {"hash_is_expanding", NULL}, {"slab_reassign_rescues", "0"},
+    {"slab_reassign_chunk_rescues", "0"},
+    {"slab_reassign_evictions_nomem", NULL},
+    {"slab_reassign_inline_reclaim", "0"}, {"slab_reassign_busy_items", NULL},
+    {"slab_reassign_busy_deletes", "0"}, {"slab_reassign_running", NULL},
+    {"slabs_moved", NULL}, {"lru_crawler_running", NULL},
+    {"lru_crawler_starts", NULL}, {"lru_maintainer_juggles", NULL},
+    {"malloc_fails", NULL}, {"log_worker_dropped", "0"},
+    {"log_worker_written", "0"}, {"log_watcher_skipped", "0"},
+    {"log_watcher_sent", "0"}, {"log_watchers", "0"},
+    {"unexpected_napi_ids", "0"}, {"round_robin_fallback", "0"},
+    {"bytes", NULL}, {"curr_items", NULL}, {"total_items", NULL},
+    {"slab_global_page_pool", "0"}, {"expired_unfetched", NULL},
+    {"evicted_unfetched", NULL}, {"evicted_active", NULL},
+    {"evictions", NULL}, {"reclaimed", NULL}, {"crawler_reclaimed", NULL},
+    {"crawler_items_checked", NULL}, {"lrutail_reflocked", NULL},
+    {"moves_to_cold", NULL}, {"moves_to_warm", NULL},
+    {"moves_within_lru", NULL}, {"direct_reclaims", NULL},
+    {"lru_bumps_dropped", "0"},
+};
+
 void stats_report_general(struct server *srv,
                           stats_emit_fn emit, void *arg)
 {
-    struct emitter e = {emit, arg};
+    struct stats_lines *ls = stats_lines_begin();
+    struct emitter e = {stats_lines_put, ls};
     stats_report_general_lines(srv, put_text_line, &e);
-#define PUT_ABSENT(name) emit(#name, "0", arg);
-    ABSENT_STATS(PUT_ABSENT)
-#undef PUT_ABSENT
+    stats_lines_send(ls, GENERAL_ORDER,
+                     sizeof(GENERAL_ORDER) / sizeof(GENERAL_ORDER[0]), emit,
+                     arg);
 }
 
 void stats_report_reset(struct server *srv)

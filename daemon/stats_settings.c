@@ -19,14 +19,13 @@
 #include "daemon/prefix_stats.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/stats_order.h"
 #include "lib/cache.h"
 #include "lib/slabs.h"
 
 /* memcached's lines in its order; absent: the value to show when zeekdb
  * has no such line, NULL for lines it always has. */
-static const struct {
-    const char *name, *absent;
-} MEMCACHED_ORDER[] = {
+static const struct stats_order MEMCACHED_ORDER[] = {
     {"maxbytes", NULL}, {"maxconns", NULL}, {"tcpport", NULL},
     {"udpport", NULL}, {"inter", NULL}, {"verbosity", NULL},
     {"oldest", "0"}, {"evictions", NULL}, {"domain_socket", NULL},
@@ -65,63 +64,29 @@ static const struct {
     {"memory_file", "(null)"},
 };
 
-#define LINES_MAX 160
-
-struct line {
-    char name[48];
-    char value[128];
-    bool sent;
-};
-
-struct lines {
-    struct line l[LINES_MAX];
-    size_t n;
-};
-
-static struct line *find(struct lines *ls, const char *name)
-{
-    for (size_t i = 0; i < ls->n; i++)
-        if (strcmp(ls->l[i].name, name) == 0)
-            return &ls->l[i];
-    return NULL;
-}
-
-/* Add a line, or give an existing one a new value. */
-static void put(const char *name, const char *value, void *arg)
-{
-    struct lines *ls = arg;
-    struct line *l = find(ls, name);
-    if (l == NULL) {
-        if (ls->n == LINES_MAX)
-            return;
-        l = &ls->l[ls->n++];
-        snprintf(l->name, sizeof(l->name), "%s", name);
-    }
-    snprintf(l->value, sizeof(l->value), "%s", value);
-}
-
-static void put_u64(struct lines *ls, const char *name, uint64_t v)
+/* The values that change at run time (verbosity, cache_memlimit, lru
+ * tune, ...) over the start-up ones from the table. */
+static void put_u64(struct stats_lines *ls, const char *name, uint64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof(buf), "%" PRIu64, v);
-    put(name, buf, ls);
+    stats_lines_put(name, buf, ls);
 }
 
-/* The values that change at run time (verbosity, cache_memlimit, lru
- * tune, ...) over the start-up ones from the table. */
-static void collect(struct server *srv, struct lines *ls)
+static void collect(struct server *srv, struct stats_lines *ls)
 {
-    settings_foreach_stat(srv->settings, put, ls);
+    settings_foreach_stat(srv->settings, stats_lines_put, ls);
     put_u64(ls, "maxbytes", slabs_limit(cache_slabs(srv->cache)));
     put_u64(ls, "verbosity", (uint64_t)log_level());
-    struct line *threads = find(ls, "num_threads");
+    const char *threads = stats_lines_value(ls, "num_threads");
     if (threads != NULL)
-        put("num_threads_per_udp", threads->value, ls);
-    put("detail_enabled", prefix_stats_enabled(srv->prefix) ? "yes" : "no",
-        ls);
-    put("lru_segmented", strcmp(srv->settings->eviction, "lru") == 0 &&
-                             !cache_lru_flat(srv->cache) ? "yes" : "no",
-        ls);
+        stats_lines_put("num_threads_per_udp", threads, ls);
+    stats_lines_put("detail_enabled",
+                    prefix_stats_enabled(srv->prefix) ? "yes" : "no", ls);
+    stats_lines_put("lru_segmented",
+                    strcmp(srv->settings->eviction, "lru") == 0 &&
+                            !cache_lru_flat(srv->cache) ? "yes" : "no",
+                    ls);
     put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
     unsigned hot, warm;
     cache_lru_shares(srv->cache, &hot, &warm);
@@ -134,20 +99,9 @@ static void collect(struct server *srv, struct lines *ls)
 
 void stats_report_settings(struct server *srv, stats_emit_fn emit, void *arg)
 {
-    static _Thread_local struct lines ls; /* ~28 KB: not on the stack */
-    ls.n = 0;
-    collect(srv, &ls);
-    size_t n = sizeof(MEMCACHED_ORDER) / sizeof(MEMCACHED_ORDER[0]);
-    for (size_t i = 0; i < n; i++) {
-        struct line *l = find(&ls, MEMCACHED_ORDER[i].name);
-        if (l != NULL) {
-            emit(l->name, l->value, arg);
-            l->sent = true;
-        } else if (MEMCACHED_ORDER[i].absent != NULL) {
-            emit(MEMCACHED_ORDER[i].name, MEMCACHED_ORDER[i].absent, arg);
-        }
-    }
-    for (size_t i = 0; i < ls.n; i++)
-        if (!ls.l[i].sent)
-            emit(ls.l[i].name, ls.l[i].value, arg);
+    struct stats_lines *ls = stats_lines_begin();
+    collect(srv, ls);
+    stats_lines_send(ls, MEMCACHED_ORDER,
+                     sizeof(MEMCACHED_ORDER) / sizeof(MEMCACHED_ORDER[0]),
+                     emit, arg);
 }

@@ -124,6 +124,12 @@ class Lines(H.SharedDaemonCase):
         self.assertEqual(s["inline_ascii_response"], "no")
         self.assertEqual(s["auth_enabled_sasl"], "no")
 
+    def test_general_in_memcached_order(self):
+        names = stat_names(self.c)
+        self.assertEqual(names[:len(MEMCACHED_GENERAL)],
+                         list(MEMCACHED_GENERAL))
+        self.assertEqual(len(names), len(set(names)))
+
     def test_settings_in_memcached_order(self):
         names = stat_names(self.c, b"settings")
         self.assertEqual(names[:len(SHARED_SETTINGS)], list(SHARED_SETTINGS))
