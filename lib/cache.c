@@ -567,6 +567,9 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
         uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
                                                  memory_order_relaxed) + 1;
         item_set_cas(it, c->use_cas, cas);
+        /* changed now, as memcached's in-place change is (mg's l, the
+         * age); still not fetched, nor moved in the policy */
+        item_set_atime(it, clock_now(c->clock));
         note_change(c);
         return CACHE_OK;
     }

@@ -14,6 +14,7 @@ import base64
 import os
 import re
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -300,6 +301,17 @@ class MetaDelete(MetaCase):
 
 
 class MetaArithmetic(MetaCase):
+    def test_a_change_in_place_resets_the_access_age(self):
+        """incr and ma change the counter now: mg's l reads 0 after them
+        (memcached's in-place change), while the item stays unfetched."""
+        self.expect(b"set la 0 0 1\r\n5\r\n", b"STORED\r\n")
+        self.expect(b"ma lb N0 J7\r\n", b"HD\r\n")
+        time.sleep(2.2)
+        self.expect(b"incr la 1\r\n", b"6\r\n")
+        self.expect(b"ma lb\r\n", b"HD\r\n")
+        self.expect(b"mg la l h\r\n", b"HD l0 h0\r\n")
+        self.expect(b"mg lb l h\r\n", b"HD l0 h0\r\n")
+
     def test_incr_decr_vivify(self):
         self.expect(b"ma n\r\n", b"NF\r\n")
         self.expect(b"ma n q\r\n", b"NF\r\n")
