@@ -367,6 +367,14 @@ sc_get90() {
     side_by_side get90 "get90, loadgen ${threads}x$conns conns" "ops/s, get90, ${threads}x$conns" \
         ops_per_sec ">=1.3" 1024 -t "$threads" -c "$conns" -d "$duration" "${get90[@]}"
 }
+# Server CPU per request when a worker wakes for one request at a time
+# (2 connections, no pipelining): what a lightly loaded production daemon
+# spends, system calls and wake-ups included. An extra row, no target.
+sc_cpu_light() {
+    side_by_side cpu_light "get90, 1x2 conns, one request per wake-up" \
+        "server CPU us/request, 2 conns" server_us_per_op "-" 1024 \
+        -t 1 -c 2 -d "$duration" "${get90[@]}"
+}
 sc_multiget() {
     side_by_side multiget "100% get, 16 keys/get, pipeline 8, ${threads}x$conns conns" \
         "keys/s, 16-key gets x8" keys_per_sec ">=1.3" 1024 -t "$threads" -c "$conns" \

@@ -108,6 +108,20 @@ static uint64_t rss_bytes(void)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Chunks of `size` bytes, each written over, until the limit refuses
+ * one (or 100000); how many. */
+static size_t fill_writing(struct slabs *s, size_t size)
+{
+    unsigned c = slabs_class_for(s, size);
+    size_t got = 0;
+    char *p;
+    while (got < 100000 && (p = slabs_alloc(s, c, size)) != NULL) {
+        memset(p, 'z', size);
+        got++;
+    }
+    return got;
+}
+
 /* Prefaulting makes memory resident without taking pages from anyone:
  * the limit and the accounting are unchanged, and pages handed out after
  * it work as before. Asked for more than the limit, it stops there. */
@@ -121,13 +135,7 @@ static void prefault_changes_nothing_but_residency(void **state)
     assert_true(after >= before + 12 * MiB);   /* most of the 16 MiB */
     assert_true(after <= before + 24 * MiB);   /* never much past it */
     assert_int_equal(slabs_pages_total(s), 0);
-    unsigned c = slabs_class_for(s, 1000);
-    size_t got = 0;
-    char *p;
-    while (got < 100000 && (p = slabs_alloc(s, c, 1000)) != NULL) {
-        memset(p, 'z', 1000);
-        got++;
-    }
+    fill_writing(s, 1000);
     assert_int_equal(slabs_pages_total(s), 16);
     assert_true(slabs_used(s) <= slabs_limit(s));
     slabs_destroy(&s);
@@ -170,13 +178,8 @@ static void prefault_beside_allocation(void **state)
     struct prefault_arg a = {s, 24 * MiB};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, prefault_thread, &a), 0);
+    size_t got = fill_writing(s, 4000);
     unsigned c = slabs_class_for(s, 4000);
-    size_t got = 0;
-    char *p;
-    while (got < 100000 && (p = slabs_alloc(s, c, 4000)) != NULL) {
-        memset(p, 'y', 4000);
-        got++;
-    }
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(slabs_pages_total(s), 64);
     assert_int_equal(got, 64 * (MiB / slabs_chunk_size(s, c)));
