@@ -410,7 +410,7 @@ static void exec_stat(struct conn *c, const struct bin_request *r)
     } else if (key_is(r, "slabs", true)) {
         stats_report_slabs(srv, emit_stat, &e);
     } else if (key_is(r, "sizes", true)) {
-        emit_stat("sizes_status", "disabled", &e);
+        stats_report_sizes(srv, emit_stat, &e);
     } else {
         send_error(c, r, BIN_STATUS_KEY_ENOENT);
         return;

@@ -167,6 +167,7 @@ static struct cache *make_cache(const struct settings *s, struct clock *clk)
     cfg.chunk_min = (size_t)s->chunk_size;
     cfg.factor = s->factor;
     cfg.use_cas = s->use_cas;
+    cfg.track_sizes = s->track_sizes;
     cfg.evict = s->evict_to_free;
     cfg.hashpower = (unsigned)s->hashpower_init;
     cfg.policy = s->eviction;

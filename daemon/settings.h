@@ -177,6 +177,9 @@ X(log_file, STRING, 0, NULL, "log_file", "log_file",                         \
   NULL, NULL, "file",                                                         \
   "append log lines to <file> instead of stderr; SIGHUP reopens it, for "     \
   "log rotation")                                                             \
+X(track_sizes, BOOL, 0, NULL, "track_sizes", "track_sizes",                  \
+  "no", NULL, NULL,                                                           \
+  "keep the item size histogram of `stats sizes` from the start")            \
 X(enable_debugtime, BOOL, 0, NULL, "enable_debugtime",                      \
   "enable_debugtime",                                                         \
   "no", NULL, NULL,                                                           \
@@ -252,7 +255,6 @@ SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
 SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
 /* no temporary LRU: short-TTL items live with the others */               \
 SETTINGS_IGNORED_OKEY_AS(X, temporary_ttl, "temp_lru", "no")                  \
-SETTINGS_IGNORED_OKEY_AS(X, track_sizes, "track_sizes", "no")                 \
 SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")    \
 /* the segmented LRU's age limits and crawler pacing, the page mover's */    \
 /* window, memcached's log and response buffers, chunked items */            \

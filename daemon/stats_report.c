@@ -474,6 +474,53 @@ static uint64_t age_of(rel_time_t now, rel_time_t atime)
 
 #define PUT_ITEMS_ROW(name, value) put_class(&e, "items:", cls, #name, value);
 
+struct size_emit {
+    stats_emit_fn emit;
+    void *arg;
+};
+
+static void emit_size(size_t size, uint64_t count, void *arg)
+{
+    struct size_emit *e = arg;
+    char name[24], value[24];
+    snprintf(name, sizeof(name), "%zu", size);
+    snprintf(value, sizeof(value), "%" PRIu64, count);
+    e->emit(name, value, e->arg);
+}
+
+void stats_report_sizes(struct server *srv, stats_emit_fn emit, void *arg)
+{
+    if (!cache_sizes_enabled(srv->cache)) {
+        emit("sizes_status", "disabled", arg);
+        return;
+    }
+    struct size_emit e = {emit, arg};
+    cache_sizes_report(srv->cache, emit_size, &e);
+}
+
+void stats_sizes_enable(struct server *srv, stats_emit_fn emit, void *arg)
+{
+    switch (cache_sizes_enable(srv->cache)) {
+    case CACHE_SIZES_ON:
+        emit("sizes_status", "enabled", arg);
+        break;
+    case CACHE_SIZES_NO_CAS:
+        emit("sizes_status", "error", arg);
+        emit("sizes_error", "cas_support_disabled", arg);
+        break;
+    case CACHE_SIZES_NO_MEMORY:
+        emit("sizes_status", "error", arg);
+        emit("sizes_error", "no_memory", arg);
+        break;
+    }
+}
+
+void stats_sizes_disable(struct server *srv, stats_emit_fn emit, void *arg)
+{
+    cache_sizes_disable(srv->cache);
+    emit("sizes_status", "disabled", arg);
+}
+
 void stats_report_items(struct server *srv,
                         stats_emit_fn emit, void *arg)
 {

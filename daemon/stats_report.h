@@ -51,6 +51,14 @@ void stats_report_slabs(struct server *srv,
                         stats_emit_fn emit, void *arg);
 void stats_report_items(struct server *srv,
                         stats_emit_fn emit, void *arg);
+/* `stats sizes`: "STAT <size> <items>" per 32-byte size that holds items
+ * (lib/size_hist.h), or memcached's "sizes_status disabled" while off.
+ * `stats sizes_enable` / `sizes_disable`: memcached's status lines
+ * ("sizes_status enabled"; "sizes_status error" and "sizes_error
+ * cas_support_disabled" under -C). */
+void stats_report_sizes(struct server *srv, stats_emit_fn emit, void *arg);
+void stats_sizes_enable(struct server *srv, stats_emit_fn emit, void *arg);
+void stats_sizes_disable(struct server *srv, stats_emit_fn emit, void *arg);
 /* `stats cachedump`: "ITEM ..." lines for up to limit items of cls. */
 void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
                             void (*emit)(const char *line, size_t len,

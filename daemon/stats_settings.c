@@ -88,6 +88,8 @@ static void collect(struct server *srv, struct stats_lines *ls)
                             !cache_lru_flat(srv->cache) ? "yes" : "no",
                     ls);
     put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
+    stats_lines_put("track_sizes",
+                    cache_sizes_enabled(srv->cache) ? "yes" : "no", ls);
     unsigned hot, warm;
     cache_lru_shares(srv->cache, &hot, &warm);
     put_u64(ls, "hot_lru_pct", hot);

@@ -500,9 +500,14 @@ static void exec_stats(struct conn *c, const struct text_request *req)
         /* no external storage, so nothing to report: memcached's answer
          * without one */
     } else if (token_eq(sub, nsub, "sizes")) {
-        /* Size histograms are not tracked: memcached's answer when its
-         * tracking is off. */
-        emit_stat_line("sizes_status", "disabled", c);
+        stats_report_sizes(srv, emit_stat_line, c);
+    } else if (token_eq(sub, nsub, "sizes_enable")) {
+        /* memcached 1.6.18 ends these two replies without END */
+        stats_sizes_enable(srv, emit_stat_line, c);
+        return;
+    } else if (token_eq(sub, nsub, "sizes_disable")) {
+        stats_sizes_disable(srv, emit_stat_line, c);
+        return;
     } else if (token_eq(sub, nsub, "detail")) {
         stats_detail(c, cur, end);
         return;

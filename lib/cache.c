@@ -85,6 +85,9 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
     if (c->pops == NULL || (c->slabs = slabs_create(&sc)) == NULL)
         goto fail;
     c->item_max = slabs_largest_chunk(c->slabs);
+    if ((c->sizes = size_hist_create(c->item_max)) == NULL ||
+        (cfg->track_sizes && !size_hist_enable(c->sizes)))
+        goto fail;
     c->assoc = assoc_create(c->slabs, c->use_cas, cfg->hashpower,
                             cfg->stripe_power);
     if (c->assoc == NULL || (c->policy = c->pops->create(c->slabs)) == NULL)
@@ -104,6 +107,7 @@ void cache_destroy(struct cache **cp)
         c->pops->destroy(c->policy);
     assoc_destroy(&c->assoc);
     slabs_destroy(&c->slabs);
+    size_hist_destroy(&c->sizes);
     pthread_mutex_destroy(&c->tune_lock);
     free(c);
     *cp = NULL;
@@ -173,7 +177,11 @@ void link_locked(struct cache *c, struct item *it, uint64_t hv)
     assoc_insert_locked(c->assoc, hv, it);
     c->pops->link(c->policy, it, now);
     count(&c->total_items, 1);
-    note_bytes(c, (int64_t)total_of(c, it));
+    size_t bytes = total_of(c, it);
+    note_bytes(c, (int64_t)bytes);
+    /* fresh items and unlinked ones carry no mark */
+    if (size_hist_add(c->sizes, bytes))
+        item_flag_set(it, ITEM_SIZED);
 }
 
 /* Stripe held; policy_locked says the caller holds the policy's class
@@ -186,8 +194,11 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
         c->pops->unlink_locked(c->policy, it);
     else
         c->pops->unlink(c->policy, it);
-    item_flag_clear(it, ITEM_LINKED);
-    count(&c->bytes, -(int64_t)total_of(c, it));
+    size_t bytes = total_of(c, it);
+    count(&c->bytes, -(int64_t)bytes);
+    if (item_iflags(it) & ITEM_SIZED)
+        size_hist_remove(c->sizes, bytes);
+    item_flag_clear(it, ITEM_LINKED | ITEM_SIZED);
     cache_release(c, it);
 }
 

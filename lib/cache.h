@@ -22,6 +22,7 @@
 #include "lib/clock.h"
 #include "lib/items.h"
 #include "lib/policy.h"
+#include "lib/size_hist.h"
 
 /* Slab class ids run from 1 to cache_nclasses(), which is at most this. */
 #define CACHE_CLASSES_MAX SLABS_MAX_CLASSES
@@ -66,6 +67,7 @@ struct cache_config {
     unsigned stripe_power; /* log2 stripe locks, 0 = default */
     const char *policy;    /* eviction policy name, NULL = "lru" (the
                               daemon picks its own default) */
+    bool track_sizes;      /* the size histogram on from the start */
 };
 
 struct cache_stats {
@@ -220,6 +222,19 @@ void cache_stats(struct cache *c, struct cache_stats *out);
  * per class too, and the policy's, from zero again; what the cache holds
  * (items, bytes, pages) is untouched. */
 void cache_stats_reset(struct cache *c);
+/* memcached's item size histogram (`stats sizes`, lib/size_hist.h): on
+ * for items linked from now on. Refused without CAS, as memcached, whose
+ * histogram tells its items apart by CAS, refuses it. */
+enum cache_sizes_status {
+    CACHE_SIZES_ON,
+    CACHE_SIZES_NO_CAS,
+    CACHE_SIZES_NO_MEMORY,
+};
+enum cache_sizes_status cache_sizes_enable(struct cache *c);
+void cache_sizes_disable(struct cache *c);
+bool cache_sizes_enabled(struct cache *c);
+/* Nothing while off. */
+void cache_sizes_report(struct cache *c, size_hist_emit_fn emit, void *arg);
 /* The eviction policy's own counters (name, value), if it keeps any. */
 void cache_policy_stats(struct cache *c,
                         void (*emit)(const char *name, uint64_t value,

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lib/cache.h"
+#include "lib/size_hist.h"
 #include "lib/slabs.h"
 
 #define CACHE_REF_MAX 0xfff0  /* refcount is 16-bit; refuse beyond this */
@@ -66,6 +67,7 @@ struct cache {
     _Atomic uint64_t total_items_reset;
     _Atomic uint64_t slabs_moved_reset;
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
+    struct size_hist *sizes;        /* `stats sizes` */
     /* The background reaper's place in the hash table; only
      * cache_maintain() (one thread at a time) uses these. */
     uint64_t reap_cursor;

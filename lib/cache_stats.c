@@ -141,3 +141,27 @@ void cache_policy_stats(struct cache *c, policy_stat_fn emit, void *arg)
     if (c->pops->stats != NULL)
         c->pops->stats(c->policy, emit, arg);
 }
+
+enum cache_sizes_status cache_sizes_enable(struct cache *c)
+{
+    if (!c->use_cas)
+        return CACHE_SIZES_NO_CAS;
+    if (!size_hist_enable(c->sizes))
+        return CACHE_SIZES_NO_MEMORY;
+    return CACHE_SIZES_ON;
+}
+
+void cache_sizes_disable(struct cache *c)
+{
+    size_hist_disable(c->sizes);
+}
+
+bool cache_sizes_enabled(struct cache *c)
+{
+    return size_hist_enabled(c->sizes);
+}
+
+void cache_sizes_report(struct cache *c, size_hist_emit_fn emit, void *arg)
+{
+    size_hist_report(c->sizes, emit, arg);
+}

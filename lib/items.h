@@ -49,6 +49,7 @@ enum item_flag {
     ITEM_STALE = 1u << 2,      /* invalidated by md I / ms I: serve, flag X */
     ITEM_TOKEN_SENT = 1u << 3, /* a client already won the recache (W) */
     ITEM_KEY_BINARY = 1u << 4, /* stored from a base64 key: echo as base64 */
+    ITEM_SIZED = 1u << 5,   /* counted in the size histogram (size_hist.h) */
 };
 
 struct item {

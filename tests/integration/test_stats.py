@@ -287,6 +287,73 @@ class Counting(unittest.TestCase):
         self.assertEqual((s["cas_hits"], s["cas_badval"]), ("1", "1"))
 
 
+class Sizes(unittest.TestCase):
+    """`stats sizes` and its switches, as memcached 1.6.18 answers them
+    (the same test runs against it). Bucket sizes are each daemon's own
+    item sizes, so only their shape is compared."""
+
+    def sizes(self, c):
+        got = c.stats("sizes")
+        if got == {"sizes_status": "disabled"}:
+            return None
+        for size in got:
+            self.assertTrue(size.isdigit() and int(size) % 32 == 0, got)
+        sizes = [int(k) for k in got]
+        self.assertEqual(sizes, sorted(sizes))
+        return {int(k): int(v) for k, v in got.items()}
+
+    def switch(self, c, word, *want):
+        # memcached ends these replies without END: the next command's
+        # reply follows the status lines directly
+        c.send(b"stats %s\r\nversion\r\n" % word)
+        for line in want:
+            self.assertEqual(c.recv_line(), line)
+        self.assertTrue(c.recv_line().startswith(b"VERSION "))
+
+    def store(self, c, key, size):
+        self.assertEqual(c.request(b"set %s 0 0 %d\r\n%s\r\n"
+                                   % (key, size, b"v" * size)), b"STORED\r\n")
+
+    def test_counts_items_stored_while_on(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertIsNone(self.sizes(c))
+        self.assertEqual(c.stats("settings")["track_sizes"], "no")
+        self.store(c, b"before", 3000)
+        self.switch(c, b"sizes_enable", b"STAT sizes_status enabled\r\n")
+        self.assertEqual(c.stats("settings")["track_sizes"], "yes")
+        self.assertEqual(self.sizes(c), {})
+        for key, size in ((b"a", 1), (b"b", 500), (b"c", 5000), (b"d", 5000)):
+            self.store(c, key, size)
+        got = self.sizes(c)
+        self.assertEqual(sorted(got.values()), [1, 1, 2], got)
+        self.assertEqual(got[max(got)], 2)
+        self.store(c, b"c", 5000)                   # replaced: still one
+        self.assertEqual(c.request(b"delete a\r\n"), b"DELETED\r\n")
+        self.assertEqual(c.request(b"delete before\r\n"), b"DELETED\r\n")
+        self.assertEqual(sorted(self.sizes(c).values()), [1, 2])
+        self.switch(c, b"sizes_disable", b"STAT sizes_status disabled\r\n")
+        self.assertIsNone(self.sizes(c))
+        self.assertEqual(c.stats("settings")["track_sizes"], "no")
+
+    def test_on_from_the_start(self):
+        d = own_daemon(self, ["-o", "track_sizes"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.stats("settings")["track_sizes"], "yes")
+        self.store(c, b"a", 10)
+        self.assertEqual(list(self.sizes(c).values()), [1])
+
+    def test_refused_without_cas(self):
+        d = own_daemon(self, ["-C"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.switch(c, b"sizes_enable", b"STAT sizes_status error\r\n",
+                    b"STAT sizes_error cas_support_disabled\r\n")
+        self.assertIsNone(self.sizes(c))
+
+
 class Reset(unittest.TestCase):
     """stats reset, as memcached: counters from zero, contents kept."""
 

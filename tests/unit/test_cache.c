@@ -207,6 +207,66 @@ static void boundaries(void **state)
     cache_release(c, it);
 }
 
+static void count_size(size_t size, uint64_t count, void *arg)
+{
+    (void)size;
+    *(uint64_t *)arg += count;
+}
+
+static uint64_t sized_items(struct cache *c)
+{
+    uint64_t n = 0;
+    cache_sizes_report(c, count_size, &n);
+    return n;
+}
+
+/* The size histogram follows every way an item is linked and unlinked:
+ * appends (a copy of the old item), in-place and copying incr, replaces,
+ * deletes, a clear. Items linked while it was off are never counted. */
+static void size_histogram_follows_links(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    uint64_t r;
+    assert_false(cache_sizes_enabled(c));
+    put(c, "old", "1", CACHE_SET);
+    assert_int_equal(cache_sizes_enable(c), CACHE_SIZES_ON);
+    assert_true(cache_sizes_enabled(c));
+    assert_int_equal(sized_items(c), 0);
+    put(c, "a", "1", CACHE_SET);
+    put(c, "b", "12", CACHE_SET);
+    assert_int_equal(sized_items(c), 2);
+    assert_int_equal(put(c, "a", "23", CACHE_APPEND), CACHE_OK);
+    assert_int_equal(cache_delta(c, "a", 1, true, 1, &r, NULL), CACHE_OK);
+    assert_int_equal(cache_delta(c, "b", 1, true, 99999, &r, NULL),
+                     CACHE_OK);   /* longer: a copy */
+    put(c, "b", "x", CACHE_SET);
+    assert_int_equal(sized_items(c), 2);
+    assert_int_equal(cache_delta(c, "old", 3, true, 99999, &r, NULL),
+                     CACHE_OK);   /* a copy of an item never counted */
+    assert_int_equal(sized_items(c), 3);
+    cache_sizes_disable(c);
+    put(c, "c", "1", CACHE_SET);
+    assert_int_equal(cache_delete(c, "a", 1, NULL), CACHE_OK);
+    /* the copy is linked while off: it must not inherit b's mark */
+    assert_int_equal(put(c, "b", "y", CACHE_APPEND), CACHE_OK);
+    assert_int_equal(cache_sizes_enable(c), CACHE_SIZES_ON);
+    assert_int_equal(sized_items(c), 1);   /* old only */
+    assert_int_equal(cache_delete(c, "b", 1, NULL), CACHE_OK);
+    assert_int_equal(sized_items(c), 1);
+    cache_clear(c);
+    assert_int_equal(sized_items(c), 0);
+}
+
+static void size_histogram_needs_cas(void **state)
+{
+    (void)state;
+    struct env *e = make_env(64 * MiB, true, false);
+    assert_int_equal(cache_sizes_enable(e->cache), CACHE_SIZES_NO_CAS);
+    assert_false(cache_sizes_enabled(e->cache));
+    teardown((void **)&e);
+}
+
 static void incr_decr(void **state)
 {
     struct env *e = *state;
@@ -1091,6 +1151,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(cas_semantics, setup, teardown),
         cmocka_unit_test_setup_teardown(boundaries, setup, teardown),
         cmocka_unit_test_setup_teardown(incr_decr, setup, teardown),
+        cmocka_unit_test_setup_teardown(size_histogram_follows_links, setup,
+                                        teardown),
+        cmocka_unit_test(size_histogram_needs_cas),
         cmocka_unit_test_setup_teardown(expiry_and_touch, setup, teardown),
         cmocka_unit_test_setup_teardown(flush_now_and_later, setup, teardown),
         cmocka_unit_test(flush_without_cas),

@@ -422,6 +422,7 @@ static void test_extended_memcached_tunables_ignored(void **state)
                            "temporary_ttl=61,tail_repair_time=0,"
                            "slab_chunk_max=512,track_sizes,no_modern,"
                            "read_buf_mem_limit=0,lru_segmented"), 0);
+    assert_true(f->s.track_sizes);
     /* the rest of memcached 1.6.18's -o keys, TLS and extstore tuning
      * included (inert there too without -Z or ext_path) */
     assert_int_equal(PARSE(f, "-o", "hot_max_factor=0.2,warm_max_factor=2.0,"
@@ -712,7 +713,6 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "lru_maintainer_thread yes\n"                                             \
     "tail_repair_time 0\n"                                                    \
     "temp_lru no\n"                                                           \
-    "track_sizes no\n"                                                        \
     "read_buf_mem_limit 0\n"                                                  \
     "inline_ascii_response no\n"                                              \
     "auth_enabled_ascii no\n"                                                 \
@@ -753,6 +753,7 @@ static void test_stats_defaults_match_memcached(void **state)
                         "snapshot_interval 300\n"
                         "snapshot_strict no\n"
                         "log_file NULL\n"
+                        "track_sizes no\n"
                         "enable_debugtime no\n"
                         "daemonize no\n"
                         "enable_coredumps no\n"
@@ -808,6 +809,7 @@ static void test_stats_after_parse(void **state)
                         "snapshot_interval 300\n"
                         "snapshot_strict no\n"
                         "log_file NULL\n"
+                        "track_sizes no\n"
                         "enable_debugtime yes\n"
                         "daemonize yes\n"
                         "enable_coredumps yes\n"
