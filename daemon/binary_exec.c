@@ -15,6 +15,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/stats_report.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/cache_meta.h"
 #include "proto/binary.h"
@@ -153,6 +154,8 @@ static bool is_append(uint8_t cmd)
 
 /* SET, ADD, REPLACE, APPEND, PREPEND: allocate, then read the value
  * straight into the item (NREAD); binary_exec_store() finishes. */
+static enum cache_store_mode store_mode(const struct bin_request *r);
+
 static void exec_store(struct conn *c, const struct bin_request *r)
 {
     struct thread_stats *ts = tstats(c);
@@ -170,6 +173,8 @@ static void exec_store(struct conn *c, const struct bin_request *r)
                          (size_t)r->vlen + 2, &it);
     if (st != CACHE_OK) {
         conn_request_done(c, LAT_SET);
+        watch_store_refused(c->srv->watch, r->key, r->keylen,
+                            st == CACHE_TOO_LARGE, store_mode(r));
         if (st == CACHE_TOO_LARGE)
             STAT_INC(ts, store_too_large);
         else

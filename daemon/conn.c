@@ -25,6 +25,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/text_exec.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
 #include "proto/meta.h"
@@ -79,6 +80,8 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
     atomic_store_explicit(&c->last_active, clock_now(srv->clock),
                           memory_order_relaxed);
     describe_ends(c);
+    c->close_why = WATCH_CLOSE_NORMAL;
+    watch_conn_new(srv->watch, fd);
     worker_conn_added(w, c);
     atomic_fetch_add(&srv->curr_conns, 1);
     atomic_fetch_add(&srv->total_conns, 1);
@@ -123,6 +126,7 @@ void conn_destroy_datagram(struct conn *c)
 
 void conn_destroy(struct conn *c)
 {
+    watch_conn_close(c->srv->watch, c->fd, c->close_why);
     event_free(c->ev);
     close(c->fd);
     if (c->store.item != NULL)
@@ -202,8 +206,12 @@ static ssize_t read_into(struct conn *c, char *dst, size_t cap)
     do {
         n = read(c->fd, dst, cap);
     } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return -1;
+    if (n < 0) {
+        c->close_why = WATCH_CLOSE_ERROR;
+        return 0;
+    }
     if (n > 0)
         STAT_ADD(worker_stats(c->worker), bytes_read, (uint64_t)n);
     return n;
@@ -388,8 +396,10 @@ static bool conn_write(struct conn *c)
     enum reply_io io = reply_flush(&c->reply, c->fd, &written);
     if (written > 0)
         STAT_ADD(worker_stats(c->worker), bytes_written, written);
-    if (io == REPLY_ERROR)
+    if (io == REPLY_ERROR) {
+        c->close_why = WATCH_CLOSE_ERROR;
         return false;
+    }
     set_interest(c, io == REPLY_AGAIN ? EV_WRITE : EV_READ);
     if (io == REPLY_DONE && c->close_after_write)
         return false;
@@ -487,6 +497,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
+    watch_set_fd(c->fd);
     c->event_start_ns = mono_ns();
     atomic_store_explicit(&c->last_active, clock_now(c->srv->clock),
                           memory_order_relaxed);
@@ -571,6 +582,7 @@ void conn_run_datagram(struct conn *c, const char *data, size_t len,
 {
     if (!hold_datagram(c, len))
         return;
+    watch_set_fd(c->fd);
     c->event_start_ns = mono_ns();
     memcpy(c->rbuf, data, len);
     c->rpos = 0;

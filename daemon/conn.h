@@ -100,6 +100,7 @@ struct conn {
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */
+    int close_why;          /* enum watch_close, for the watch log */
     /* Requests finished in the current event, per latency group: they
      * are all timed together, from event_start_ns (CLOCK_MONOTONIC). */
     uint32_t done[LAT__COUNT];

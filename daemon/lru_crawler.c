@@ -17,6 +17,7 @@
 #include "proto/meta.h"
 #include "proto/num.h"
 #include "proto/text.h"
+#include "proto/uri.h"
 
 /* Hash buckets per stream step: about 1.5 items each at full load, so a
  * step holds each stripe for microseconds and queues a few KiB. */
@@ -37,27 +38,6 @@ struct dump {
 static void say(struct conn *c, const char *s)
 {
     reply_text(&c->reply, s, strlen(s));
-}
-
-/* memcached's key encoding for metadump: RFC 3986 unreserved bytes as
- * they are, every other byte as %XX. */
-static size_t uri_encode(char *dst, const char *key, size_t nkey)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (size_t i = 0; i < nkey; i++) {
-        unsigned char b = (unsigned char)key[i];
-        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
-            (b >= '0' && b <= '9') || b == '-' || b == '.' || b == '_' ||
-            b == '~') {
-            dst[n++] = (char)b;
-        } else {
-            dst[n++] = '%';
-            dst[n++] = hex[b >> 4];
-            dst[n++] = hex[b & 15];
-        }
-    }
-    return n;
 }
 
 /* Longest line: the encoded key plus the fixed fields. */

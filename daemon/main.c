@@ -31,6 +31,7 @@
 #include "daemon/settings.h"
 #include "daemon/snapshotter.h"
 #include "daemon/udp.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 
 /* Address space reserved for the arena beyond -m, so cache_memlimit can
@@ -233,7 +234,9 @@ static void start_engine(struct runtime *rt)
     srv->cache = srv->clock ? make_cache(&rt->settings, srv->clock) : NULL;
     srv->prefix = prefix_stats_create(rt->settings.prefix_delim[0]);
     srv->rates = rates_create();
-    if (srv->cache == NULL || srv->prefix == NULL || srv->rates == NULL)
+    srv->watch = srv->cache ? watch_create(srv->cache) : NULL;
+    if (srv->cache == NULL || srv->prefix == NULL || srv->rates == NULL ||
+        srv->watch == NULL)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "
              "and -n", "that size");
     srv->request_shutdown = request_shutdown;
@@ -341,6 +344,7 @@ static void teardown(struct runtime *rt)
     event_base_free(rt->base);
     rates_destroy(&srv->rates);
     prefix_stats_destroy(&srv->prefix);
+    watch_destroy(&srv->watch);
     cache_destroy(&srv->cache);
     clock_destroy(&srv->clock);
     if (rt->settings.pid_file != NULL)

@@ -16,6 +16,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/cache_meta.h"
 #include "proto/meta.h"
@@ -189,6 +190,8 @@ static void ms_refuse(struct conn *c, const struct meta_request *req,
                       const struct meta_key *k, enum cache_status st)
 {
     conn_request_done(c, LAT_SET);
+    watch_store_refused(c->srv->watch, k->p, k->n, st == CACHE_TOO_LARGE,
+                        ms_mode(req->op));
     if (st == CACHE_TOO_LARGE) {
         STAT_INC(tstats(c), store_too_large);
         text_exec_reply(c, TEXT_R_ERR_TOO_LARGE);

@@ -21,6 +21,7 @@ struct prefix_stats;
 struct rates;
 struct snapshotter;
 struct maintainer;
+struct watch;
 
 /* File descriptors kept beyond -c for listeners, wake-up pipes, the log
  * and the snapshot: the descriptor limit is raised to -c plus these. */
@@ -38,6 +39,7 @@ struct server {
     int n_udp;
     struct snapshotter *snapshotter;      /* NULL without snapshot_path */
     struct maintainer *maintainer;
+    struct watch *watch;                  /* `watch` log streams */
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

@@ -225,8 +225,9 @@ X(prefix_delim, STRING, 'D', NULL, NULL, "stat_key_prefix",                \
   "the character ending a key's prefix for stats detail")                    \
 X(memory_file_, IGNORED, 'e', "memory-file", NULL, NULL,                      \
   NULL, NULL, "file", NULL)                                                   \
-X(watch_, IGNORED, 'W', "disable-watch", NULL, NULL,                          \
-  NULL, NULL, NULL, NULL)                                                     \
+X(watch_enabled, BOOL, 'W', "disable-watch", NULL, "watch_enabled",         \
+  "yes", NULL, NULL,                                                          \
+  "refuse the watch command (its log streams)")                              \
 X(napi_ids_, IGNORED, 'N', "napi-ids", NULL, NULL,                            \
   NULL, NULL, "count", NULL)                                                  \
 SETTINGS_IGNORED_OKEYS(X)

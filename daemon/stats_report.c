@@ -17,6 +17,7 @@
 #include "daemon/snapshotter.h"
 #include "daemon/stats.h"
 #include "daemon/stats_order.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
 #include "lib/topk.h"
@@ -112,6 +113,13 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
       "rounds of the maintainer thread", atomic_load(&srv->maintainer_rounds)) \
     X(malloc_fails, COUNTER, U64, "connections dropped for lack of memory",   \
       atomic_load(&srv->malloc_fails))                                        \
+    X(log_worker_written, COUNTER, U64, "watch log lines made",              \
+      ws.written)                                                             \
+    X(log_watcher_skipped, COUNTER, U64,                                      \
+      "watch log lines lost by watchers that could not keep up", ws.skipped)  \
+    X(log_watcher_sent, COUNTER, U64, "watch log lines given to watchers",    \
+      ws.sent)                                                                \
+    X(log_watchers, GAUGE, U64, "connections watching logs", ws.watchers)     \
     X(bytes, GAUGE, U64, "bytes of the stored items", cs.bytes)               \
     X(bytes_peak, GAUGE, U64, "most bytes ever stored at once",               \
       cs.bytes_peak)                                                          \
@@ -249,6 +257,8 @@ static void put_engine(struct server *srv, struct line_emitter *e)
 {
     struct cache_stats cs;
     cache_stats(srv->cache, &cs);
+    struct watch_stats ws;
+    watch_stats(srv->watch, &ws);
     ENGINE_STATS(PUT_STAT_ROW)
     cache_policy_stats(srv->cache, put_policy_counter, e);
 }
@@ -318,8 +328,8 @@ static const struct stats_order GENERAL_ORDER[] = {
     {"slabs_moved", NULL}, {"lru_crawler_running", NULL},
     {"lru_crawler_starts", NULL}, {"lru_maintainer_juggles", NULL},
     {"malloc_fails", NULL}, {"log_worker_dropped", "0"},
-    {"log_worker_written", "0"}, {"log_watcher_skipped", "0"},
-    {"log_watcher_sent", "0"}, {"log_watchers", "0"},
+    {"log_worker_written", NULL}, {"log_watcher_skipped", NULL},
+    {"log_watcher_sent", NULL}, {"log_watchers", NULL},
     {"unexpected_napi_ids", "0"}, {"round_robin_fallback", "0"},
     {"bytes", NULL}, {"curr_items", NULL}, {"total_items", NULL},
     {"slab_global_page_pool", "0"}, {"expired_unfetched", NULL},

@@ -22,6 +22,7 @@
 #include "daemon/slabs_admin.h"
 #include "daemon/snapshotter.h"
 #include "daemon/stats_report.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "proto/token.h"
 
@@ -182,6 +183,8 @@ static void refuse_store(struct conn *c, const struct text_request *req,
 {
     struct thread_stats *ts = tstats(c);
     conn_request_done(c, LAT_SET);
+    watch_store_refused(c->srv->watch, req->key, req->nkey,
+                        st == CACHE_TOO_LARGE, store_mode(req->cmd));
     if (st == CACHE_TOO_LARGE) {
         STAT_INC(ts, store_too_large);
         say(c, req->noreply, TEXT_R_ERR_TOO_LARGE);
@@ -590,6 +593,88 @@ static void exec_lru(struct conn *c, const struct text_request *req)
     lru_admin_exec(c, req->arg, req->narg);
 }
 
+/* ---------------------------------------------------------------- watch */
+
+struct watching {
+    struct watch *watch;
+    struct watcher *watcher;
+};
+
+#define WATCH_TAKE_BYTES (64 * 1024)
+
+static enum conn_stream_step watch_produce(struct conn *c, void *state)
+{
+    struct watching *w = state;
+    /* lines wait in the watcher's bounded buffer, not in the reply
+     * queue, while the client is slow: it then loses lines, counted */
+    if (reply_pending(&c->reply) >= WATCH_TAKE_BYTES)
+        return CONN_STREAM_WAIT;
+    char *dst = reply_reserve(&c->reply, WATCH_TAKE_BYTES);
+    if (dst == NULL)
+        return CONN_STREAM_WAIT;
+    size_t n = watch_take(w->watch, w->watcher, dst, WATCH_TAKE_BYTES);
+    reply_commit(&c->reply, n);
+    /* more lines are written while the socket drains: come back then */
+    return n > 0 ? CONN_STREAM_MORE : CONN_STREAM_WAIT;
+}
+
+static void watch_finish(void *state)
+{
+    struct watching *w = state;
+    watch_remove(w->watch, w->watcher);
+    free(w);
+}
+
+/* watch [fetchers|mutations|evictions|deletions|connevents|...]: the
+ * connection becomes a log stream for good (daemon/watch.h); with no
+ * word, fetchers. */
+static void exec_watch(struct conn *c, const struct text_request *req)
+{
+    if (!c->srv->settings->watch_enabled) {
+        say_str(c, "CLIENT_ERROR watch commands not allowed\r\n");
+        return;
+    }
+    /* memcached refuses when earlier requests of the same read queued
+     * replies (or noreply ones ran): they would mix with the log */
+    uint32_t earlier = 0;
+    for (int g = 0; g < LAT__COUNT; g++)
+        earlier += c->done[g];
+    if (earlier > 0 || reply_pending(&c->reply) > 0) {
+        say_str(c, "ERROR cannot pipeline other commands before watch\r\n");
+        return;
+    }
+    unsigned flags = 0;
+    const char *cur = req->arg, *end = req->arg + req->narg, *word;
+    size_t n;
+    while (text_next_key(&cur, end, &word, &n)) {
+        unsigned f = watch_flag_of(word, n);
+        if (f == 0) {
+            /* an unknown word; "noreply" is one too, and silences it */
+            const char *rest = cur, *more;
+            size_t nmore;
+            if (!token_eq(word, n, "noreply") ||
+                text_next_key(&rest, end, &more, &nmore))
+                text_exec_reply(c, TEXT_R_ERROR);
+            return;
+        }
+        flags |= f;
+    }
+    if (flags == 0)
+        flags = WATCH_FETCHERS;
+    struct watching *w = malloc(sizeof(*w));
+    if (w != NULL)
+        w->watcher = watch_add(c->srv->watch, flags);
+    if (w == NULL || w->watcher == NULL) {
+        say_str(c, "WATCHER_TOO_MANY log watcher limit reached\r\n");
+        free(w);
+        return;
+    }
+    w->watch = c->srv->watch;
+    say_str(c, "OK\r\n");
+    struct conn_stream s = {watch_produce, watch_finish, w};
+    conn_stream_start(c, &s);
+}
+
 typedef void (*text_handler)(struct conn *c, const struct text_request *req);
 
 static const text_handler handlers[TEXT_CMD__COUNT] = {
@@ -619,6 +704,7 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_SLABS] = exec_slabs,
     [TEXT_CMD_LRU] = exec_lru,
     [TEXT_CMD_SNAPSHOT] = exec_snapshot,
+    [TEXT_CMD_WATCH] = exec_watch,
 };
 
 static enum latency_group latency_group_of(enum text_cmd cmd)

@@ -19,6 +19,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/udp.h"
+#include "daemon/watch.h"
 #include "lib/histogram.h"
 #include "lib/topk.h"
 
@@ -106,6 +107,7 @@ static void close_all(struct worker *w)
 {
     while (w->conns != NULL) {
         conn_flush_final(w->conns);
+        w->conns->close_why = WATCH_CLOSE_SHUTDOWN;
         conn_destroy(w->conns);
     }
 }
@@ -141,6 +143,7 @@ static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
         if (now - atomic_load_explicit(&c->last_active,
                                        memory_order_relaxed) > limit) {
             log_debug("closing idle connection on fd %d", c->fd);
+            c->close_why = WATCH_CLOSE_IDLE;
             conn_destroy(c);
         }
     }

@@ -209,10 +209,105 @@ void replace_locked(struct cache *c, struct item *old,
     link_locked(c, it, hv);
 }
 
-/* A live item for key, unlinking a dead one on the way. Stripe held. */
+void cache_set_observer(struct cache *c, cache_event_fn fn, void *arg)
+{
+    c->observer = fn;
+    c->observer_arg = arg;
+}
+
+void cache_observe(struct cache *c, unsigned kinds)
+{
+    atomic_store_explicit(&c->observed, kinds, memory_order_relaxed);
+}
+
+static bool observed(struct cache *c, enum cache_event_kind kind)
+{
+    return (atomic_load_explicit(&c->observed, memory_order_relaxed) &
+            kind) != 0 && c->observer != NULL;
+}
+
+void observe_fetch(struct cache *c, const char *key, size_t nkey,
+                   const struct item *it)
+{
+    if (!observed(c, CACHE_EVENT_FETCH))
+        return;
+    struct cache_event ev = {
+        .kind = CACHE_EVENT_FETCH, .key = key, .nkey = nkey,
+        .found = it != NULL,
+        .cls = it != NULL ? it->clsid : 0,
+        .nvalue = it != NULL ? it->nbytes - 2 : 0,
+    };
+    c->observer(&ev, c->observer_arg);
+}
+
+static void tell_evict(struct cache *c, const struct item *it,
+                       rel_time_t now)
+{
+    rel_time_t atime = item_atime(it);
+    struct cache_event ev = {
+        .kind = CACHE_EVENT_EVICT,
+        .key = item_ckey(it, c->use_cas), .nkey = it->nkey,
+        .found = true, .cls = it->clsid, .nvalue = it->nbytes - 2,
+        .fetched = (item_iflags(it) & ITEM_FETCHED) != 0,
+        .ttl = it->exptime == 0 ? -1
+                                : (int64_t)it->exptime - (int64_t)now,
+        .idle = now > atime ? now - atime : 0,
+    };
+    c->observer(&ev, c->observer_arg);
+}
+
+void observe_delete(struct cache *c, const struct item *it, bool meta)
+{
+    if (!observed(c, CACHE_EVENT_DELETE))
+        return;
+    struct cache_event ev = {
+        .kind = CACHE_EVENT_DELETE,
+        .key = item_ckey(it, c->use_cas), .nkey = it->nkey,
+        .found = true, .cls = it->clsid, .nvalue = it->nbytes - 2,
+        .meta = meta,
+    };
+    c->observer(&ev, c->observer_arg);
+}
+
+void observe_store(struct cache *c, const struct item *it, uint64_t hv,
+                   enum cache_store_mode mode, bool compare,
+                   enum cache_status st)
+{
+    if (!observed(c, CACHE_EVENT_STORE))
+        return;
+    rel_time_t now = clock_now(c->clock);
+    /* an append or prepend linked a joined copy: report that */
+    const struct item *joined = NULL;
+    if (st == CACHE_OK && (mode == CACHE_APPEND || mode == CACHE_PREPEND))
+        joined = assoc_find_locked(c->assoc, hv, item_ckey(it, c->use_cas),
+                                   it->nkey);
+    if (joined != NULL)
+        it = joined;
+    struct cache_event ev = {
+        .kind = CACHE_EVENT_STORE,
+        .key = item_ckey(it, c->use_cas), .nkey = it->nkey,
+        .cls = it->clsid, .nvalue = it->nbytes - 2,
+        .status = st, .mode = compare ? CACHE_CAS : mode,
+        .expires_in = it->exptime == 0 ? 0
+                                       : (int64_t)it->exptime - (int64_t)now,
+    };
+    c->observer(&ev, c->observer_arg);
+}
+
+/* A live item for key, unlinking a dead one on the way; memcached's
+ * do_item_get, so every lookup is told to the observer. Stripe held. */
 struct item *find_locked(struct cache *c, uint64_t hv,
                                 const char *key, size_t nkey,
                                 enum cache_miss *why)
+{
+    struct item *it = find_locked_quiet(c, hv, key, nkey, why);
+    observe_fetch(c, key, nkey, it);
+    return it;
+}
+
+struct item *find_locked_quiet(struct cache *c, uint64_t hv,
+                               const char *key, size_t nkey,
+                               enum cache_miss *why)
 {
     struct item *it = assoc_find_locked(c->assoc, hv, key, nkey);
     enum cache_miss reason = CACHE_MISS_ABSENT;
@@ -253,6 +348,8 @@ static void count_taken(struct cache *c, struct item *it, bool dead,
         return;
     }
     count(&cc->evictions, 1);
+    if (observed(c, CACHE_EVENT_EVICT))
+        tell_evict(c, it, now);
     if (!fetched)
         count(&cc->evicted_unfetched, 1);
     if (it->exptime != 0)
@@ -467,6 +564,7 @@ enum cache_status cache_store(struct cache *c, struct item *it,
     uint64_t hv = hash_of(c, it);
     assoc_lock(c->assoc, hv);
     enum cache_status st = store_locked(c, it, mode, cas_in, hv, cls);
+    observe_store(c, it, hv, mode, false, st);
     assoc_unlock(c->assoc, hv);
     return st;
 }
@@ -507,8 +605,10 @@ enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey,
     assoc_lock(c->assoc, hv);
     struct item *it = find_locked(c, hv, key, nkey, NULL);
     note_cls(cls, it);
-    if (it != NULL)
+    if (it != NULL) {
+        observe_delete(c, it, false);
         unlink_locked(c, it, hv, false);
+    }
     assoc_unlock(c->assoc, hv);
     return it != NULL ? CACHE_OK : CACHE_NOT_FOUND;
 }

@@ -222,6 +222,42 @@ void cache_stats(struct cache *c, struct cache_stats *out);
  * per class too, and the policy's, from zero again; what the cache holds
  * (items, bytes, pages) is untouched. */
 void cache_stats_reset(struct cache *c);
+/* An observer of lookups and evictions (the daemon's `watch` logs, as
+ * memcached's logger sees them). It runs on the thread that caused the
+ * event, with the item's stripe lock held: it must be quick and must not
+ * call the cache. Key and item fields are valid only during the call. */
+enum cache_event_kind {
+    CACHE_EVENT_FETCH = 1u << 0,  /* a key looked up, by any command */
+    CACHE_EVENT_EVICT = 1u << 1,  /* a live item evicted for room */
+    CACHE_EVENT_STORE = 1u << 2,  /* a store's outcome (cache_store,
+                                     cache_mstore) */
+    CACHE_EVENT_DELETE = 1u << 3, /* an item deleted by cache_delete, or
+                                     (meta set) cache_mdelete */
+};
+struct cache_event {
+    enum cache_event_kind kind;
+    const char *key;
+    size_t nkey;
+    bool found;        /* FETCH: a live item */
+    unsigned cls;      /* its slab class; 0 on a miss */
+    size_t nvalue;     /* its value bytes; 0 on a miss (STORE: the new
+                          item's, class and size) */
+    bool fetched;      /* EVICT: read since stored */
+    bool meta;         /* DELETE: by cache_mdelete */
+    int64_t ttl;       /* EVICT: seconds it had left, -1 for no expiry */
+    uint32_t idle;     /* EVICT: seconds since last accessed */
+    enum cache_status status;     /* STORE */
+    enum cache_store_mode mode;   /* STORE: CACHE_CAS for any CAS store */
+    int64_t expires_in;           /* STORE: seconds until the new item
+                                     expires, 0 for never */
+};
+typedef void (*cache_event_fn)(const struct cache_event *ev, void *arg);
+/* Set once, before requests run. */
+void cache_set_observer(struct cache *c, cache_event_fn fn, void *arg);
+/* The kinds it is told of from now on (a mask; 0, the default, costs a
+ * relaxed load per lookup). Any thread, any time. */
+void cache_observe(struct cache *c, unsigned kinds);
+
 /* memcached's item size histogram (`stats sizes`, lib/size_hist.h): on
  * for items linked from now on. Refused without CAS, as memcached, whose
  * histogram tells its items apart by CAS, refuses it. */

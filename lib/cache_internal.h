@@ -68,12 +68,30 @@ struct cache {
     _Atomic uint64_t slabs_moved_reset;
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
     struct size_hist *sizes;        /* `stats sizes` */
+    cache_event_fn observer;        /* cache_set_observer() */
+    void *observer_arg;
+    _Atomic unsigned observed;      /* enum cache_event_kind mask */
     /* The background reaper's place in the hash table; only
      * cache_maintain() (one thread at a time) uses these. */
     uint64_t reap_cursor;
     uint64_t reaped_this_pass;
     uint64_t reaped_last_pass;
 };
+
+/* find_locked() without telling the observer of the lookup; and the
+ * telling alone (it: what was found, or NULL). */
+struct item *find_locked_quiet(struct cache *c, uint64_t hv,
+                               const char *key, size_t nkey,
+                               enum cache_miss *why);
+void observe_fetch(struct cache *c, const char *key, size_t nkey,
+                   const struct item *it);
+/* Tell the observer `it` is being deleted (stripe held, still linked). */
+void observe_delete(struct cache *c, const struct item *it, bool meta);
+/* Tell the observer of a store's outcome, if it listens (stripe held,
+ * `it` the new item, `compare` a CAS store). */
+void observe_store(struct cache *c, const struct item *it, uint64_t hv,
+                   enum cache_store_mode mode, bool compare,
+                   enum cache_status st);
 
 /* The slab class for an item of this key length, value bytes (with
  * "\r\n") and client flags; 0 when it cannot be stored: a bad key length,

@@ -191,7 +191,9 @@ static enum cache_status mstore_locked(struct cache *c, struct item *it,
                                        struct cache_mstore_result *out)
 {
     const char *key = item_key(it, c->use_cas);
-    struct item *old = find_locked(c, hv, key, it->nkey, NULL);
+    /* quiet: store_locked() looks again and tells (or, refused here, the
+     * lookup is told below) */
+    struct item *old = find_locked_quiet(c, hv, key, it->nkey, NULL);
     out->old_cls = old != NULL ? old->clsid : 0;
     enum cache_store_mode mode;
     enum cache_status st = CACHE_OK;
@@ -199,8 +201,10 @@ static enum cache_status mstore_locked(struct cache *c, struct item *it,
     bool binary = o->binary_key ||
                   (old != NULL && (item_iflags(old) & ITEM_KEY_BINARY));
 
-    if (!mstore_mode(c, it, old, o, &mode, &stale, &st))
+    if (!mstore_mode(c, it, old, o, &mode, &stale, &st)) {
+        observe_fetch(c, key, it->nkey, old);
         return st;
+    }
     st = store_locked(c, it, mode, o->cas, hv, NULL);
     if (st != CACHE_OK)
         return st;
@@ -226,6 +230,7 @@ enum cache_status cache_mstore(struct cache *c, struct item *it,
     set_key_bit(it, o->binary_key);
     assoc_lock(c->assoc, hv);
     enum cache_status st = mstore_locked(c, it, o, hv, out);
+    observe_store(c, it, hv, o->mode, o->compare, st);
     assoc_unlock(c->assoc, hv);
     return st;
 }
@@ -261,6 +266,7 @@ static enum cache_status mdelete_locked(struct cache *c, struct item *it,
     if (o->compare && item_cas(it, c->use_cas) != o->cas)
         return CACHE_EXISTS;
     if (!o->invalidate && !o->drop_value) {
+        observe_delete(c, it, true);
         unlink_locked(c, it, hv, false);
         return CACHE_OK;
     }

@@ -43,7 +43,8 @@
     X(VERBOSITY, "verbosity") X(QUIT, "quit") X(SHUTDOWN, "shutdown")        \
     X(STATS, "stats") X(CACHE_MEMLIMIT, "cache_memlimit")                    \
     X(DEBUGTIME, "debugtime") X(LRU_CRAWLER, "lru_crawler")                  \
-    X(SLABS, "slabs") X(LRU, "lru") X(SNAPSHOT, "snapshot")
+    X(SLABS, "slabs") X(LRU, "lru") X(SNAPSHOT, "snapshot")                  \
+    X(WATCH, "watch")
 
 enum text_cmd {
     TEXT_CMD_NONE = 0,

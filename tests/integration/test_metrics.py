@@ -127,8 +127,7 @@ ALWAYS_ZERO = {
     "read_buf_bytes_free", "auth_cmds", "auth_errors",
     "slab_reassign_rescues", "slab_reassign_chunk_rescues",
     "slab_reassign_inline_reclaim", "slab_reassign_busy_deletes",
-    "log_worker_dropped", "log_worker_written", "log_watcher_skipped",
-    "log_watcher_sent", "log_watchers", "unexpected_napi_ids",
+    "log_worker_dropped", "unexpected_napi_ids",
     "round_robin_fallback", "slab_global_page_pool", "lru_bumps_dropped"}
 
 # The per-class families, outside the general `stats` table.

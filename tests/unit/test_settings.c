@@ -650,7 +650,7 @@ static void test_help_lists_every_option(void **state)
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
         "eviction=<name>", "auto, ascii, binary", "-S (SASL",
-        "-Z (TLS)", "-L, -e, -W, -N", "-D <char>", "modern", "read_buf_mem_limit",
+        "-Z (TLS)", "-L, -e, -N", "-W, --disable-watch", "-D <char>", "modern", "read_buf_mem_limit",
     };
 
     assert_int_equal(PARSE(f, "--help"), 0);
@@ -761,6 +761,7 @@ static void test_stats_defaults_match_memcached(void **state)
                         "pid_file NULL\n"
                         "lock_memory 0\n"
                         "stat_key_prefix :\n"
+                        "watch_enabled yes\n"
                         IGNORED_STATS);
 }
 
@@ -817,6 +818,7 @@ static void test_stats_after_parse(void **state)
                         "pid_file /tmp/p\n"
                         "lock_memory 1\n"
                         "stat_key_prefix #\n"
+                        "watch_enabled yes\n"
                         IGNORED_STATS);
 }
 

@@ -316,6 +316,9 @@ static const struct pcase cases[] = {
     {"lru alone", IN("lru\r\n"), ERR_(LRU)},
     {"snapshot", IN("snapshot\r\n"), OK_(SNAPSHOT)},
     {"snapshot with argument", IN("snapshot now\r\n"), ERR_(SNAPSHOT)},
+    /* ---- watch: the daemon reads the stream words ---- */
+    {"watch alone", IN("watch\r\n"), OK_(WATCH), .arg = ""},
+    {"watch streams", IN("watch fetchers mutations\r\n"), OK_(WATCH), .arg = "fetchers mutations"},
 
     /* ---- framing, unknown commands, HTTP ---- */
     {"empty buffer", IN(""), .st = TEXT_NEED_MORE},
