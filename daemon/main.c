@@ -234,7 +234,8 @@ static void start_engine(struct runtime *rt)
     srv->cache = srv->clock ? make_cache(&rt->settings, srv->clock) : NULL;
     srv->prefix = prefix_stats_create(rt->settings.prefix_delim[0]);
     srv->rates = rates_create();
-    srv->watch = srv->cache ? watch_create(srv->cache) : NULL;
+    size_t watch_buf = (size_t)rt->settings.watcher_logbuf_kb * 1024;
+    srv->watch = srv->cache ? watch_create(srv->cache, watch_buf) : NULL;
     if (srv->cache == NULL || srv->prefix == NULL || srv->rates == NULL ||
         srv->watch == NULL)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "

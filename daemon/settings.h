@@ -143,6 +143,9 @@ X(dump_enabled, BOOL, 'X', "disable-dumping", NULL, "dump_enabled",           \
 X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
   "0", "0..", "sec",                                                          \
   "close connections idle this many seconds (0: never)")                      \
+X(watcher_logbuf_kb, INT, 0, NULL, "watcher_logbuf_size", NULL,               \
+  "256", "1..1048576", "KB",                                                  \
+  "lines each watch connection may have waiting, in kilobytes")              \
 X(hot_lru_pct, INT, 0, NULL, "hot_lru_pct", NULL,                             \
   "20", "1..79", "pct",                                                       \
   "share of a slab class new items enter, with -o eviction=lru (also "      \
@@ -266,7 +269,6 @@ SETTINGS_IGNORED_OKEY(X, lru_crawler_tocrawl)                                 \
 SETTINGS_IGNORED_OKEY(X, slab_automove_ratio)                                 \
 SETTINGS_IGNORED_OKEY(X, slab_automove_window)                                \
 SETTINGS_IGNORED_OKEY(X, slab_automove_freeratio)                             \
-SETTINGS_IGNORED_OKEY(X, watcher_logbuf_size)                                 \
 SETTINGS_IGNORED_OKEY(X, worker_logbuf_size)                                  \
 SETTINGS_IGNORED_OKEY(X, resp_obj_mem_limit)                                  \
 SETTINGS_IGNORED_OKEY(X, chunked_items)                                       \

@@ -88,6 +88,9 @@ static void collect(struct server *srv, struct stats_lines *ls)
                             !cache_lru_flat(srv->cache) ? "yes" : "no",
                     ls);
     put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
+    /* given in kilobytes, shown in bytes, as memcached does */
+    put_u64(ls, "watcher_logbuf_size",
+            (uint64_t)srv->settings->watcher_logbuf_kb * 1024);
     stats_lines_put("track_sizes",
                     cache_sizes_enabled(srv->cache) ? "yes" : "no", ls);
     unsigned hot, warm;

@@ -22,13 +22,14 @@
 
 struct watcher {
     unsigned flags;
-    char *buf;          /* WATCH_BUF_BYTES, whole lines */
+    char *buf;          /* buf_bytes of the watch, whole lines */
     size_t len;
     uint64_t skipped;   /* lines lost since the last one that fit */
 };
 
 struct watch {
     struct cache *cache;
+    size_t buf_bytes;
     pthread_mutex_t lock;       /* the watchers and their buffers */
     struct watcher *watchers[WATCH_MAX];
     _Atomic unsigned wanted;    /* every watcher's flags together */
@@ -82,7 +83,7 @@ static void deliver(struct watch *w, struct watcher *x, const char *line,
     if (x->skipped > 0)
         nn = (size_t)snprintf(note, sizeof(note), "skipped=%llu\n",
                               (unsigned long long)x->skipped);
-    if (x->len + nn + n > WATCH_BUF_BYTES) {
+    if (x->len + nn + n > w->buf_bytes) {
         x->skipped++;
         atomic_fetch_add_explicit(&w->skipped, 1, memory_order_relaxed);
         return;
@@ -211,12 +212,13 @@ static void update_wanted(struct watch *w)
 
 /* ------------------------------------------------------------ watchers */
 
-struct watch *watch_create(struct cache *cache)
+struct watch *watch_create(struct cache *cache, size_t buf_bytes)
 {
     struct watch *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return NULL;
     w->cache = cache;
+    w->buf_bytes = buf_bytes;
     pthread_mutex_init(&w->lock, NULL);
     cache_set_observer(cache, on_cache_event, w);
     return w;
@@ -242,7 +244,7 @@ void watch_destroy(struct watch **wp)
 struct watcher *watch_add(struct watch *w, unsigned flags)
 {
     struct watcher *x = calloc(1, sizeof(*x));
-    if (x == NULL || (x->buf = malloc(WATCH_BUF_BYTES)) == NULL) {
+    if (x == NULL || (x->buf = malloc(w->buf_bytes)) == NULL) {
         free(x);
         return NULL;
     }

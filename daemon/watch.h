@@ -53,13 +53,13 @@ enum watch_flag {
 };
 
 #define WATCH_MAX 20                  /* memcached's WATCHER_LIMIT */
-#define WATCH_BUF_BYTES (256 * 1024)  /* memcached's watcher_logbuf_size */
 
 struct watch;
 struct watcher;
 
-/* Hooks itself to the cache as its observer (cache_set_observer). */
-struct watch *watch_create(struct cache *cache);
+/* Hooks itself to the cache as its observer (cache_set_observer); each
+ * watcher may have buf_bytes of lines waiting (-o watcher_logbuf_size). */
+struct watch *watch_create(struct cache *cache, size_t buf_bytes);
 void watch_destroy(struct watch **w);
 
 /* The flag named by word[0..n) (memcached's argument words), or 0. */

@@ -216,7 +216,10 @@ class Refusals(unittest.TestCase):
 class SlowWatcher(unittest.TestCase):
 
     def test_a_watcher_that_does_not_read_loses_lines_not_the_server(self):
-        d = own_daemon(self)
+        d = own_daemon(self, ["-o", "watcher_logbuf_size=8"])
+        with d.connect() as c0:
+            self.assertEqual(c0.stats("settings")["watcher_logbuf_size"],
+                             "8192")
         w = d.connect()
         self.addCleanup(w.close)
         self.assertEqual(w.request(b"watch\r\n"), b"OK\r\n")
