@@ -67,6 +67,26 @@ static void mode(struct conn *c, const struct token *w, int nw, bool quiet)
     }
 }
 
+/* lru temp_ttl <ttl> [more words]: a negative ttl turns the TEMP LRU
+ * off, keeping the ttl last set */
+static void temp_ttl(struct conn *c, const struct token *w, int nw,
+                     bool quiet)
+{
+    int32_t ttl;
+    if (nw < 2 || !num_i32(&w[1], &ttl)) {
+        say(c, quiet, "ERROR\r\n");
+        return;
+    }
+    bool on;
+    uint32_t old;
+    cache_temp_lru(c->srv->cache, &on, &old);
+    if (ttl < 0)
+        cache_set_temp_lru(c->srv->cache, false, old);
+    else
+        cache_set_temp_lru(c->srv->cache, true, (uint32_t)ttl);
+    say(c, quiet, "OK\r\n");
+}
+
 void lru_admin_exec(struct conn *c, const char *arg, size_t narg)
 {
     struct token w[LRU_WORDS_MAX];
@@ -81,6 +101,8 @@ void lru_admin_exec(struct conn *c, const char *arg, size_t narg)
         tune(c, w, nw, quiet);
     else if (nw > 0 && token_eq(w[0].p, w[0].n, "mode"))
         mode(c, w, nw, quiet);
+    else if (nw > 0 && token_eq(w[0].p, w[0].n, "temp_ttl"))
+        temp_ttl(c, w, nw, quiet);
     else
         say(c, quiet, "ERROR\r\n");
 }

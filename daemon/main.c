@@ -243,6 +243,9 @@ static void start_engine(struct runtime *rt)
     srv->request_shutdown = request_shutdown;
     atomic_store(&srv->slab_automove, rt->settings.slab_automove);
     cache_set_automove(srv->cache, rt->settings.slab_automove != 0);
+    if (rt->settings.temporary_ttl >= 0)
+        cache_set_temp_lru(srv->cache, true,
+                           (uint32_t)rt->settings.temporary_ttl);
     cache_set_lru_shares(srv->cache, (unsigned)rt->settings.hot_lru_pct,
                          (unsigned)rt->settings.warm_lru_pct);
 }

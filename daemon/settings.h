@@ -143,6 +143,9 @@ X(dump_enabled, BOOL, 'X', "disable-dumping", NULL, "dump_enabled",           \
 X(idle_timeout, INT, 0, NULL, "idle_timeout", "idle_timeout",                 \
   "0", "0..", "sec",                                                          \
   "close connections idle this many seconds (0: never)")                      \
+X(temporary_ttl, INT, 0, NULL, "temporary_ttl", NULL,                         \
+  "-1", "0..", "sec",                                                         \
+  "items stored with at most this TTL are never evicted (TEMP LRU)")        \
 X(watcher_logbuf_kb, INT, 0, NULL, "watcher_logbuf_size", NULL,               \
   "256", "1..1048576", "KB",                                                  \
   "lines each watch connection may have waiting, in kilobytes")              \
@@ -257,8 +260,6 @@ SETTINGS_IGNORED_OKEY_AS(X, lru_crawler, "lru_crawler", "yes")                \
 SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
 SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
 SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
-/* no temporary LRU: short-TTL items live with the others */               \
-SETTINGS_IGNORED_OKEY_AS(X, temporary_ttl, "temp_lru", "no")                  \
 SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")    \
 /* the segmented LRU's age limits and crawler pacing, the page mover's */    \
 /* window, memcached's log and response buffers, chunked items */            \

@@ -455,6 +455,8 @@ static uint64_t age_of(rel_time_t now, rel_time_t atime)
     X(number_hot, cs.seg.items[POLICY_SEG_HOT])                               \
     X(number_warm, cs.seg.items[POLICY_SEG_WARM])                             \
     X(number_cold, cs.seg.items[POLICY_SEG_COLD])                             \
+    /* only while the TEMP LRU is on, as memcached prints it */               \
+    X(number_temp, cs.seg.items[POLICY_SEG_TEMP], temp_on)                    \
     X(age_hot, age_of(now, cs.seg.tail_atime[POLICY_SEG_HOT]))                \
     X(age_warm, age_of(now, cs.seg.tail_atime[POLICY_SEG_WARM]))              \
     X(age, age_of(now, cs.seg.tail_atime[POLICY_SEG_COLD]))                   \
@@ -482,7 +484,11 @@ static uint64_t age_of(rel_time_t now, rel_time_t atime)
     X(hits_to_cold, sum.hits[POLICY_SEG_COLD])                                \
     X(hits_to_temp, sum.hits[POLICY_SEG_TEMP])
 
-#define PUT_ITEMS_ROW(name, value) put_class(&e, "items:", cls, #name, value);
+/* X(name, value[, condition]) */
+#define PUT_ITEMS_ROW(name, ...) PUT_ITEMS_ROW_(name, __VA_ARGS__, true, )
+#define PUT_ITEMS_ROW_(name, value, shown, ...)                               \
+    if (shown)                                                                \
+        put_class(&e, "items:", cls, #name, value);
 
 struct size_emit {
     stats_emit_fn emit;
@@ -536,6 +542,9 @@ void stats_report_items(struct server *srv,
 {
     struct emitter e = {emit, arg};
     rel_time_t now = clock_now(srv->clock);
+    bool temp_on;
+    uint32_t temp_ttl;
+    cache_temp_lru(srv->cache, &temp_on, &temp_ttl);
     for (unsigned cls = 1; cls <= cache_nclasses(srv->cache); cls++) {
         struct cache_class_stats cs;
         cache_class_stats(srv->cache, cls, &cs);

@@ -46,7 +46,7 @@ static const struct stats_order MEMCACHED_ORDER[] = {
     {"lru_maintainer_thread", NULL}, {"lru_segmented", NULL},
     {"hot_lru_pct", NULL}, {"warm_lru_pct", NULL},
     {"hot_max_factor", "0.20"}, {"warm_max_factor", "2.00"},
-    {"temp_lru", NULL}, {"temporary_ttl", "61"}, {"idle_timeout", NULL},
+    {"temp_lru", NULL}, {"temporary_ttl", NULL}, {"idle_timeout", NULL},
     {"watcher_logbuf_size", "262144"}, {"worker_logbuf_size", "65536"},
     {"read_buf_mem_limit", NULL}, {"track_sizes", NULL},
     {"inline_ascii_response", NULL}, {"ext_item_size", "512"},
@@ -88,6 +88,11 @@ static void collect(struct server *srv, struct stats_lines *ls)
                             !cache_lru_flat(srv->cache) ? "yes" : "no",
                     ls);
     put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
+    bool temp_on;
+    uint32_t temp_ttl;
+    cache_temp_lru(srv->cache, &temp_on, &temp_ttl);
+    stats_lines_put("temp_lru", temp_on ? "yes" : "no", ls);
+    put_u64(ls, "temporary_ttl", temp_ttl);
     /* given in kilobytes, shown in bytes, as memcached does */
     put_u64(ls, "watcher_logbuf_size",
             (uint64_t)srv->settings->watcher_logbuf_kb * 1024);

@@ -70,6 +70,7 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
     c->clock = clk;
     c->automove = true;
     pthread_mutex_init(&c->tune_lock, NULL);
+    c->temp_ttl = CACHE_TEMP_TTL_DEFAULT;
     c->lru_hot_pct = LRU_HOT_PCT;
     c->lru_warm_pct = LRU_WARM_PCT;
     c->use_cas = cfg->use_cas;
@@ -165,6 +166,35 @@ static void note_bytes(struct cache *c, int64_t delta)
         ;
 }
 
+/* memcached's rule (do_item_alloc): an expiry at most temp_ttl seconds
+ * away, and not already past. */
+static bool goes_to_temp(struct cache *c, const struct item *it,
+                         rel_time_t now)
+{
+    return atomic_load_explicit(&c->temp_on, memory_order_relaxed) &&
+           it->exptime != 0 && it->exptime >= now &&
+           it->exptime - now <=
+               atomic_load_explicit(&c->temp_ttl, memory_order_relaxed);
+}
+
+void hit_locked(struct cache *c, struct item *it, rel_time_t now)
+{
+    if (!(item_iflags(it) & ITEM_TEMP))
+        c->pops->hit(c->policy, it, now);
+}
+
+void cache_set_temp_lru(struct cache *c, bool on, uint32_t ttl)
+{
+    atomic_store(&c->temp_ttl, ttl);
+    atomic_store(&c->temp_on, on);
+}
+
+void cache_temp_lru(struct cache *c, bool *on, uint32_t *ttl)
+{
+    *on = atomic_load(&c->temp_on);
+    *ttl = atomic_load(&c->temp_ttl);
+}
+
 /* Stripe held. */
 void link_locked(struct cache *c, struct item *it, uint64_t hv)
 {
@@ -175,7 +205,12 @@ void link_locked(struct cache *c, struct item *it, uint64_t hv)
     item_ref(it);
     item_flag_set(it, ITEM_LINKED);
     assoc_insert_locked(c->assoc, hv, it);
-    c->pops->link(c->policy, it, now);
+    if (goes_to_temp(c, it, now)) {
+        item_flag_set(it, ITEM_TEMP);
+        count(&c->temp_items[it->clsid], 1);
+    } else {
+        c->pops->link(c->policy, it, now);
+    }
     count(&c->total_items, 1);
     size_t bytes = total_of(c, it);
     note_bytes(c, (int64_t)bytes);
@@ -190,7 +225,9 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
                           bool policy_locked)
 {
     assoc_remove_locked(c->assoc, hv, it);
-    if (policy_locked)
+    if (item_iflags(it) & ITEM_TEMP)
+        count(&c->temp_items[it->clsid], -1);
+    else if (policy_locked)
         c->pops->unlink_locked(c->policy, it);
     else
         c->pops->unlink(c->policy, it);
@@ -198,7 +235,7 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
     count(&c->bytes, -(int64_t)bytes);
     if (item_iflags(it) & ITEM_SIZED)
         size_hist_remove(c->sizes, bytes);
-    item_flag_clear(it, ITEM_LINKED | ITEM_SIZED);
+    item_flag_clear(it, ITEM_LINKED | ITEM_SIZED | ITEM_TEMP);
     cache_release(c, it);
 }
 
@@ -488,7 +525,8 @@ void cache_item_view(struct cache *c, struct item *it,
     out->flags = it->flags;
     out->cas = item_cas(it, c->use_cas);
     out->cls = it->clsid;
-    out->seg = c->pops->seg_of != NULL ? c->pops->seg_of(c->policy, it)
+    out->seg = item_iflags(it) & ITEM_TEMP ? POLICY_SEG_TEMP
+               : c->pops->seg_of != NULL ? c->pops->seg_of(c->policy, it)
                                        : POLICY_SEG_COLD;
 }
 
@@ -527,7 +565,7 @@ enum cache_status store_locked(struct cache *c, struct item *it,
         if (old != NULL) {
             /* memcached refreshes the existing item's place on a failed
              * add. */
-            c->pops->hit(c->policy, old, clock_now(c->clock));
+            hit_locked(c, old, clock_now(c->clock));
             return CACHE_NOT_STORED;
         }
         break;
@@ -584,7 +622,7 @@ struct item *cache_get(struct cache *c, const char *key, size_t nkey,
             note_change(c);
         }
         item_flag_set(it, ITEM_FETCHED);
-        c->pops->hit(c->policy, it, clock_now(c->clock));
+        hit_locked(c, it, clock_now(c->clock));
     }
     assoc_unlock(c->assoc, hv);
     return it;
@@ -624,7 +662,7 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
         it->exptime = clock_exptime(c->clock, exptime);
         note_change(c);
         item_flag_set(it, ITEM_FETCHED);
-        c->pops->hit(c->policy, it, clock_now(c->clock));
+        hit_locked(c, it, clock_now(c->clock));
     }
     assoc_unlock(c->assoc, hv);
     return it != NULL ? CACHE_OK : CACHE_NOT_FOUND;

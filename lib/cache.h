@@ -222,6 +222,15 @@ void cache_stats(struct cache *c, struct cache_stats *out);
  * per class too, and the policy's, from zero again; what the cache holds
  * (items, bytes, pages) is untouched. */
 void cache_stats_reset(struct cache *c);
+/* memcached's TEMP LRU (`lru temp_ttl`, -o temporary_ttl): while on, an
+ * item linked with at most ttl seconds to live stays out of the eviction
+ * policy: it is never evicted and never bumped, and goes when it expires
+ * (or is deleted or replaced), whatever the policy. Off by default, with
+ * memcached's ttl of 61. Changes apply to items linked from then on. */
+#define CACHE_TEMP_TTL_DEFAULT 61
+void cache_set_temp_lru(struct cache *c, bool on, uint32_t ttl);
+void cache_temp_lru(struct cache *c, bool *on, uint32_t *ttl);
+
 /* An observer of lookups and evictions (the daemon's `watch` logs, as
  * memcached's logger sees them). It runs on the thread that caused the
  * event, with the item's stripe lock held: it must be quick and must not

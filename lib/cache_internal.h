@@ -56,6 +56,8 @@ struct cache {
     _Atomic bool automove;          /* starving classes get pages moved */
     _Atomic unsigned lru_hot_pct, lru_warm_pct; /* cache_set_lru_shares */
     _Atomic bool lru_flat;          /* cache_set_lru_flat */
+    _Atomic bool temp_on;           /* cache_set_temp_lru */
+    _Atomic uint32_t temp_ttl;
     pthread_mutex_t tune_lock;      /* one LRU mode or shares change at once */
     _Atomic uint32_t move_request;  /* src << 8 | dst asked for, 0: none */
     uint32_t move_cursor;           /* next chunk of the moving page */
@@ -67,6 +69,8 @@ struct cache {
     _Atomic uint64_t total_items_reset;
     _Atomic uint64_t slabs_moved_reset;
     struct class_counters per_class[SLABS_MAX_CLASSES + 1];
+    _Atomic uint64_t temp_items[SLABS_MAX_CLASSES + 1]; /* per class, in
+                                                   the TEMP LRU (a gauge) */
     struct size_hist *sizes;        /* `stats sizes` */
     cache_event_fn observer;        /* cache_set_observer() */
     void *observer_arg;
@@ -85,6 +89,9 @@ struct item *find_locked_quiet(struct cache *c, uint64_t hv,
                                enum cache_miss *why);
 void observe_fetch(struct cache *c, const char *key, size_t nkey,
                    const struct item *it);
+/* A hit on a linked item, told to the policy unless it is in the TEMP
+ * LRU, which memcached never bumps. Stripe held. */
+void hit_locked(struct cache *c, struct item *it, rel_time_t now);
 /* Tell the observer `it` is being deleted (stripe held, still linked). */
 void observe_delete(struct cache *c, const struct item *it, bool meta);
 /* Tell the observer of a store's outcome, if it listens (stripe held,

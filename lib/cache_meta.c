@@ -105,7 +105,7 @@ static void mget_apply_locked(struct cache *c, struct item *it,
     };
     if (!o->no_bump) {
         item_flag_set(it, ITEM_FETCHED);
-        c->pops->hit(c->policy, it, now);
+        hit_locked(c, it, now);
     }
 }
 

@@ -132,6 +132,7 @@ void cache_class_stats(struct cache *c, unsigned cls,
         .direct_reclaims = load(&cc->direct_reclaims),
     };
     class_segments(c, cls, &out->seg);
+    out->seg.items[POLICY_SEG_TEMP] = load(&c->temp_items[cls]);
     for (int s = 0; s < POLICY_NSEGS; s++)
         out->items += out->seg.items[s];
 }

@@ -50,6 +50,8 @@ enum item_flag {
     ITEM_TOKEN_SENT = 1u << 3, /* a client already won the recache (W) */
     ITEM_KEY_BINARY = 1u << 4, /* stored from a base64 key: echo as base64 */
     ITEM_SIZED = 1u << 5,   /* counted in the size histogram (size_hist.h) */
+    ITEM_TEMP = 1u << 6,    /* in the TEMP LRU: outside the policy, never
+                               evicted (cache_set_temp_lru) */
 };
 
 struct item {

@@ -875,6 +875,41 @@ class LruTune(unittest.TestCase):
         c.send(b"lru mode segmented noreply\r\n")
         self.assertEqual(c.stats("settings")["lru_segmented"], "yes")
 
+    def test_temp_ttl(self):
+        """lru temp_ttl: memcached's replies; short-TTL items are counted
+        in number_temp, shown only while the TEMP LRU is on."""
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        s = c.stats("settings")
+        self.assertEqual((s["temp_lru"], s["temporary_ttl"]), ("no", "61"))
+        self.assertEqual(c.request(b"set a 0 10 1\r\nx\r\n"), b"STORED\r\n")
+        self.assertNotIn("items:1:number_temp", c.stats("items"))
+        for req, rep in [(b"lru temp_ttl 30", b"OK"),
+                         (b"lru temp_ttl", b"ERROR"),
+                         (b"lru temp_ttl x", b"ERROR"),
+                         (b"lru temp_ttl 30 extra", b"OK")]:
+            self.assertEqual(c.request(req + b"\r\n"), rep + b"\r\n", req)
+        for key, ttl in ((b"b", 10), (b"c", 30), (b"d", 31), (b"e", 0)):
+            self.assertEqual(c.request(b"set %s 0 %d 1\r\nx\r\n" % (key, ttl)),
+                             b"STORED\r\n")
+        items = c.stats("items")
+        self.assertEqual((items["items:1:number"],
+                          items["items:1:number_temp"]), ("5", "2"))
+        c.send(b"lru temp_ttl 5 noreply\r\nlru temp_ttl -1 noreply\r\n")
+        s = c.stats("settings")
+        self.assertEqual((s["temp_lru"], s["temporary_ttl"]), ("no", "5"))
+        self.assertNotIn("items:1:number_temp", c.stats("items"))
+
+    def test_temporary_ttl_at_start(self):
+        d = own_daemon(self, ["-o", "temporary_ttl=100"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        s = c.stats("settings")
+        self.assertEqual((s["temp_lru"], s["temporary_ttl"]), ("yes", "100"))
+        self.assertEqual(c.request(b"set a 0 50 1\r\nx\r\n"), b"STORED\r\n")
+        self.assertEqual(c.stats("items")["items:1:number_temp"], "1")
+
     def assert_command_makes_all_cold(self, command):
         """With -o eviction=lru and 500 small items, `command` must leave
         every one of them COLD (the maintainer moves them)."""

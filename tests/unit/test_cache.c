@@ -425,6 +425,86 @@ static void evicts_oldest_when_full(void **state)
     teardown((void **)&e);
 }
 
+static uint64_t temp_items(struct cache *c)
+{
+    uint64_t n = 0;
+    struct cache_class_stats cs;
+    for (unsigned i = 1; i <= cache_nclasses(c); i++) {
+        cache_class_stats(c, i, &cs);
+        n += cs.seg.items[POLICY_SEG_TEMP];
+    }
+    return n;
+}
+
+/* The TEMP LRU: items stored with at most temp_ttl seconds to live are
+ * never evicted; live ones without it are, and once the class holds only
+ * TEMP items a store finds no memory. */
+static void temp_lru_items_are_never_evicted(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    bool on;
+    uint32_t ttl;
+    cache_temp_lru(c, &on, &ttl);
+    assert_false(on);
+    assert_int_equal(ttl, CACHE_TEMP_TTL_DEFAULT);
+    fill(c, 100, 10, "before");         /* off: in the policy */
+    assert_int_equal(temp_items(c), 0);
+    cache_set_temp_lru(c, true, 30);
+    fill(c, 1000, 30, "t");             /* 30 s left: TEMP */
+    fill(c, 1000, 31, "l");             /* 31 s: the policy's */
+    fill(c, 1000, 0, "n");              /* never expires: the policy's */
+    assert_int_equal(temp_items(c), 1000);
+    char buf[128];
+    assert_non_null(get(c, "t000000", buf, sizeof(buf)));   /* a hit */
+    fill(c, 40000, 0, "z");             /* evicts all it can */
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_true(st.evictions > 0);
+    assert_int_equal(temp_items(c), 1000);
+    for (int i = 0; i < 1000; i += 111) {
+        char key[32];
+        snprintf(key, sizeof(key), "t%06d", i);
+        assert_non_null(get(c, key, buf, sizeof(buf)));
+    }
+    assert_null(get(c, "l000000", buf, sizeof(buf)));
+    assert_int_equal(cache_delete(c, "t000001", 7, NULL), CACHE_OK);
+    assert_int_equal(temp_items(c), 999);
+    /* expired: reaped like any other item */
+    clock_advance(e->clock, 40);
+    for (int i = 0; i < 1000 && cache_maintain(c, 4096); i++)
+        ;
+    cache_maintain(c, 1u << 20);
+    assert_int_equal(temp_items(c), 0);
+    teardown((void **)&e);
+}
+
+/* A class full of TEMP items has nothing to evict. */
+static void temp_lru_full_class_is_out_of_memory(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    cache_set_temp_lru(c, true, 100);
+    char key[32], val[100];
+    memset(val, 'v', sizeof(val));
+    enum cache_status st = CACHE_OK;
+    int stored = 0;
+    for (int i = 0; i < 100000 && st == CACHE_OK; i++) {
+        snprintf(key, sizeof(key), "k%06d", i);
+        st = put_n(c, key, val, sizeof(val), 0, 50, CACHE_SET, 0);
+        stored += st == CACHE_OK;
+    }
+    assert_int_equal(st, CACHE_NO_MEMORY);
+    assert_int_equal(temp_items(c), (uint64_t)stored);
+    cache_set_temp_lru(c, false, 100);
+    assert_int_equal(
+        put_n(c, "z000000", val, sizeof(val), 0, 50, CACHE_SET, 0),
+        CACHE_NO_MEMORY);
+    teardown((void **)&e);
+}
+
 static void expired_reclaimed_before_live_evicted(void **state)
 {
     (void)state;
@@ -1154,6 +1234,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(size_histogram_follows_links, setup,
                                         teardown),
         cmocka_unit_test(size_histogram_needs_cas),
+        cmocka_unit_test(temp_lru_items_are_never_evicted),
+        cmocka_unit_test(temp_lru_full_class_is_out_of_memory),
         cmocka_unit_test_setup_teardown(expiry_and_touch, setup, teardown),
         cmocka_unit_test_setup_teardown(flush_now_and_later, setup, teardown),
         cmocka_unit_test(flush_without_cas),

@@ -712,7 +712,6 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "lru_crawler yes\n"                                                       \
     "lru_maintainer_thread yes\n"                                             \
     "tail_repair_time 0\n"                                                    \
-    "temp_lru no\n"                                                           \
     "read_buf_mem_limit 0\n"                                                  \
     "inline_ascii_response no\n"                                              \
     "auth_enabled_ascii no\n"                                                 \
