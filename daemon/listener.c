@@ -355,6 +355,11 @@ void listener_format_addr(const struct sockaddr_storage *ss, socklen_t len,
                                                  : "tcp:%s:%s", host, port);
 }
 
+int listener_count(const struct listener *l)
+{
+    return l != NULL ? l->n : 0;
+}
+
 void listener_describe(struct listener *l, rel_time_t now,
                        void (*emit)(const char *name, const char *value,
                                     void *arg),

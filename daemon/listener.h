@@ -24,6 +24,8 @@ struct listener *listener_create(struct server *srv, struct event_base *base,
                                  char *err, size_t errlen);
 /* Stop accepting (close the sockets). */
 void listener_destroy(struct listener **l);
+/* The listening sockets (0 for NULL). */
+int listener_count(const struct listener *l);
 
 /* `stats conns` lines for the listening sockets, as memcached lists them
  * before its clients: "<fd>:addr" (tcp:HOST:PORT or unix:PATH),

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "daemon/listener.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
@@ -59,18 +60,25 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
     X(rusage_system, COUNTER, TIMEVAL, "system CPU time in seconds",          \
       ru.ru_stime)
 
+/* memcached counts its listening sockets and its UDP connections (one
+ * per worker and UDP socket) among its connections, then leaves one out
+ * of curr_connections: `internal` is that count, as zeekdb would have
+ * them. */
 #define CONNECTION_STATS(X)                                                   \
     X(max_connections, GAUGE, U64, "connection limit (-c)",                   \
       (uint64_t)srv->settings->maxconns)                                      \
-    X(curr_connections, GAUGE, U64, "open client connections",                \
-      atomic_load(&srv->curr_conns))                                          \
-    X(total_connections, COUNTER, U64, "client connections accepted",         \
-      atomic_load(&srv->total_conns))                                         \
+    X(curr_connections, GAUGE, U64,                                           \
+      "open connections (clients, and listeners less one)",                   \
+      atomic_load(&srv->curr_conns) + (internal > 0 ? internal - 1 : 0))      \
+    X(total_connections, COUNTER, U64,                                        \
+      "connections accepted, and the listeners",                              \
+      atomic_load(&srv->total_conns) + internal)                              \
     X(rejected_connections, COUNTER, U64,                                     \
       "connections refused at the -c limit",                                  \
       atomic_load(&srv->rejected_conns))                                      \
-    X(connection_structures, GAUGE, U64, "connection structures allocated",   \
-      atomic_load(&srv->conn_structures))
+    X(connection_structures, GAUGE, U64,                                      \
+      "connection structures allocated, the listeners' included",             \
+      atomic_load(&srv->conn_structures) + internal)
 
 /* After the connection figures, as in memcached. */
 #define FD_STATS(X)                                                           \
@@ -237,6 +245,8 @@ static void put_thread_counter(const char *name, enum stat_kind kind,
 
 static void put_connections(struct server *srv, struct line_emitter *e)
 {
+    uint64_t internal = (uint64_t)listener_count(srv->listener) +
+                        (uint64_t)srv->n_udp * (uint64_t)srv->nworkers;
     CONNECTION_STATS(PUT_STAT_ROW)
     struct buffer_stats_sum bufs = {0};
     for (int i = 0; i < srv->nworkers; i++)

@@ -182,6 +182,10 @@ static void on_cache_event(const struct cache_event *ev, void *arg)
                   key, ev->fetched ? "yes" : "no", (long long)ev->ttl,
                   (unsigned)ev->idle, ev->cls, ev->nvalue);
         break;
+    case CACHE_EVENT_SLAB_MOVE:
+        emit_line(w, WATCH_SYSEVENTS, "type=slab_move src=%u dst=%u\n",
+                  ev->cls, ev->dst);
+        break;
     case CACHE_EVENT_DELETE:
         emit_line(w, WATCH_DELETIONS,
                   "type=deleted key=%s cmd=%s clsid=%u size=%zu\n",
@@ -207,6 +211,8 @@ static void update_wanted(struct watch *w)
         kinds |= CACHE_EVENT_EVICT;
     if (flags & WATCH_DELETIONS)
         kinds |= CACHE_EVENT_DELETE;
+    if (flags & WATCH_SYSEVENTS)
+        kinds |= CACHE_EVENT_SLAB_MOVE;
     cache_observe(w->cache, kinds);
 }
 

@@ -14,12 +14,15 @@
  *   ... type=conn_new rip= rport= transport=tcp|local cfd=
  *   ... type=conn_close rip= rport= transport= reason=normal|error|
  *       idle_timeout|shutdown cfd=                             (connevents)
+ *   ... type=slab_move src=<class> dst=<class>                 (sysevents)
+ *       (every page move; memcached 1.6.18 logs only its automover's)
  *
  * in memcached 1.6.18's words, its "ts=%d.%d" included (the microseconds
  * are not zero-padded). Lookups are logged wherever memcached's do_item_get
- * would log them, so a set also logs the lookup before it. rawcmds,
- * sysevents and the proxy streams are accepted and stay silent: zeekdb
- * has no raw command log, crawler runs or proxy.
+ * would log them, so a set also logs the lookup before it. rawcmds and
+ * the proxy streams are accepted and stay silent, as are memcached's
+ * lru_crawler sysevents: zeekdb has no raw command log, proxy or
+ * per-class crawler runs.
  *
  * Threads: events come from any worker (under the item's stripe lock, for
  * engine events) and the maintainer; each is formatted once and copied

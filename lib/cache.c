@@ -860,12 +860,32 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
 /* Start the move an operator asked for (cache_request_move), if any;
  * else, with automove on, a move toward the lowest starving class, if any
  * class can spare a page. */
+static void move_started(struct cache *c, unsigned src, unsigned dst)
+{
+    if (!slabs_move_start(c->slabs, src, dst))
+        return;
+    c->move_cursor = 0;
+    c->move_src = src;
+    c->move_dst = dst;
+}
+
+/* memcached logs a move when it is done. */
+static void move_done(struct cache *c)
+{
+    if (!observed(c, CACHE_EVENT_SLAB_MOVE))
+        return;
+    struct cache_event ev = {
+        .kind = CACHE_EVENT_SLAB_MOVE, .key = "", .cls = c->move_src,
+        .dst = c->move_dst,
+    };
+    c->observer(&ev, c->observer_arg);
+}
+
 static void move_begin(struct cache *c)
 {
     uint32_t req = atomic_exchange(&c->move_request, 0);
     if (req != 0) {
-        if (slabs_move_start(c->slabs, req >> 8, req & 0xff))
-            c->move_cursor = 0;
+        move_started(c, req >> 8, req & 0xff);
         return;
     }
     uint64_t want = atomic_load(&c->starving);
@@ -874,8 +894,8 @@ static void move_begin(struct cache *c)
     unsigned dst = (unsigned)__builtin_ctzll(want);
     atomic_fetch_and(&c->starving, ~((uint64_t)1 << dst));
     unsigned src = slabs_fattest_class(c->slabs, dst);
-    if (src != 0 && slabs_move_start(c->slabs, src, dst))
-        c->move_cursor = 0;
+    if (src != 0)
+        move_started(c, src, dst);
 }
 
 /* One bounded step of moving a page between classes. Returns true while
@@ -895,7 +915,10 @@ static bool move_step(struct cache *c, unsigned budget)
                        now);
         c->move_cursor = (c->move_cursor + 1) % n;
     }
-    return !slabs_move_try_finish(c->slabs);
+    if (!slabs_move_try_finish(c->slabs))
+        return true;
+    move_done(c);
+    return false;
 }
 
 enum cache_move_status cache_request_move(struct cache *c, unsigned src,

@@ -242,6 +242,8 @@ enum cache_event_kind {
                                      cache_mstore) */
     CACHE_EVENT_DELETE = 1u << 3, /* an item deleted by cache_delete, or
                                      (meta set) cache_mdelete */
+    CACHE_EVENT_SLAB_MOVE = 1u << 4, /* a page moved from class cls to
+                                        class dst (no key, no stripe) */
 };
 struct cache_event {
     enum cache_event_kind kind;
@@ -253,6 +255,7 @@ struct cache_event {
                           item's, class and size) */
     bool fetched;      /* EVICT: read since stored */
     bool meta;         /* DELETE: by cache_mdelete */
+    unsigned dst;      /* SLAB_MOVE: the class that got the page */
     int64_t ttl;       /* EVICT: seconds it had left, -1 for no expiry */
     uint32_t idle;     /* EVICT: seconds since last accessed */
     enum cache_status status;     /* STORE */

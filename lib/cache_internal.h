@@ -61,6 +61,7 @@ struct cache {
     pthread_mutex_t tune_lock;      /* one LRU mode or shares change at once */
     _Atomic uint32_t move_request;  /* src << 8 | dst asked for, 0: none */
     uint32_t move_cursor;           /* next chunk of the moving page */
+    unsigned move_src, move_dst;    /* the classes of the moving page */
     _Atomic uint64_t move_evictions; /* live items a page move evicted */
     _Atomic uint64_t move_busy;     /* items a page move found in use */
     /* total_items and the pages moved at the last `stats reset`: the

@@ -287,6 +287,37 @@ class Counting(unittest.TestCase):
         self.assertEqual((s["cas_hits"], s["cas_badval"]), ("1", "1"))
 
 
+class ConnectionCounts(unittest.TestCase):
+    """memcached counts its listening socket and its UDP connections (one
+    per thread and UDP socket) among its connections, less one in
+    curr_connections, and among its connection_structures (the same test
+    runs against it; memcached also keeps the structures of connections
+    gone, so those only have a floor)."""
+
+    def counts(self, c):
+        s = c.stats()
+        return int(s["curr_connections"]), int(s["connection_structures"])
+
+    def test_one_listener(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        curr, structs = self.counts(c)
+        self.assertEqual(curr, 1)
+        self.assertGreaterEqual(structs, 2)
+        with d.connect() as other:
+            self.assertEqual(other.request(b"version\r\n")[:8], b"VERSION ")
+            self.assertEqual(self.counts(c)[0], 2)
+
+    def test_udp_connections_count(self):
+        d = own_daemon(self, ["-t", "3", "-U", str(H.free_port())])
+        c = d.connect()
+        self.addCleanup(c.close)
+        curr, structs = self.counts(c)
+        self.assertEqual(curr, 4)
+        self.assertGreaterEqual(structs, 5)
+
+
 class Sizes(unittest.TestCase):
     """`stats sizes` and its switches, as memcached 1.6.18 answers them
     (the same test runs against it). Bucket sizes are each daemon's own

@@ -140,6 +140,34 @@ class Streams(unittest.TestCase):
         self.assertEqual(got[-1][1][b"reason"], b"normal")
         self.assertEqual(got[-1][1][b"cfd"], new[0][b"cfd"])
 
+    def test_sysevents_slab_move(self):
+        # two classes with pages, then a page moved between them
+        if not H.is_zeekdb():
+            self.skipTest("memcached 1.6.18 logs only the automover's moves")
+        d = own_daemon(self, ["-m", "64"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        small, big = b"s" * 100, b"b" * 5000
+        for i in range(1000):
+            c.send(b"set ss%05d 0 0 %d noreply\r\n%s\r\n"
+                   % (i, len(small), small))
+        for i in range(600):        # about 3 MB: some pages to spare
+            c.send(b"set bb%05d 0 0 %d noreply\r\n%s\r\n"
+                   % (i, len(big), big))
+        self.assertEqual(c.request(b"set ss00000 0 0 %d\r\n%s\r\n"
+                                   % (len(small), small)), b"STORED\r\n")
+        slabs = c.stats("slabs")
+        pages = {int(k.split(":")[0]): int(v) for k, v in slabs.items()
+                 if k.endswith(":total_pages")}
+        self.assertEqual(len(pages), 2, pages)
+        w = Watcher(self, d, b"sysevents")
+        # from the class with more pages, so it has one to spare
+        src, dst = sorted(pages, key=lambda k: -pages[k])
+        self.assertEqual(c.request(b"slabs reassign %d %d\r\n" % (src, dst)),
+                         b"OK\r\n")
+        got = w.until(is_event("slab_move"), "slab_move")
+        self.assertEqual(got[-1][1], {b"src": b"%d" % src, b"dst": b"%d" % dst})
+
     def test_deletions(self):
         if not H.is_zeekdb():
             self.skipTest("memcached 1.6.18 predates `watch deletions`")
