@@ -15,6 +15,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/stats_report.h"
+#include "daemon/trace.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/cache_meta.h"
@@ -495,8 +496,8 @@ bool binary_exec_parse(struct conn *c)
         break;
     }
     c->rpos += used;
-    if (log_level() >= LOG_TRACE)
-        log_msg(LOG_TRACE, "<%d binary opcode 0x%02x key %.*s", c->fd,
+    if (trace_on())
+        log_msg(LOG_DEBUG, "<%d binary opcode 0x%02x key %.*s", c->fd,
                 req.opcode, (int)req.keylen, req.key);
     exec_request(c, &req);
     return true;

@@ -25,6 +25,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/text_exec.h"
+#include "daemon/trace.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/histogram.h"
@@ -49,6 +50,17 @@ static void describe_ends(struct conn *c)
     len = sizeof(ss);
     if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
         listener_format_addr(&ss, len, c->listen_addr, sizeof(c->listen_addr));
+}
+
+/* memcached's -vv line for a new connection, by -B. */
+static void trace_new_conn(struct conn *c)
+{
+    const char *b = c->srv->settings->binding_protocol;
+    if (strcmp(b, "auto") == 0)
+        log_msg(LOG_DEBUG, "<%d new auto-negotiating client connection",
+                c->fd);
+    else
+        log_msg(LOG_DEBUG, "<%d new %s client connection.", c->fd, b);
 }
 
 struct conn *conn_create(struct worker *w, struct server *srv, int fd)
@@ -80,6 +92,8 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
     atomic_store_explicit(&c->last_active, clock_now(srv->clock),
                           memory_order_relaxed);
     describe_ends(c);
+    if (trace_on())
+        trace_new_conn(c);
     c->close_why = WATCH_CLOSE_NORMAL;
     watch_conn_new(srv->watch, fd);
     worker_conn_added(w, c);
@@ -126,6 +140,8 @@ void conn_destroy_datagram(struct conn *c)
 
 void conn_destroy(struct conn *c)
 {
+    if (trace_on())
+        log_msg(LOG_DEBUG, "<%d connection closed.", c->fd);
     watch_conn_close(c->srv->watch, c->fd, c->close_why);
     event_free(c->ev);
     close(c->fd);
@@ -301,8 +317,12 @@ static void choose_protocol(struct conn *c)
     c->proto_chosen = true;
     if (strcmp(b, "binary") == 0)
         c->binary = true;
-    else if (strcmp(b, "auto") == 0)
+    else if (strcmp(b, "auto") == 0) {
         c->binary = (unsigned char)c->rbuf[c->rpos] == BIN_REQUEST_MAGIC;
+        if (trace_on() && c->fd >= 0)
+            log_msg(LOG_DEBUG, "%d: Client using the %s protocol", c->fd,
+                    c->binary ? "binary" : "ascii");
+    }
 }
 
 /* Parse and execute one request. Returns false when more bytes are
@@ -326,11 +346,15 @@ static bool parse_one(struct conn *c)
         c->closing = true;
         return false;
     case TEXT_ERROR:
+        if (trace_on())
+            trace_request(c->fd, c->rbuf + c->rpos, used);
         c->rpos += used;
         if (!req.noreply)
             text_exec_reply(c, TEXT_R_ERROR);
         return true;
     case TEXT_CLIENT_ERROR:
+        if (trace_on())
+            trace_request(c->fd, c->rbuf + c->rpos, used);
         c->rpos += used;
         text_exec_bad_retrieval(c, &req);
         if (!req.noreply) {
@@ -344,12 +368,11 @@ static bool parse_one(struct conn *c)
         }
         return true;
     case TEXT_OK:
+        /* Checked here: a call with its arguments cost about 25
+         * instructions per request with tracing off. */
+        if (trace_on())
+            trace_request(c->fd, c->rbuf + c->rpos, used);
         c->rpos += used;
-        /* Checked here: a call to log_msg() with its arguments cost
-         * about 25 instructions per request with tracing off. */
-        if (log_level() >= LOG_TRACE)
-            log_msg(LOG_TRACE, "<%d %.*s", c->fd,
-                    (int)(used > 200 ? 200 : used), c->rbuf + c->rpos - used);
         text_exec(c, &req);
         return true;
     }
@@ -358,13 +381,24 @@ static bool parse_one(struct conn *c)
 
 /* Work through buffered input until it runs out, the -R budget is spent,
  * or enough replies are queued to write first. */
+/* -vv: the reply text a request step queued, from offset `from`. */
+static void trace_step(struct conn *c, size_t from)
+{
+    if (!c->binary && c->reply.len > from)
+        trace_reply(c->fd, c->reply.buf + from, c->reply.len - from);
+}
+
 static void conn_process(struct conn *c)
 {
     int budget = c->srv->settings->reqs_per_event;
+    bool tracing = trace_on();
     c->yielded = false;
     while (!c->closing && !c->close_after_write) {
+        size_t from = c->reply.len;
         if (c->state == CONN_NREAD) {
             nread_step(c);
+            if (tracing)
+                trace_step(c, from);
             if (c->state == CONN_NREAD)
                 return;
             continue;
@@ -384,7 +418,15 @@ static void conn_process(struct conn *c)
             STAT_INC(worker_stats(c->worker), conn_yields);
             return;
         }
-        if (streaming ? !stream_step(c) : !parse_one(c))
+        if (streaming) {
+            if (!stream_step(c))
+                return;
+            continue;
+        }
+        bool more = parse_one(c);
+        if (tracing)
+            trace_step(c, from);
+        if (!more)
             return;
     }
 }
@@ -538,7 +580,6 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     show_state(c);
     return;
 close:
-    log_debug("closing connection on fd %d", c->fd);
     conn_destroy(c);
 }
 

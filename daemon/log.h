@@ -4,7 +4,9 @@
  *
  * Levels follow how much of the server an event affects and match -v:
  * warnings always, -v info (start-up, shutdown, rejected connections),
- * -vv debug (each connection), -vvv trace (each request).
+ * -vv debug (each connection, request and reply, as memcached's -vv
+ * prints them: daemon/trace.h), -vvv trace (more of the same, for
+ * whatever needs it).
  */
 #ifndef ZK_DAEMON_LOG_H
 #define ZK_DAEMON_LOG_H

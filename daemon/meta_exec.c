@@ -16,6 +16,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
+#include "daemon/trace.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "lib/cache_meta.h"
@@ -464,19 +465,21 @@ bool meta_exec_parse(struct conn *c)
         c->closing = true;
         return false;
     case META_ERROR:
-        c->rpos += used;
-        text_exec_reply(c, TEXT_R_ERROR);
-        return true;
     case META_CLIENT_ERROR:
-        c->rpos += used;
-        client_error(c, &req);
-        return true;
     case META_OK:
         break;
     }
+    if (trace_on())
+        trace_request(c->fd, c->rbuf + c->rpos, used);
     c->rpos += used;
-    log_msg(LOG_TRACE, "<%d %.*s", c->fd, (int)(used > 200 ? 200 : used),
-            c->rbuf + c->rpos - used);
+    if (st == META_ERROR) {
+        text_exec_reply(c, TEXT_R_ERROR);
+        return true;
+    }
+    if (st == META_CLIENT_ERROR) {
+        client_error(c, &req);
+        return true;
+    }
     commands[req.cmd].fn(c, &req);
     if (req.cmd != META_CMD_MS)
         conn_request_done(c, commands[req.cmd].group);

@@ -22,6 +22,7 @@
 #include "daemon/slabs_admin.h"
 #include "daemon/snapshotter.h"
 #include "daemon/stats_report.h"
+#include "daemon/trace.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "proto/token.h"
@@ -42,8 +43,13 @@ void text_exec_reply(struct conn *c, enum text_reply r)
 
 static void say(struct conn *c, bool noreply, enum text_reply r)
 {
-    if (!noreply)
+    if (!noreply) {
         text_exec_reply(c, r);
+    } else if (trace_on()) {
+        size_t n;
+        const char *s = text_reply_str(r, &n);
+        trace_noreply(c->fd, s, n);
+    }
 }
 
 static void say_str(struct conn *c, const char *line)

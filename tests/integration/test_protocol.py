@@ -823,6 +823,49 @@ class SlabsCommands(unittest.TestCase):
         self.assertEqual(self.c.stats()["slab_reassign_running"], "0")
 
 
+class VeryVerbose(unittest.TestCase):
+    """-vv prints each request and its reply as memcached does ("<fd
+    line", ">fd line"); zeekdb's log lines carry a time prefix, so lines
+    are matched by their ends (the same test runs against memcached)."""
+
+    def test_requests_and_replies(self):
+        d = own_daemon(self, ["-vv"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.request(b"set vv 0 0 1\r\nx\r\n"), b"STORED\r\n")
+        c.send(b"get vv nope\r\n")
+        c.recv_retrieval()
+        self.assertEqual(c.request(b"bogus\r\n"), b"ERROR\r\n")
+        c.send(b"set vw 0 0 1 noreply\r\ny\r\n")
+        self.assertEqual(c.request(b"version\r\n")[:8], b"VERSION ")
+        c.close()
+        want = [r"<(\d+) new auto-negotiating client connection",
+                r"(\d+): Client using the ascii protocol",
+                r"<(\d+) set vv 0 0 1", r">(\d+) STORED",
+                r"<(\d+) get vv nope", r">(\d+) sending key vv",
+                r">(\d+) END", r"<(\d+) bogus", r">(\d+) ERROR",
+                r"<(\d+) set vw 0 0 1 noreply", r">(\d+) NOREPLY STORED",
+                r"<(\d+) version", r"<(\d+) connection closed\."]
+        result = {}
+
+        def in_order():
+            """Each line in order, all for one descriptor."""
+            lines = d.stderr().splitlines()
+            at, fds = 0, set()
+            for pattern in want:
+                for i in range(at, len(lines)):
+                    m = re.search(pattern + "$", lines[i])
+                    if m and (not fds or m.group(1) in fds):
+                        fds.add(m.group(1))
+                        at = i + 1
+                        break
+                else:
+                    result["missing"] = (pattern, lines[-20:])
+                    return False
+            return True
+        self.assertTrue(H.wait_until(in_order, 5), result)
+
+
 class LruTune(unittest.TestCase):
     """lru tune: memcached's replies and checks; zeekdb applies the shares
     to -o eviction=lru."""
