@@ -12,8 +12,11 @@
  *
  * The struct and the stripe-locked helpers are shared through
  * lib/cache_internal.h with lib/cache_meta.c (the meta protocol's
- * operations), lib/cache_scan.c (scans and restores) and lib/cache_stats.c
- * (figures and `stats reset`); the rules above hold there too.
+ * operations), lib/cache_scan.c (scans and restores), lib/cache_stats.c
+ * (figures and `stats reset`) and lib/cache_observe.c (events for the
+ * observer: lookups, stores, evictions, deletions, page moves); the rules
+ * above hold there too. The observer runs under the stripe lock and must
+ * not call back into the cache.
  */
 #include "lib/cache.h"
 
@@ -246,91 +249,6 @@ void replace_locked(struct cache *c, struct item *old,
     link_locked(c, it, hv);
 }
 
-void cache_set_observer(struct cache *c, cache_event_fn fn, void *arg)
-{
-    c->observer = fn;
-    c->observer_arg = arg;
-}
-
-void cache_observe(struct cache *c, unsigned kinds)
-{
-    atomic_store_explicit(&c->observed, kinds, memory_order_relaxed);
-}
-
-static bool observed(struct cache *c, enum cache_event_kind kind)
-{
-    return (atomic_load_explicit(&c->observed, memory_order_relaxed) &
-            kind) != 0 && c->observer != NULL;
-}
-
-void observe_fetch(struct cache *c, const char *key, size_t nkey,
-                   const struct item *it)
-{
-    if (!observed(c, CACHE_EVENT_FETCH))
-        return;
-    struct cache_event ev = {
-        .kind = CACHE_EVENT_FETCH, .key = key, .nkey = nkey,
-        .found = it != NULL,
-        .cls = it != NULL ? it->clsid : 0,
-        .nvalue = it != NULL ? it->nbytes - 2 : 0,
-    };
-    c->observer(&ev, c->observer_arg);
-}
-
-static void tell_evict(struct cache *c, const struct item *it,
-                       rel_time_t now)
-{
-    rel_time_t atime = item_atime(it);
-    struct cache_event ev = {
-        .kind = CACHE_EVENT_EVICT,
-        .key = item_ckey(it, c->use_cas), .nkey = it->nkey,
-        .found = true, .cls = it->clsid, .nvalue = it->nbytes - 2,
-        .fetched = (item_iflags(it) & ITEM_FETCHED) != 0,
-        .ttl = it->exptime == 0 ? -1
-                                : (int64_t)it->exptime - (int64_t)now,
-        .idle = now > atime ? now - atime : 0,
-    };
-    c->observer(&ev, c->observer_arg);
-}
-
-void observe_delete(struct cache *c, const struct item *it, bool meta)
-{
-    if (!observed(c, CACHE_EVENT_DELETE))
-        return;
-    struct cache_event ev = {
-        .kind = CACHE_EVENT_DELETE,
-        .key = item_ckey(it, c->use_cas), .nkey = it->nkey,
-        .found = true, .cls = it->clsid, .nvalue = it->nbytes - 2,
-        .meta = meta,
-    };
-    c->observer(&ev, c->observer_arg);
-}
-
-void observe_store(struct cache *c, const struct item *it, uint64_t hv,
-                   enum cache_store_mode mode, bool compare,
-                   enum cache_status st)
-{
-    if (!observed(c, CACHE_EVENT_STORE))
-        return;
-    rel_time_t now = clock_now(c->clock);
-    /* an append or prepend linked a joined copy: report that */
-    const struct item *joined = NULL;
-    if (st == CACHE_OK && (mode == CACHE_APPEND || mode == CACHE_PREPEND))
-        joined = assoc_find_locked(c->assoc, hv, item_ckey(it, c->use_cas),
-                                   it->nkey);
-    if (joined != NULL)
-        it = joined;
-    struct cache_event ev = {
-        .kind = CACHE_EVENT_STORE,
-        .key = item_ckey(it, c->use_cas), .nkey = it->nkey,
-        .cls = it->clsid, .nvalue = it->nbytes - 2,
-        .status = st, .mode = compare ? CACHE_CAS : mode,
-        .expires_in = it->exptime == 0 ? 0
-                                       : (int64_t)it->exptime - (int64_t)now,
-    };
-    c->observer(&ev, c->observer_arg);
-}
-
 /* A live item for key, unlinking a dead one on the way; memcached's
  * do_item_get, so every lookup is told to the observer. Stripe held. */
 struct item *find_locked(struct cache *c, uint64_t hv,
@@ -338,7 +256,8 @@ struct item *find_locked(struct cache *c, uint64_t hv,
                                 enum cache_miss *why)
 {
     struct item *it = find_locked_quiet(c, hv, key, nkey, why);
-    observe_fetch(c, key, nkey, it);
+    if (cache_observing(c, CACHE_EVENT_FETCH))
+        observe_fetch(c, key, nkey, it);
     return it;
 }
 
@@ -385,8 +304,8 @@ static void count_taken(struct cache *c, struct item *it, bool dead,
         return;
     }
     count(&cc->evictions, 1);
-    if (observed(c, CACHE_EVENT_EVICT))
-        tell_evict(c, it, now);
+    if (cache_observing(c, CACHE_EVENT_EVICT))
+        observe_evict(c, it, now);
     if (!fetched)
         count(&cc->evicted_unfetched, 1);
     if (it->exptime != 0)
@@ -602,7 +521,8 @@ enum cache_status cache_store(struct cache *c, struct item *it,
     uint64_t hv = hash_of(c, it);
     assoc_lock(c->assoc, hv);
     enum cache_status st = store_locked(c, it, mode, cas_in, hv, cls);
-    observe_store(c, it, hv, mode, false, st);
+    if (cache_observing(c, CACHE_EVENT_STORE))
+        observe_store(c, it, hv, mode, false, st);
     assoc_unlock(c->assoc, hv);
     return st;
 }
@@ -644,7 +564,8 @@ enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey,
     struct item *it = find_locked(c, hv, key, nkey, NULL);
     note_cls(cls, it);
     if (it != NULL) {
-        observe_delete(c, it, false);
+        if (cache_observing(c, CACHE_EVENT_DELETE))
+            observe_delete(c, it, false);
         unlink_locked(c, it, hv, false);
     }
     assoc_unlock(c->assoc, hv);
@@ -869,18 +790,6 @@ static void move_started(struct cache *c, unsigned src, unsigned dst)
     c->move_dst = dst;
 }
 
-/* memcached logs a move when it is done. */
-static void move_done(struct cache *c)
-{
-    if (!observed(c, CACHE_EVENT_SLAB_MOVE))
-        return;
-    struct cache_event ev = {
-        .kind = CACHE_EVENT_SLAB_MOVE, .key = "", .cls = c->move_src,
-        .dst = c->move_dst,
-    };
-    c->observer(&ev, c->observer_arg);
-}
-
 static void move_begin(struct cache *c)
 {
     uint32_t req = atomic_exchange(&c->move_request, 0);
@@ -917,7 +826,9 @@ static bool move_step(struct cache *c, unsigned budget)
     }
     if (!slabs_move_try_finish(c->slabs))
         return true;
-    move_done(c);
+    /* memcached logs a move when it is done */
+    if (cache_observing(c, CACHE_EVENT_SLAB_MOVE))
+        observe_slab_move(c, c->move_src, c->move_dst);
     return false;
 }
 

@@ -83,23 +83,34 @@ struct cache {
     uint64_t reaped_last_pass;
 };
 
-/* find_locked() without telling the observer of the lookup; and the
- * telling alone (it: what was found, or NULL). */
+/* find_locked() without telling the observer of the lookup. */
 struct item *find_locked_quiet(struct cache *c, uint64_t hv,
                                const char *key, size_t nkey,
                                enum cache_miss *why);
-void observe_fetch(struct cache *c, const char *key, size_t nkey,
-                   const struct item *it);
 /* A hit on a linked item, told to the policy unless it is in the TEMP
  * LRU, which memcached never bumps. Stripe held. */
 void hit_locked(struct cache *c, struct item *it, rel_time_t now);
-/* Tell the observer `it` is being deleted (stripe held, still linked). */
+
+/* Whether the observer wants events of this kind: check it before
+ * calling an observe_*() (lib/cache_observe.c). */
+static inline bool cache_observing(struct cache *c,
+                                   enum cache_event_kind kind)
+{
+    return (atomic_load_explicit(&c->observed, memory_order_relaxed) &
+            kind) != 0 && c->observer != NULL;
+}
+/* Stripe held for all but the slab move. A lookup (it: what was found,
+ * or NULL); a live item evicted; `it` being deleted, still linked; a
+ * store's outcome (`it` the new item, `compare` a CAS store); a page
+ * moved between classes. */
+void observe_fetch(struct cache *c, const char *key, size_t nkey,
+                   const struct item *it);
+void observe_evict(struct cache *c, const struct item *it, rel_time_t now);
 void observe_delete(struct cache *c, const struct item *it, bool meta);
-/* Tell the observer of a store's outcome, if it listens (stripe held,
- * `it` the new item, `compare` a CAS store). */
 void observe_store(struct cache *c, const struct item *it, uint64_t hv,
                    enum cache_store_mode mode, bool compare,
                    enum cache_status st);
+void observe_slab_move(struct cache *c, unsigned src, unsigned dst);
 
 /* The slab class for an item of this key length, value bytes (with
  * "\r\n") and client flags; 0 when it cannot be stored: a bad key length,

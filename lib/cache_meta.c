@@ -202,7 +202,8 @@ static enum cache_status mstore_locked(struct cache *c, struct item *it,
                   (old != NULL && (item_iflags(old) & ITEM_KEY_BINARY));
 
     if (!mstore_mode(c, it, old, o, &mode, &stale, &st)) {
-        observe_fetch(c, key, it->nkey, old);
+        if (cache_observing(c, CACHE_EVENT_FETCH))
+            observe_fetch(c, key, it->nkey, old);
         return st;
     }
     st = store_locked(c, it, mode, o->cas, hv, NULL);
@@ -230,7 +231,8 @@ enum cache_status cache_mstore(struct cache *c, struct item *it,
     set_key_bit(it, o->binary_key);
     assoc_lock(c->assoc, hv);
     enum cache_status st = mstore_locked(c, it, o, hv, out);
-    observe_store(c, it, hv, o->mode, o->compare, st);
+    if (cache_observing(c, CACHE_EVENT_STORE))
+        observe_store(c, it, hv, o->mode, o->compare, st);
     assoc_unlock(c->assoc, hv);
     return st;
 }
@@ -266,7 +268,8 @@ static enum cache_status mdelete_locked(struct cache *c, struct item *it,
     if (o->compare && item_cas(it, c->use_cas) != o->cas)
         return CACHE_EXISTS;
     if (!o->invalidate && !o->drop_value) {
-        observe_delete(c, it, true);
+        if (cache_observing(c, CACHE_EVENT_DELETE))
+            observe_delete(c, it, true);
         unlink_locked(c, it, hv, false);
         return CACHE_OK;
     }
