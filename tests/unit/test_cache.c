@@ -267,6 +267,71 @@ static void size_histogram_needs_cas(void **state)
     teardown((void **)&e);
 }
 
+#define EVENTS_MAX 16
+
+struct events {
+    int n;
+    struct cache_event ev[EVENTS_MAX];
+    char key[EVENTS_MAX][16];
+};
+
+static void collect_event(const struct cache_event *ev, void *arg)
+{
+    struct events *e = arg;
+    if (e->n >= EVENTS_MAX)
+        return;
+    e->ev[e->n] = *ev;
+    snprintf(e->key[e->n], sizeof(e->key[0]), "%.*s", (int)ev->nkey,
+             ev->key);
+    e->ev[e->n].key = e->key[e->n];
+    e->n++;
+}
+
+/* The observer hears lookups (a store's too), store outcomes with the
+ * joined size of an append, deletions, and only the kinds it asked for. */
+static void observer_hears_what_it_asks_for(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    struct events got = {0};
+    char buf[64];
+    cache_set_observer(c, collect_event, &got);
+    put(c, "quiet", "1", CACHE_SET);            /* nothing asked yet */
+    assert_int_equal(got.n, 0);
+    cache_observe(c, CACHE_EVENT_FETCH | CACHE_EVENT_STORE |
+                     CACHE_EVENT_DELETE);
+    put(c, "k", "ab", CACHE_SET);
+    assert_int_equal(put(c, "k", "c", CACHE_APPEND), CACHE_OK);
+    assert_null(get(c, "none", buf, sizeof(buf)));
+    assert_int_equal(cache_delete(c, "k", 1, NULL), CACHE_OK);
+    assert_int_equal(got.n, 7);
+    /* set: its lookup, then the store */
+    assert_int_equal(got.ev[0].kind, CACHE_EVENT_FETCH);
+    assert_false(got.ev[0].found);
+    assert_int_equal(got.ev[1].kind, CACHE_EVENT_STORE);
+    assert_int_equal(got.ev[1].status, CACHE_OK);
+    assert_int_equal(got.ev[1].mode, CACHE_SET);
+    assert_int_equal(got.ev[1].nvalue, 2);
+    /* append: found, stored, the joined value's size */
+    assert_true(got.ev[2].found);
+    assert_int_equal(got.ev[2].nvalue, 2);
+    assert_int_equal(got.ev[3].mode, CACHE_APPEND);
+    assert_int_equal(got.ev[3].nvalue, 3);
+    /* a miss */
+    assert_string_equal(got.key[4], "none");
+    assert_false(got.ev[4].found);
+    assert_int_equal(got.ev[4].cls, 0);
+    /* delete: its lookup, then the deletion of the 3-byte value */
+    assert_true(got.ev[5].found);
+    assert_int_equal(got.ev[6].kind, CACHE_EVENT_DELETE);
+    assert_string_equal(got.key[6], "k");
+    assert_int_equal(got.ev[6].nvalue, 3);
+    assert_false(got.ev[6].meta);
+    cache_observe(c, 0);
+    put(c, "k", "x", CACHE_SET);
+    assert_int_equal(got.n, 7);
+}
+
 static void incr_decr(void **state)
 {
     struct env *e = *state;
@@ -422,6 +487,25 @@ static void evicts_oldest_when_full(void **state)
     assert_null(get(c, "k000000", buf, sizeof(buf)));
     assert_non_null(get(c, "k039999", buf, sizeof(buf)));
     assert_int_equal(st.evicted_unfetched, st.evictions);
+    teardown((void **)&e);
+}
+
+/* Evictions are heard with what memcached logs of them. */
+static void observer_hears_evictions(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    struct events got = {0};
+    cache_set_observer(c, collect_event, &got);
+    cache_observe(c, CACHE_EVENT_EVICT);
+    fill(c, 40000, 0, "k");
+    assert_int_equal(got.n, EVENTS_MAX);
+    assert_int_equal(got.ev[0].kind, CACHE_EVENT_EVICT);
+    assert_int_equal(got.ev[0].ttl, -1);
+    assert_false(got.ev[0].fetched);
+    assert_int_equal(got.ev[0].nvalue, 100);
+    assert_true(got.ev[0].cls > 0);
     teardown((void **)&e);
 }
 
@@ -1234,6 +1318,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(size_histogram_follows_links, setup,
                                         teardown),
         cmocka_unit_test(size_histogram_needs_cas),
+        cmocka_unit_test_setup_teardown(observer_hears_what_it_asks_for,
+                                        setup, teardown),
+        cmocka_unit_test(observer_hears_evictions),
         cmocka_unit_test(temp_lru_items_are_never_evicted),
         cmocka_unit_test(temp_lru_full_class_is_out_of_memory),
         cmocka_unit_test_setup_teardown(expiry_and_touch, setup, teardown),
