@@ -640,6 +640,11 @@ static void exec_watch(struct conn *c, const struct text_request *req)
         say_str(c, "CLIENT_ERROR watch commands not allowed\r\n");
         return;
     }
+    /* a datagram has no connection to stream to */
+    if (c->fd < 0) {
+        text_exec_reply(c, TEXT_R_ERROR);
+        return;
+    }
     /* memcached refuses when earlier requests of the same read queued
      * replies (or noreply ones ran): they would mix with the log */
     uint32_t earlier = 0;

@@ -849,18 +849,24 @@ class VeryVerbose(unittest.TestCase):
         result = {}
 
         def in_order():
-            """Each line in order, all for one descriptor."""
+            """Each line in order, all for this test's connection (the
+            harness's readiness probes have their own)."""
             lines = d.stderr().splitlines()
-            at, fds = 0, set()
+            fd = None
+            for line in lines:
+                m = re.search(r"<(\d+) set vv 0 0 1$", line)
+                if m:
+                    fd = m.group(1)
+                    break
+            at = 0
             for pattern in want:
                 for i in range(at, len(lines)):
                     m = re.search(pattern + "$", lines[i])
-                    if m and (not fds or m.group(1) in fds):
-                        fds.add(m.group(1))
+                    if m and m.group(1) == fd:
                         at = i + 1
                         break
                 else:
-                    result["missing"] = (pattern, lines[-20:])
+                    result["missing"] = (pattern, fd, lines[-20:])
                     return False
             return True
         self.assertTrue(H.wait_until(in_order, 5), result)

@@ -94,6 +94,15 @@ class Udp(unittest.TestCase):
         self.assertEqual(self.message(b"bogus\r\n"), b"ERROR\r\n")
         self.assertTrue(self.message(b"version\r\n").startswith(b"VERSION "))
 
+    def test_watch_is_refused_over_udp(self):
+        # a datagram has no connection to stream a log to: zeekdb says
+        # so, where memcached 1.6.18 answers nothing
+        if not H.is_zeekdb():
+            self.skipTest("memcached 1.6.18 answers nothing")
+        self.assertEqual(self.message(b"watch\r\n"), b"ERROR\r\n")
+        self.assertEqual(self.tcp.stats()["log_watchers"], "0")
+        self.assertTrue(self.message(b"version\r\n").startswith(b"VERSION "))
+
     def test_udp_and_tcp_share_items(self):
         self.assertEqual(self.message(b"set shared 9 0 4\r\nudp!\r\n"),
                          b"STORED\r\n")
