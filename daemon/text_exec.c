@@ -673,10 +673,14 @@ static void exec_watch(struct conn *c, const struct text_request *req)
     if (flags == 0)
         flags = WATCH_FETCHERS;
     struct watching *w = malloc(sizeof(*w));
+    enum watch_added added = WATCH_FAILED;
     if (w != NULL)
-        w->watcher = watch_add(c->srv->watch, flags);
-    if (w == NULL || w->watcher == NULL) {
-        say_str(c, "WATCHER_TOO_MANY log watcher limit reached\r\n");
+        added = watch_add(c->srv->watch, flags, &w->watcher);
+    if (added != WATCH_ADDED) {
+        /* memcached's two refusals */
+        say_str(c, added == WATCH_TOO_MANY
+                       ? "WATCHER_TOO_MANY log watcher limit reached\r\n"
+                       : "WATCHER_FAILED failed to add log watcher\r\n");
         free(w);
         return;
     }

@@ -247,12 +247,14 @@ void watch_destroy(struct watch **wp)
     *wp = NULL;
 }
 
-struct watcher *watch_add(struct watch *w, unsigned flags)
+enum watch_added watch_add(struct watch *w, unsigned flags,
+                           struct watcher **out)
 {
+    *out = NULL;
     struct watcher *x = calloc(1, sizeof(*x));
     if (x == NULL || (x->buf = malloc(w->buf_bytes)) == NULL) {
         free(x);
-        return NULL;
+        return WATCH_FAILED;
     }
     x->flags = flags;
     pthread_mutex_lock(&w->lock);
@@ -269,9 +271,10 @@ struct watcher *watch_add(struct watch *w, unsigned flags)
     if (slot < 0) {
         free(x->buf);
         free(x);
-        return NULL;
+        return WATCH_TOO_MANY;
     }
-    return x;
+    *out = x;
+    return WATCH_ADDED;
 }
 
 void watch_remove(struct watch *w, struct watcher *x)

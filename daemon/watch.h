@@ -68,8 +68,14 @@ void watch_destroy(struct watch **w);
 /* The flag named by word[0..n) (memcached's argument words), or 0. */
 unsigned watch_flag_of(const char *word, size_t n);
 
-/* A new watcher for these flags; NULL when WATCH_MAX are watching. */
-struct watcher *watch_add(struct watch *w, unsigned flags);
+/* A new watcher for these flags in *out, or why not. */
+enum watch_added {
+    WATCH_ADDED,
+    WATCH_TOO_MANY,     /* WATCH_MAX are watching */
+    WATCH_FAILED,       /* no memory for its buffer */
+};
+enum watch_added watch_add(struct watch *w, unsigned flags,
+                           struct watcher **out);
 void watch_remove(struct watch *w, struct watcher *x);
 /* Move up to cap bytes of whole lines from x's buffer into dst. */
 size_t watch_take(struct watch *w, struct watcher *x, char *dst, size_t cap);
