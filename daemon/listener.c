@@ -134,6 +134,10 @@ static bool add_fd(struct listener *l, int fd, char *err, size_t errlen)
         return false;
     }
     l->n++;
+    /* memcached's -vv line, in its words for -B */
+    const char *b = l->srv->settings->binding_protocol;
+    log_debug("<%d server listening (%s)", fd,
+              strcmp(b, "auto") == 0 ? "auto-negotiate" : b);
     return true;
 }
 

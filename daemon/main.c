@@ -225,6 +225,17 @@ static void parse_args(struct runtime *rt, int argc, char **argv)
     trim_delimiter(&rt->settings);
 }
 
+/* memcached's -vv table of its slab classes, for zeekdb's. */
+static void log_slab_classes(struct cache *cache)
+{
+    for (unsigned i = 1; i <= cache_nclasses(cache); i++) {
+        struct cache_class_stats cs;
+        cache_class_stats(cache, i, &cs);
+        log_debug("slab class %3u: chunk size %9zu perslab %7llu", i,
+                  cs.chunk_size, (unsigned long long)cs.chunks_per_page);
+    }
+}
+
 static void start_engine(struct runtime *rt)
 {
     struct server *srv = &rt->srv;
@@ -240,6 +251,8 @@ static void start_engine(struct runtime *rt)
         srv->watch == NULL)
         fail(EX_SOFTWARE, "cannot create a cache of %s: check -m, -I, -f "
              "and -n", "that size");
+    if (log_level() >= LOG_DEBUG)
+        log_slab_classes(srv->cache);
     srv->request_shutdown = request_shutdown;
     atomic_store(&srv->slab_automove, rt->settings.slab_automove);
     cache_set_automove(srv->cache, rt->settings.slab_automove != 0);

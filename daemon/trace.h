@@ -5,6 +5,9 @@
  * that noreply kept back as ">fd NOREPLY line", and a
  * connection's life as "<fd new auto-negotiating client connection",
  * "fd: Client using the ascii protocol" and "<fd connection closed.".
+ * At start-up -vv also prints memcached's "slab class N: chunk size ..."
+ * table (for zeekdb's classes) and "<fd server listening (...)" lines
+ * (daemon/main.c, listener.c, udp.c).
  * Meta replies are traced too, where memcached 1.6.18 prints none; a
  * binary request is one "<fd binary opcode 0x.. key ..." line.
  *

@@ -15,6 +15,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/listener.h"
+#include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/worker.h"
@@ -75,6 +76,7 @@ static bool open_one(void *arg, char *spec, char *err, size_t errlen)
             ok = false;
         } else {
             srv->udp_fds[srv->n_udp++] = fd;
+            log_debug("<%d server listening (udp)", fd);
         }
     }
     freeaddrinfo(res);

@@ -870,6 +870,12 @@ class VeryVerbose(unittest.TestCase):
                     return False
             return True
         self.assertTrue(H.wait_until(in_order, 5), result)
+        # and the start-up lines
+        text = d.stderr()
+        self.assertRegex(text, r"(?m)slab class +1: chunk size +\d+ "
+                               r"perslab +\d+$")
+        self.assertRegex(text, r"(?m)<\d+ server listening "
+                               r"\(auto-negotiate\)$")
 
 
 class LruTune(unittest.TestCase):
