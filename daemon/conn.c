@@ -456,7 +456,9 @@ static void show_state(struct conn *c)
         [CONN_SWALLOW] = SHOWN_SWALLOW,
         [CONN_STREAM] = SHOWN_WRITE,
     };
-    int st = reply_pending(&c->reply) > 0 ? SHOWN_WRITE : shown[c->state];
+    int st = c->state == CONN_STREAM && c->stream.watch ? SHOWN_WATCH
+             : reply_pending(&c->reply) > 0             ? SHOWN_WRITE
+                                                         : shown[c->state];
     atomic_store_explicit(&c->shown_state, st, memory_order_relaxed);
 }
 
@@ -471,6 +473,7 @@ void conn_describe(struct conn *c, rel_time_t now,
         [SHOWN_NREAD] = "conn_nread",
         [SHOWN_SWALLOW] = "conn_swallow",
         [SHOWN_WRITE] = "conn_mwrite",
+        [SHOWN_WATCH] = "conn_watch",
     };
     char key[32], secs[16];
     rel_time_t last = atomic_load_explicit(&c->last_active,

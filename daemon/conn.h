@@ -53,6 +53,7 @@ struct conn_stream {
     enum conn_stream_step (*produce)(struct conn *c, void *state);
     void (*finish)(void *state);
     void *state;
+    bool watch;   /* a `watch` log: stats conns shows conn_watch */
 };
 
 /* What `stats conns` shows, in memcached's words. */
@@ -62,6 +63,7 @@ enum conn_shown {
     SHOWN_NREAD,   /* conn_nread */
     SHOWN_SWALLOW, /* conn_swallow */
     SHOWN_WRITE,   /* conn_mwrite: replies wait for the socket */
+    SHOWN_WATCH,   /* conn_watch: a `watch` log stream */
 };
 
 /* A storage command waiting for its data block. */

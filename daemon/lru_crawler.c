@@ -156,7 +156,7 @@ static void start_dump(struct conn *c, enum dump_format format,
     *d = (struct dump){c->srv, c->srv->cache, format, classes, 0};
     atomic_fetch_add(&c->srv->crawler_starts, 1);
     atomic_fetch_add(&c->srv->crawler_running, 1);
-    struct conn_stream s = {dump_produce, dump_finish, d};
+    struct conn_stream s = {dump_produce, dump_finish, d, false};
     conn_stream_start(c, &s);
 }
 

@@ -186,6 +186,12 @@ class Streams(unittest.TestCase):
     def test_watcher_leaves_and_counts(self):
         w = Watcher(self, self.d, b"fetchers mutations")
         self.assertEqual(self.c.stats()["log_watchers"], "1")
+        port = w.c.sock.getsockname()[1]
+        conns = self.c.stats("conns")
+        fd = [k.split(":")[0] for k, v in conns.items()
+              if k.endswith(":addr") and v.endswith(":%d" % port)]
+        self.assertEqual(len(fd), 1, conns)
+        self.assertEqual(conns[fd[0] + ":state"], "conn_watch")
         self.c.request(b"set s1 0 0 1\r\nx\r\n")
         w.until(is_event("item_store", key="s1"), "store")
         s = self.c.stats()
