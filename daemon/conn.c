@@ -63,32 +63,65 @@ static void trace_new_conn(struct conn *c)
         log_msg(LOG_DEBUG, "<%d new %s client connection.", c->fd, b);
 }
 
-struct conn *conn_create(struct worker *w, struct server *srv, int fd)
+/* What a socket connection and a datagram connection share: the struct
+ * and the read buffer (NULL without memory), then the reply queue and the
+ * buffer figures once it is sure to be used. */
+static struct conn *conn_alloc(struct worker *w, struct server *srv, int fd)
 {
     struct conn *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        atomic_fetch_add(&srv->malloc_fails, 1);
+    if (c == NULL)
         return NULL;
-    }
     c->fd = fd;
     c->worker = w;
     c->srv = srv;
     c->rbuf = malloc(RBUF_INITIAL);
     c->rcap = RBUF_INITIAL;
-    c->ev_flags = EV_READ;
-    c->ev = event_new(worker_base(w), fd, EV_READ | EV_PERSIST, conn_event, c);
-    if (c->rbuf == NULL || c->ev == NULL || event_add(c->ev, NULL) != 0) {
-        if (c->ev != NULL)
-            event_free(c->ev);
-        free(c->rbuf);
+    if (c->rbuf == NULL) {
         free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void conn_buffers_start(struct conn *c)
+{
+    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
+    STAT_INC(bs, read_buf_count);
+    STAT_ADD(bs, read_buf_bytes, c->rcap);
+    reply_init(&c->reply, c->srv->cache, bs);
+}
+
+static void conn_free(struct conn *c)
+{
+    reply_deinit(&c->reply);
+    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
+    STAT_SUB(bs, read_buf_count, 1);
+    STAT_SUB(bs, read_buf_bytes, c->rcap);
+    free(c->meta);
+    free(c->rbuf);
+    free(c);
+}
+
+struct conn *conn_create(struct worker *w, struct server *srv, int fd)
+{
+    struct conn *c = conn_alloc(w, srv, fd);
+    if (c != NULL) {
+        c->ev_flags = EV_READ;
+        c->ev = event_new(worker_base(w), fd, EV_READ | EV_PERSIST,
+                          conn_event, c);
+        if (c->ev == NULL || event_add(c->ev, NULL) != 0) {
+            if (c->ev != NULL)
+                event_free(c->ev);
+            free(c->rbuf);
+            free(c);
+            c = NULL;
+        }
+    }
+    if (c == NULL) {
         atomic_fetch_add(&srv->malloc_fails, 1);
         return NULL;
     }
-    struct buffer_stats *bs = &worker_stats(w)->buffers;
-    STAT_INC(bs, read_buf_count);
-    STAT_ADD(bs, read_buf_bytes, RBUF_INITIAL);
-    reply_init(&c->reply, srv->cache, bs);
+    conn_buffers_start(c);
     atomic_store_explicit(&c->last_active, clock_now(srv->clock),
                           memory_order_relaxed);
     describe_ends(c);
@@ -105,37 +138,18 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
 
 struct conn *conn_create_datagram(struct worker *w, struct server *srv)
 {
-    struct conn *c = calloc(1, sizeof(*c));
+    struct conn *c = conn_alloc(w, srv, -1);
     if (c == NULL)
         return NULL;
-    c->fd = -1;
-    c->worker = w;
-    c->srv = srv;
-    c->rbuf = malloc(RBUF_INITIAL);
-    c->rcap = RBUF_INITIAL;
-    if (c->rbuf == NULL) {
-        free(c);
-        return NULL;
-    }
-    struct buffer_stats *bs = &worker_stats(w)->buffers;
-    STAT_INC(bs, read_buf_count);
-    STAT_ADD(bs, read_buf_bytes, RBUF_INITIAL);
-    reply_init(&c->reply, srv->cache, bs);
+    conn_buffers_start(c);
     snprintf(c->addr, sizeof(c->addr), "udp");
     return c;
 }
 
 void conn_destroy_datagram(struct conn *c)
 {
-    if (c == NULL)
-        return;
-    reply_deinit(&c->reply);
-    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
-    STAT_SUB(bs, read_buf_count, 1);
-    STAT_SUB(bs, read_buf_bytes, c->rcap);
-    free(c->meta);
-    free(c->rbuf);
-    free(c);
+    if (c != NULL)
+        conn_free(c);
 }
 
 void conn_destroy(struct conn *c)
@@ -149,18 +163,12 @@ void conn_destroy(struct conn *c)
         cache_release(c->srv->cache, c->store.item);
     if (c->state == CONN_STREAM)
         c->stream.finish(c->stream.state);
-    free(c->meta);
     if (c->stream_timer != NULL)
         event_free(c->stream_timer);
-    reply_deinit(&c->reply);
     worker_conn_removed(c->worker, c);
     atomic_fetch_sub(&c->srv->curr_conns, 1);
     atomic_fetch_sub(&c->srv->conn_structures, 1);
-    struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
-    STAT_SUB(bs, read_buf_count, 1);
-    STAT_SUB(bs, read_buf_bytes, c->rcap);
-    free(c->rbuf);
-    free(c);
+    conn_free(c);
 }
 
 static void set_interest(struct conn *c, short flags)
@@ -379,8 +387,6 @@ static bool parse_one(struct conn *c)
     return false;
 }
 
-/* Work through buffered input until it runs out, the -R budget is spent,
- * or enough replies are queued to write first. */
 /* -vv: the reply text a request step queued, from offset `from`. */
 static void trace_step(struct conn *c, size_t from)
 {
@@ -388,6 +394,8 @@ static void trace_step(struct conn *c, size_t from)
         trace_reply(c->fd, c->reply.buf + from, c->reply.len - from);
 }
 
+/* Work through buffered input until it runs out, the -R budget is spent,
+ * or enough replies are queued to write first. */
 static void conn_process(struct conn *c)
 {
     int budget = c->srv->settings->reqs_per_event;

@@ -15,10 +15,12 @@
 
 #include "lib/cache.h"
 #include "lib/items.h"
+#include "proto/token.h"
 #include "proto/uri.h"
 
 /* Longest line: an encoded key and the fixed fields. */
-#define WATCH_LINE_MAX (3 * ITEM_KEY_MAX + 256)
+#define WATCH_KEY_MAX (3 * ITEM_KEY_MAX + 1)
+#define WATCH_LINE_MAX (WATCH_KEY_MAX + 256)
 
 struct watcher {
     unsigned flags;
@@ -35,7 +37,6 @@ struct watch {
     _Atomic unsigned wanted;    /* every watcher's flags together */
     _Atomic uint64_t gid;
     _Atomic uint64_t written, sent, skipped;
-    _Atomic uint64_t count;
 };
 
 static _Thread_local int current_fd = -1;
@@ -54,8 +55,7 @@ static const struct {
 unsigned watch_flag_of(const char *word, size_t n)
 {
     for (size_t i = 0; i < sizeof(FLAG_WORDS) / sizeof(FLAG_WORDS[0]); i++)
-        if (strlen(FLAG_WORDS[i].word) == n &&
-            memcmp(FLAG_WORDS[i].word, word, n) == 0)
+        if (token_eq(word, n, FLAG_WORDS[i].word))
             return FLAG_WORDS[i].flag;
     return 0;
 }
@@ -154,11 +154,18 @@ static const char *store_cmd(enum cache_store_mode mode)
     return "na";
 }
 
+/* The key as memcached logs it, a C string in out. */
+static void encode_key(char out[WATCH_KEY_MAX], const char *key, size_t nkey)
+{
+    out[uri_encode(out, key, nkey > ITEM_KEY_MAX ? ITEM_KEY_MAX : nkey)] =
+        '\0';
+}
+
 static void on_cache_event(const struct cache_event *ev, void *arg)
 {
     struct watch *w = arg;
-    char key[3 * ITEM_KEY_MAX + 1];
-    key[uri_encode(key, ev->key, ev->nkey)] = '\0';
+    char key[WATCH_KEY_MAX];
+    encode_key(key, ev->key, ev->nkey);
     switch (ev->kind) {
     case CACHE_EVENT_FETCH:
         emit_line(w, WATCH_FETCHERS,
@@ -264,7 +271,6 @@ enum watch_added watch_add(struct watch *w, unsigned flags,
             slot = i;
     if (slot >= 0) {
         w->watchers[slot] = x;
-        atomic_fetch_add(&w->count, 1);
         update_wanted(w);
     }
     pthread_mutex_unlock(&w->lock);
@@ -281,10 +287,8 @@ void watch_remove(struct watch *w, struct watcher *x)
 {
     pthread_mutex_lock(&w->lock);
     for (int i = 0; i < WATCH_MAX; i++) {
-        if (w->watchers[i] == x) {
+        if (w->watchers[i] == x)
             w->watchers[i] = NULL;
-            atomic_fetch_sub(&w->count, 1);
-        }
     }
     update_wanted(w);
     pthread_mutex_unlock(&w->lock);
@@ -310,8 +314,13 @@ size_t watch_take(struct watch *w, struct watcher *x, char *dst, size_t cap)
 
 void watch_stats(struct watch *w, struct watch_stats *out)
 {
+    uint64_t watchers = 0;
+    pthread_mutex_lock(&w->lock);
+    for (int i = 0; i < WATCH_MAX; i++)
+        watchers += w->watchers[i] != NULL;
+    pthread_mutex_unlock(&w->lock);
     *out = (struct watch_stats){
-        .watchers = atomic_load(&w->count),
+        .watchers = watchers,
         .written = atomic_load(&w->written),
         .sent = atomic_load(&w->sent),
         .skipped = atomic_load(&w->skipped),
@@ -379,8 +388,8 @@ void watch_store_refused(struct watch *w, const char *key, size_t nkey,
 {
     if (!wants(w, WATCH_MUTATIONS))
         return;
-    char k[3 * ITEM_KEY_MAX + 1];
-    k[uri_encode(k, key, nkey > ITEM_KEY_MAX ? ITEM_KEY_MAX : nkey)] = '\0';
+    char k[WATCH_KEY_MAX];
+    encode_key(k, key, nkey);
     emit_line(w, WATCH_MUTATIONS,
               "type=item_store key=%s status=%s cmd=%s ttl=0 clsid=0 cfd=%d "
               "size=0\n",

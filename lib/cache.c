@@ -778,9 +778,6 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
     return taken;
 }
 
-/* Start the move an operator asked for (cache_request_move), if any;
- * else, with automove on, a move toward the lowest starving class, if any
- * class can spare a page. */
 static void move_started(struct cache *c, unsigned src, unsigned dst)
 {
     if (!slabs_move_start(c->slabs, src, dst))
@@ -790,6 +787,9 @@ static void move_started(struct cache *c, unsigned src, unsigned dst)
     c->move_dst = dst;
 }
 
+/* Start the move an operator asked for (cache_request_move), if any;
+ * else, with automove on, a move toward the lowest starving class, if any
+ * class can spare a page. */
 static void move_begin(struct cache *c)
 {
     uint32_t req = atomic_exchange(&c->move_request, 0);

@@ -105,7 +105,6 @@ unsigned cache_nclasses(struct cache *c)
     return slabs_nclasses(c->slabs);
 }
 
-
 void cache_class_stats(struct cache *c, unsigned cls,
                        struct cache_class_stats *out)
 {

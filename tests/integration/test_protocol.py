@@ -882,48 +882,49 @@ class LruTune(unittest.TestCase):
     """lru tune: memcached's replies and checks; zeekdb applies the shares
     to -o eviction=lru."""
 
-    def test_replies_and_settings(self):
-        d = own_daemon(self)
+    def client(self, args=()):
+        d = own_daemon(self, args)
         c = d.connect()
         self.addCleanup(c.close)
-        for req, rep in [
-                (b"lru tune 10 25 0.1 2", b"OK"),
-                (b"lru tune 50 40 0.1 2",
-                 b"ERROR hot and warm pcts must not exceed 80"),
-                (b"lru tune 10 25 0 2",
-                 b"ERROR hot/warm age factors must be greater than 0"),
-                (b"lru tune a 25 0.1 2", b"ERROR"),
-                (b"lru tune -1 25 0.1 2", b"ERROR"),
-                (b"lru tune 10 25 0.1", b"ERROR"),
-                (b"lru tune 10 25 0.1 2 extra", b"OK"),
-                (b"lru tune 80 0 1 1", b"OK"),
-                (b"lru", b"ERROR"),
-                (b"lru tune", b"ERROR")]:
+        return c
+
+    def assert_replies(self, c, pairs):
+        for req, rep in pairs:
             self.assertEqual(c.request(req + b"\r\n"), rep + b"\r\n", req)
+
+    def test_replies_and_settings(self):
+        c = self.client()
+        self.assert_replies(c, [
+            (b"lru tune 10 25 0.1 2", b"OK"),
+            (b"lru tune 50 40 0.1 2",
+             b"ERROR hot and warm pcts must not exceed 80"),
+            (b"lru tune 10 25 0 2",
+             b"ERROR hot/warm age factors must be greater than 0"),
+            (b"lru tune a 25 0.1 2", b"ERROR"),
+            (b"lru tune -1 25 0.1 2", b"ERROR"),
+            (b"lru tune 10 25 0.1", b"ERROR"),
+            (b"lru tune 10 25 0.1 2 extra", b"OK"),
+            (b"lru tune 80 0 1 1", b"OK"),
+            (b"lru", b"ERROR"),
+            (b"lru tune", b"ERROR")])
         c.send(b"lru tune 99 99 1 1 noreply\r\nlru tune 15 30 0.5 3 noreply\r\n")
         s = c.stats("settings")
         self.assertEqual((s["hot_lru_pct"], s["warm_lru_pct"]), ("15", "30"))
 
     def test_mode_replies(self):
-        d = own_daemon(self)
-        c = d.connect()
-        self.addCleanup(c.close)
-        for req, rep in [
-                (b"lru mode flat", b"OK"),
-                (b"lru mode segmented", b"OK"),
-                (b"lru mode x", b"ERROR"),
-                (b"lru mode", b"ERROR"),
-                (b"lru mode flat extra", b"OK")]:
-            self.assertEqual(c.request(req + b"\r\n"), rep + b"\r\n", req)
+        c = self.client()
+        self.assert_replies(c, [
+            (b"lru mode flat", b"OK"),
+            (b"lru mode segmented", b"OK"),
+            (b"lru mode x", b"ERROR"),
+            (b"lru mode", b"ERROR"),
+            (b"lru mode flat extra", b"OK")])
         c.send(b"lru mode segmented noreply\r\nlru mode x noreply\r\n"
                b"lru mode noreply\r\n")
         self.assertEqual(c.request(b"version\r\n")[:8], b"VERSION ")
 
     def test_mode_shows_in_settings(self):
-        args = ["-o", "eviction=lru"] if H.is_zeekdb() else []
-        d = own_daemon(self, args)
-        c = d.connect()
-        self.addCleanup(c.close)
+        c = self.client(["-o", "eviction=lru"] if H.is_zeekdb() else [])
         self.assertEqual(c.stats("settings")["lru_segmented"], "yes")
         self.assertEqual(c.request(b"lru mode flat\r\n"), b"OK\r\n")
         self.assertEqual(c.stats("settings")["lru_segmented"], "no")
@@ -933,18 +934,15 @@ class LruTune(unittest.TestCase):
     def test_temp_ttl(self):
         """lru temp_ttl: memcached's replies; short-TTL items are counted
         in number_temp, shown only while the TEMP LRU is on."""
-        d = own_daemon(self)
-        c = d.connect()
-        self.addCleanup(c.close)
+        c = self.client()
         s = c.stats("settings")
         self.assertEqual((s["temp_lru"], s["temporary_ttl"]), ("no", "61"))
         self.assertEqual(c.request(b"set a 0 10 1\r\nx\r\n"), b"STORED\r\n")
         self.assertNotIn("items:1:number_temp", c.stats("items"))
-        for req, rep in [(b"lru temp_ttl 30", b"OK"),
-                         (b"lru temp_ttl", b"ERROR"),
-                         (b"lru temp_ttl x", b"ERROR"),
-                         (b"lru temp_ttl 30 extra", b"OK")]:
-            self.assertEqual(c.request(req + b"\r\n"), rep + b"\r\n", req)
+        self.assert_replies(c, [(b"lru temp_ttl 30", b"OK"),
+                                (b"lru temp_ttl", b"ERROR"),
+                                (b"lru temp_ttl x", b"ERROR"),
+                                (b"lru temp_ttl 30 extra", b"OK")])
         for key, ttl in ((b"b", 10), (b"c", 30), (b"d", 31), (b"e", 0)):
             self.assertEqual(c.request(b"set %s 0 %d 1\r\nx\r\n" % (key, ttl)),
                              b"STORED\r\n")
@@ -957,9 +955,7 @@ class LruTune(unittest.TestCase):
         self.assertNotIn("items:1:number_temp", c.stats("items"))
 
     def test_temporary_ttl_at_start(self):
-        d = own_daemon(self, ["-o", "temporary_ttl=100"])
-        c = d.connect()
-        self.addCleanup(c.close)
+        c = self.client(["-o", "temporary_ttl=100"])
         s = c.stats("settings")
         self.assertEqual((s["temp_lru"], s["temporary_ttl"]), ("yes", "100"))
         self.assertEqual(c.request(b"set a 0 50 1\r\nx\r\n"), b"STORED\r\n")
@@ -970,9 +966,7 @@ class LruTune(unittest.TestCase):
         every one of them COLD (the maintainer moves them)."""
         if not H.is_zeekdb():
             self.skipTest("-o eviction is zeekdb's")
-        d = own_daemon(self, ["-o", "eviction=lru"])
-        c = d.connect()
-        self.addCleanup(c.close)
+        c = self.client(["-o", "eviction=lru"])
         for i in range(500):
             c.send(b"set h%d 0 0 1 noreply\r\nx\r\n" % i)
         self.assertEqual(c.request(command), b"OK\r\n")
