@@ -157,6 +157,11 @@ void conn_destroy(struct conn *c)
     if (trace_on())
         log_msg(LOG_DEBUG, "<%d connection closed.", c->fd);
     watch_conn_close(c->srv->watch, c->fd, c->close_why);
+    /* Out of `stats conns` and the counts before the socket closes: a
+     * client that has seen the close finds it gone from them. */
+    worker_conn_removed(c->worker, c);
+    atomic_fetch_sub(&c->srv->curr_conns, 1);
+    atomic_fetch_sub(&c->srv->conn_structures, 1);
     event_free(c->ev);
     close(c->fd);
     if (c->store.item != NULL)
@@ -165,9 +170,6 @@ void conn_destroy(struct conn *c)
         c->stream.finish(c->stream.state);
     if (c->stream_timer != NULL)
         event_free(c->stream_timer);
-    worker_conn_removed(c->worker, c);
-    atomic_fetch_sub(&c->srv->curr_conns, 1);
-    atomic_fetch_sub(&c->srv->conn_structures, 1);
     conn_free(c);
 }
 
