@@ -458,6 +458,12 @@ static bool conn_write(struct conn *c)
     return true;
 }
 
+/* A `watch` log: shown as conn_watch whatever it is doing. */
+static bool watching(const struct conn *c)
+{
+    return c->state == CONN_STREAM && c->stream.watch;
+}
+
 static void show_state(struct conn *c)
 {
     static const int shown[] = {
@@ -466,9 +472,9 @@ static void show_state(struct conn *c)
         [CONN_SWALLOW] = SHOWN_SWALLOW,
         [CONN_STREAM] = SHOWN_WRITE,
     };
-    int st = c->state == CONN_STREAM && c->stream.watch ? SHOWN_WATCH
-             : reply_pending(&c->reply) > 0             ? SHOWN_WRITE
-                                                         : shown[c->state];
+    int st = watching(c)                    ? SHOWN_WATCH
+             : reply_pending(&c->reply) > 0 ? SHOWN_WRITE
+                                            : shown[c->state];
     atomic_store_explicit(&c->shown_state, st, memory_order_relaxed);
 }
 
@@ -556,7 +562,9 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     c->event_start_ns = mono_ns();
     atomic_store_explicit(&c->last_active, clock_now(c->srv->clock),
                           memory_order_relaxed);
-    atomic_store_explicit(&c->shown_state, SHOWN_PARSE, memory_order_relaxed);
+    atomic_store_explicit(&c->shown_state,
+                          watching(c) ? SHOWN_WATCH : SHOWN_PARSE,
+                          memory_order_relaxed);
     if (what & EV_WRITE) {
         if (!conn_write(c))
             goto close;
