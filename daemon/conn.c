@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/auth_exec.h"
 #include "daemon/binary_exec.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
@@ -74,6 +75,7 @@ static struct conn *conn_alloc(struct worker *w, struct server *srv, int fd)
     c->fd = fd;
     c->worker = w;
     c->srv = srv;
+    c->authenticated = srv->auth == NULL;
     c->rbuf = malloc(RBUF_INITIAL);
     c->rcap = RBUF_INITIAL;
     if (c->rbuf == NULL) {
@@ -343,6 +345,8 @@ static bool parse_one(struct conn *c)
     size_t used = 0;
     if (!c->proto_chosen)
         choose_protocol(c);
+    if (!c->authenticated)
+        return auth_exec_parse(c);
     if (c->binary)
         return binary_exec_parse(c);
     if (meta_is_meta_line(c->rbuf + c->rpos, c->rlen - c->rpos))

@@ -99,6 +99,7 @@ struct conn {
     struct reply reply;
     bool proto_chosen;      /* the first byte has been seen */
     bool binary;            /* it chose the binary protocol */
+    bool authenticated;     /* -Y: it sent a good token (true without -Y) */
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */

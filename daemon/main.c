@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "daemon/authfile.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/maintainer.h"
@@ -75,11 +76,25 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(rt->base);
 }
 
+/* -Y: memcached reloads its authfile on SIGHUP. */
+static void reload_auth_file(struct authfile *auth)
+{
+    char err[4200];
+    if (auth == NULL)
+        return;
+    if (authfile_reload(auth, err, sizeof(err)))
+        log_info("SIGHUP: reloaded %s: %zu users", authfile_path(auth),
+                 authfile_count(auth));
+    else
+        log_warn("SIGHUP: %s; keeping the users loaded before", err);
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
+    struct runtime *rt = arg;
     (void)sig;
     (void)what;
-    (void)arg;
+    reload_auth_file(rt->srv.auth);
     /* Without -o log_file, logs go to stderr, which the supervisor owns. */
     if (log_file_path() == NULL)
         log_info("SIGHUP: nothing to reopen");
@@ -364,9 +379,25 @@ static void teardown(struct runtime *rt)
     watch_destroy(&srv->watch);
     cache_destroy(&srv->cache);
     clock_destroy(&srv->clock);
+    authfile_close(&srv->auth);
     if (rt->settings.pid_file != NULL)
         unlink(rt->settings.pid_file);
     settings_deinit(&rt->settings);
+}
+
+/* -Y: read once the privileges are dropped, so the file the daemon
+ * starts with is one it can reload on SIGHUP. */
+static void open_auth_file(struct runtime *rt)
+{
+    char err[4200];
+    if (rt->settings.auth_file == NULL)
+        return;
+    rt->srv.auth = authfile_open(rt->settings.auth_file, err, sizeof(err));
+    if (rt->srv.auth == NULL)
+        fail(EX_CONFIG, "-Y: %s", err);
+    if (authfile_count(rt->srv.auth) == 0)
+        log_warn("-Y: %s has no users: no client can authenticate",
+                 authfile_path(rt->srv.auth));
 }
 
 /* -o log_file: from here on every log line goes there. */
@@ -396,6 +427,7 @@ int main(int argc, char **argv)
     load_snapshot(&rt);
     start_network(&rt);
     drop_privileges(rt.settings.username);
+    open_auth_file(&rt);
     if (rt.settings.daemonize && daemon(0, 1) != 0)
         fail(EX_OSERR, "cannot daemonize: %s", strerror(errno));
     write_pid_file(rt.settings.pid_file);

@@ -22,6 +22,7 @@ struct rates;
 struct snapshotter;
 struct maintainer;
 struct watch;
+struct authfile;
 
 /* File descriptors kept beyond -c for listeners, wake-up pipes, the log
  * and the snapshot: the descriptor limit is raised to -c plus these. */
@@ -40,6 +41,7 @@ struct server {
     struct snapshotter *snapshotter;      /* NULL without snapshot_path */
     struct maintainer *maintainer;
     struct watch *watch;                  /* `watch` log streams */
+    struct authfile *auth;                /* -Y; NULL: no authentication */
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

@@ -581,11 +581,34 @@ static int apply_option(struct parse_ctx *c, int ch, FILE *out,
     }
 }
 
+/* -Y: the token is a text protocol request, so the binary protocol would
+ * be a way around it, and UDP has no connection to authenticate. Without
+ * -B the protocol becomes ascii, as memcached makes it. */
+static int validate_auth(struct parse_ctx *c)
+{
+    const struct settings *s = c->s;
+    const struct setting_desc *b = find_flag('B');
+
+    if (s->auth_file == NULL)
+        return 0;
+    if (s->udpport != 0)
+        return fail(c, "-Y: UDP cannot be used with text protocol "
+                    "authentication (-U 0 turns it off)");
+    if (!c->seen[b - settings_descs])
+        return set_value(c, b, "-B", ' ', "ascii");
+    if (strcmp(s->binding_protocol, "ascii") != 0)
+        return fail(c, "-Y: the binary protocol cannot be allowed with text "
+                    "protocol authentication (-B ascii)");
+    return 0;
+}
+
 /* Rules that involve more than one setting. */
 static int validate(struct parse_ctx *c)
 {
     const struct settings *s = c->s;
 
+    if (validate_auth(c) != 0)
+        return -1;
     if (s->item_size_max > s->maxbytes / 2)
         return fail(c, "max item size (-I, %" PRIu64 " bytes) cannot exceed "
                     "half of the memory limit (-m, %" PRIu64 " bytes)",

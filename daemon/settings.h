@@ -218,9 +218,11 @@ X(extended_, EXT, 'o', "extended", NULL, NULL,                                \
 X(sasl_, REFUSED, 'S', "enable-sasl", NULL, NULL,                             \
   NULL, NULL, NULL,                                                           \
   "SASL authentication")                                                      \
-X(auth_file_, REFUSED, 'Y', "auth-file", NULL, NULL,                          \
+X(auth_file, STRING, 'Y', "auth-file", NULL, NULL,                           \
   NULL, NULL, "file",                                                         \
-  "text protocol authentication")                                             \
+  "text protocol authentication: a connection must first send a set whose " \
+  "data is \"user password\", a line user:password of <file>; SIGHUP "      \
+  "reloads it")                                                               \
 X(ssl_, REFUSED, 'Z', "enable-ssl", NULL, NULL,                               \
   NULL, NULL, NULL,                                                           \
   "TLS")                                                                      \
@@ -304,8 +306,6 @@ X(ext_path_, REFUSED, 0, NULL, "ext_path", NULL,                              \
   NULL, NULL, "path", "external storage (extstore)")                          \
 /* fixed facts, in memcached's `stats settings` */                            \
 X(inline_ascii_response_, IGNORED, 0, NULL, NULL, "inline_ascii_response",    \
-  "no", NULL, NULL, NULL)                                                     \
-X(auth_enabled_ascii_, IGNORED, 0, NULL, NULL, "auth_enabled_ascii",          \
   "no", NULL, NULL, NULL)                                                     \
 X(auth_enabled_sasl_, IGNORED, 0, NULL, NULL, "auth_enabled_sasl",            \
   "no", NULL, NULL, NULL)

@@ -58,6 +58,8 @@ enum stat_kind {
     X(touch_misses, COUNTER, "touch of a missing key")                        \
     X(store_too_large, COUNTER, "values refused as too large")                \
     X(store_no_memory, COUNTER, "values refused for lack of memory")          \
+    X(auth_cmds, COUNTER, "authentication tokens checked (-Y)")               \
+    X(auth_errors, COUNTER, "authentication tokens refused (-Y)")             \
     X(bytes_read, COUNTER, "bytes read from clients")                         \
     X(bytes_written, COUNTER, "bytes written to clients")                     \
     X(conn_yields, COUNTER, "times a connection yielded after -R requests")

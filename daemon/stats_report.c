@@ -325,7 +325,7 @@ static const struct stats_order GENERAL_ORDER[] = {
     {"decr_misses", NULL}, {"decr_hits", NULL}, {"cas_misses", NULL},
     {"cas_hits", NULL}, {"cas_badval", NULL}, {"touch_hits", NULL},
     {"touch_misses", NULL}, {"store_too_large", NULL},
-    {"store_no_memory", NULL}, {"auth_cmds", "0"}, {"auth_errors", "0"},
+    {"store_no_memory", NULL}, {"auth_cmds", NULL}, {"auth_errors", NULL},
     {"bytes_read", NULL}, {"bytes_written", NULL}, {"limit_maxbytes", NULL},
     {"accepting_conns", NULL}, {"listen_disabled_num", NULL},
     {"time_in_listen_disabled_us", NULL}, {"threads", NULL},

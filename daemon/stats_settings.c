@@ -81,6 +81,11 @@ static void collect(struct server *srv, struct stats_lines *ls)
     const char *threads = stats_lines_value(ls, "num_threads");
     if (threads != NULL)
         stats_lines_put("num_threads_per_udp", threads, ls);
+    /* memcached's words: the file, or "no" (not the table's "NULL") */
+    stats_lines_put("auth_enabled_ascii",
+                    srv->settings->auth_file != NULL ? srv->settings->auth_file
+                                                     : "no",
+                    ls);
     stats_lines_put("detail_enabled",
                     prefix_stats_enabled(srv->prefix) ? "yes" : "no", ls);
     stats_lines_put("lru_segmented",

@@ -172,5 +172,47 @@ class PyMemcache(unittest.TestCase):
         self.assertEqual(self.mc.get("big"), big)
 
 
+
+class PyMemcacheAuth(unittest.TestCase):
+    """-Y: pymemcache authenticates the way the protocol says, with a plain
+    set of "<user> <password>"; until then every call is refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        if IMPORT_ERROR is not None:
+            raise H.HarnessError("pymemcache is missing (Debian package "
+                                 "python3-pymemcache): %s" % IMPORT_ERROR)
+        if H.external_addr():
+            raise unittest.SkipTest("needs its own daemon; ZEEKDB_ADDR is set")
+        cls.path = H.users_file(b"app:s3cret\n")
+        cls.daemon = H.Daemon(["-Y", cls.path]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        H.stop_checked(cls.daemon)
+        os.unlink(cls.path)
+
+    def client(self):
+        mc = Client(self.daemon.addr, connect_timeout=5, timeout=10,
+                    default_noreply=False)
+        self.addCleanup(mc.close)
+        return mc
+
+    def test_refused_then_authenticated(self):
+        mc = self.client()
+        with self.assertRaisesRegex(MemcacheClientError, "unauthenticated"):
+            mc.get("k")
+        with self.assertRaisesRegex(MemcacheClientError, "failure"):
+            mc.set("auth", b"app wrong")
+        self.assertTrue(mc.set("auth", b"app s3cret"))
+        self.assertTrue(mc.set("k", b"value", expire=60))
+        self.assertEqual(mc.get("k"), b"value")
+        self.assertEqual(mc.incr("n", 1), None)
+        self.assertTrue(mc.add("n", b"41"))
+        self.assertEqual(mc.incr("n", 1), 42)
+        self.assertTrue(mc.delete("k"))
+        self.assertIsNone(mc.get("k"))
+
+
 if __name__ == "__main__":
     H.main()

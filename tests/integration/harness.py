@@ -118,6 +118,25 @@ def require_tool(path_or_name):
     return found
 
 
+def write_users(path, text):
+    """Give a -Y users file (user:password lines) new content at once, so
+    a reload never sees half of it; readable by the daemon after it drops
+    to -u nobody."""
+    tmp = path + ".new"
+    with open(tmp, "wb") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def users_file(text):
+    """A new -Y users file in /tmp holding text; the caller unlinks it."""
+    fd, path = tempfile.mkstemp(prefix="zeekdb-auth-", dir="/tmp")
+    os.close(fd)
+    write_users(path, text)
+    return path
+
+
 def free_port():
     """An ephemeral port that was free a moment ago on 127.0.0.1."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -124,7 +124,7 @@ def family_of(name, types):
 # memcached's lines for features zeekdb lacks: `stats` prints them as 0
 # for tools that expect them; the metrics page leaves them out.
 ALWAYS_ZERO = {
-    "read_buf_bytes_free", "auth_cmds", "auth_errors",
+    "read_buf_bytes_free",
     "slab_reassign_rescues", "slab_reassign_chunk_rescues",
     "slab_reassign_inline_reclaim", "slab_reassign_busy_deletes",
     "log_worker_dropped", "unexpected_napi_ids",

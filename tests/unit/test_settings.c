@@ -584,13 +584,31 @@ static void test_error_binding_protocol(void **state)
     PARSE_FAILS(f, "-B ASCII: unknown value", "-B", "ASCII");
 }
 
+/* -Y makes the protocol ascii unless -B says otherwise, and then only
+ * ascii is allowed; UDP has no connection to authenticate. */
+static void test_auth_file_rules(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(PARSE(f, "-Y", "/etc/zeekdb-users"), 0);
+    assert_string_equal(f->s.auth_file, "/etc/zeekdb-users");
+    assert_string_equal(f->s.binding_protocol, "ascii");
+    assert_int_equal(PARSE(f, "--auth-file=/u", "-B", "ascii"), 0);
+    assert_string_equal(f->s.binding_protocol, "ascii");
+    PARSE_FAILS(f, "-Y: the binary protocol cannot be allowed", "-Y", "/u",
+                "-B", "binary");
+    PARSE_FAILS(f, "-Y: the binary protocol cannot be allowed", "-B", "auto",
+                "-Y", "/u");
+    PARSE_FAILS(f, "-Y: UDP cannot be used", "-Y", "/u", "-U", "11211");
+    assert_int_equal(PARSE(f, "-Y", "/u", "-U", "0"), 0);
+}
+
 static void test_error_refused_flags(void **state)
 {
     struct fixture *f = *state;
 
     PARSE_FAILS(f, "-S: not supported: zeekdb has no SASL", "-S");
     PARSE_FAILS(f, "--enable-sasl: not supported", "--enable-sasl");
-    PARSE_FAILS(f, "-Y: not supported", "-Y", "/etc/auth");
     PARSE_FAILS(f, "-Z: not supported: zeekdb has no TLS", "-Z");
 }
 
@@ -714,7 +732,6 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "tail_repair_time 0\n"                                                    \
     "read_buf_mem_limit 0\n"                                                  \
     "inline_ascii_response no\n"                                              \
-    "auth_enabled_ascii no\n"                                                 \
     "auth_enabled_sasl no\n"
 
 static void test_stats_defaults_match_memcached(void **state)
@@ -878,6 +895,7 @@ int main(void)
         T(test_error_out_of_range),
         T(test_error_item_size_over_half_memory),
         T(test_error_binding_protocol),
+        T(test_auth_file_rules),
         T(test_error_refused_flags),
         T(test_error_empty_strings),
         T(test_error_tolerates_null_buffers),
