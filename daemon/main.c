@@ -131,6 +131,13 @@ static void check_startup_rules(const struct settings *s)
 {
     if (getuid() == 0 && s->username == NULL)
         fail(EX_USAGE, "can't run as root without the -u switch%s", "");
+    /* memcached's restartable cache: a config that has it expects a warm
+     * restart and a SIGUSR1 that stops the daemon; say what zeekdb does. */
+    if (s->memory_file != NULL)
+        log_warn("-e %s: not used: zeekdb keeps items in memory; warm "
+                 "restarts come from -o snapshot_path=FILE, written at "
+                 "shutdown and on SIGUSR1 (which does not stop zeekdb)",
+                 s->memory_file);
 }
 
 static void raise_fd_limit(int maxconns)

@@ -231,8 +231,10 @@ X(large_pages_, IGNORED, 'L', "enable-largepages", NULL, NULL,                \
 X(prefix_delim, STRING, 'D', NULL, NULL, "stat_key_prefix",                \
   ":", NULL, "char",                                                          \
   "the character ending a key's prefix for stats detail")                    \
-X(memory_file_, IGNORED, 'e', "memory-file", NULL, NULL,                      \
-  NULL, NULL, "file", NULL)                                                   \
+X(memory_file, STRING, 'e', "memory-file", NULL, NULL,                       \
+  NULL, NULL, "file",                                                         \
+  "accepted, not used: items live in memory; warm restarts come from -o "   \
+  "snapshot_path (a warning at start says so)")                              \
 X(watch_enabled, BOOL, 'W', "disable-watch", NULL, "watch_enabled",         \
   "yes", NULL, NULL,                                                          \
   "refuse the watch command (its log streams)")                              \

@@ -86,6 +86,8 @@ static void collect(struct server *srv, struct stats_lines *ls)
                     srv->settings->auth_file != NULL ? srv->settings->auth_file
                                                      : "no",
                     ls);
+    if (srv->settings->memory_file != NULL)
+        stats_lines_put("memory_file", srv->settings->memory_file, ls);
     stats_lines_put("detail_enabled",
                     prefix_stats_enabled(srv->prefix) ? "yes" : "no", ls);
     stats_lines_put("lru_segmented",

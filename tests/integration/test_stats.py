@@ -420,6 +420,30 @@ class Reset(unittest.TestCase):
                           if k.endswith(":evicted") and v != "0"], [])
 
 
+class MemoryFile(unittest.TestCase):
+    """-e (memcached's restartable cache in a memory file) starts the
+    daemon and shows in stats settings; zeekdb says at start that it does
+    not use the file."""
+
+    def test_memory_file_line(self):
+        path = "/tmp/zeekdb-test-memfile-%d" % os.getpid()
+        self.addCleanup(lambda: [os.unlink(p) for p in (path, path + ".meta")
+                                 if os.path.exists(p)])
+        d = own_daemon(self, ["-e", path])
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.stats("settings")["memory_file"], path)
+        if H.is_zeekdb():
+            self.assertIn("-e %s: not used" % path, d.stderr())
+            self.assertFalse(os.path.exists(path))
+
+    def test_without_it(self):
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertEqual(c.stats("settings")["memory_file"], "(null)")
+
+
 class Buffers(unittest.TestCase):
     """zeekdb's connection memory: one read buffer per connection, and a
     reply buffer while there is a reply to build."""

@@ -298,6 +298,8 @@ static void test_ignored_memcached_flags_are_accepted(void **state)
                            "--enable-largepages", "--memory-file=/x",
                            "--disable-watch", "-N", "2", "--napi-ids=2"), 0);
     assert_string_equal(f->err, "");
+    /* kept for stats settings and the start-up warning */
+    assert_string_equal(f->s.memory_file, "/x");
 }
 
 static void test_repeated_string_replaces(void **state)
@@ -668,7 +670,7 @@ static void test_help_lists_every_option(void **state)
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
         "eviction=<name>", "auto, ascii, binary", "-S (SASL",
-        "-Z (TLS)", "-L, -e, -N", "-W, --disable-watch", "-D <char>", "modern", "read_buf_mem_limit",
+        "-Z (TLS)", "-L, -N", "-e, --memory-file=<file>", "-W, --disable-watch", "-D <char>", "modern", "read_buf_mem_limit",
     };
 
     assert_int_equal(PARSE(f, "--help"), 0);
