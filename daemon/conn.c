@@ -95,6 +95,8 @@ static void conn_buffers_start(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
+    tls_session_free(&c->ssl);
+    free(c->tls_out.buf);
     reply_deinit(&c->reply);
     struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
     STAT_SUB(bs, read_buf_count, 1);
@@ -102,6 +104,19 @@ static void conn_free(struct conn *c)
     free(c->meta);
     free(c->rbuf);
     free(c);
+}
+
+/* -Z: TCP connections speak TLS; a unix socket stays plain, as in
+ * memcached. False without memory. */
+static bool start_tls(struct conn *c)
+{
+    struct server *srv = c->srv;
+    if (srv->tls == NULL || strncmp(c->listen_addr, "tcp:", 4) != 0)
+        return true;
+    c->tls_out.cap = (size_t)srv->settings->ssl_wbuf_kb * 1024;
+    c->tls_out.buf = malloc(c->tls_out.cap);
+    c->ssl = c->tls_out.buf != NULL ? tls_session(srv->tls, c->fd) : NULL;
+    return c->ssl != NULL;
 }
 
 struct conn *conn_create(struct worker *w, struct server *srv, int fd)
@@ -127,6 +142,13 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
     atomic_store_explicit(&c->last_active, clock_now(srv->clock),
                           memory_order_relaxed);
     describe_ends(c);
+    if (!start_tls(c)) {
+        log_warn("out of memory for a TLS session");
+        event_free(c->ev);
+        conn_free(c);
+        atomic_fetch_add(&srv->malloc_fails, 1);
+        return NULL;
+    }
     if (trace_on())
         trace_new_conn(c);
     c->close_why = WATCH_CLOSE_NORMAL;
@@ -165,6 +187,8 @@ void conn_destroy(struct conn *c)
     atomic_fetch_sub(&c->srv->curr_conns, 1);
     atomic_fetch_sub(&c->srv->conn_structures, 1);
     event_free(c->ev);
+    /* Its close_notify goes out before the descriptor can be reused. */
+    tls_session_free(&c->ssl);
     close(c->fd);
     if (c->store.item != NULL)
         cache_release(c->srv->cache, c->store.item);
@@ -231,10 +255,13 @@ static bool make_room(struct conn *c)
 static ssize_t read_into(struct conn *c, char *dst, size_t cap)
 {
     ssize_t n;
-    do {
-        n = read(c->fd, dst, cap);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    if (c->ssl != NULL)
+        n = tls_read(c->srv->tls, c->ssl, dst, cap);
+    else
+        do {
+            n = read(c->fd, dst, cap);
+        } while (n < 0 && errno == EINTR);
+    if (n < 0 && (c->ssl != NULL || errno == EAGAIN || errno == EWOULDBLOCK))
         return -1;
     if (n < 0) {
         c->close_why = WATCH_CLOSE_ERROR;
@@ -445,11 +472,18 @@ static void conn_process(struct conn *c)
     }
 }
 
+static enum reply_io flush_replies(struct conn *c, size_t *written)
+{
+    if (c->ssl != NULL)
+        return tls_flush(c->ssl, &c->tls_out, &c->reply, written);
+    return reply_flush(&c->reply, c->fd, written);
+}
+
 /* Write queued replies. False when the connection must close now. */
 static bool conn_write(struct conn *c)
 {
     size_t written;
-    enum reply_io io = reply_flush(&c->reply, c->fd, &written);
+    enum reply_io io = flush_replies(c, &written);
     if (written > 0)
         STAT_ADD(worker_stats(c->worker), bytes_written, written);
     if (io == REPLY_ERROR) {
@@ -600,7 +634,10 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     }
     if (c->state == CONN_STREAM)
         c->yielded = true;
-    if (c->yielded && reply_pending(&c->reply) == 0)
+    /* TLS records already decrypted wait in the session, where the
+     * socket's readiness cannot announce them. */
+    if (reply_pending(&c->reply) == 0 &&
+        (c->yielded || (c->ssl != NULL && tls_pending(c->ssl))))
         event_active(c->ev, EV_READ, 0);
     show_state(c);
     return;
@@ -676,5 +713,5 @@ void conn_run_datagram(struct conn *c, const char *data, size_t len,
 void conn_flush_final(struct conn *c)
 {
     size_t written;
-    reply_flush(&c->reply, c->fd, &written);
+    flush_replies(c, &written);
 }

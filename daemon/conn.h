@@ -20,6 +20,7 @@
 
 #include "daemon/reply.h"
 #include "daemon/stats.h"
+#include "daemon/tls.h"
 #include "lib/cache.h"
 #include "lib/clock.h"
 #include "proto/binary.h"
@@ -100,6 +101,8 @@ struct conn {
     bool proto_chosen;      /* the first byte has been seen */
     bool binary;            /* it chose the binary protocol */
     bool authenticated;     /* -Y: it sent a good token (true without -Y) */
+    struct ssl_st *ssl;     /* -Z, on a TCP listener: its TLS session */
+    struct tls_out tls_out; /* -Z: replies on their way into TLS records */
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */

@@ -31,6 +31,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/snapshotter.h"
+#include "daemon/tls.h"
 #include "daemon/udp.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
@@ -387,6 +388,7 @@ static void teardown(struct runtime *rt)
     cache_destroy(&srv->cache);
     clock_destroy(&srv->clock);
     authfile_close(&srv->auth);
+    tls_destroy(&srv->tls);
     if (rt->settings.pid_file != NULL)
         unlink(rt->settings.pid_file);
     settings_deinit(&rt->settings);
@@ -405,6 +407,18 @@ static void open_auth_file(struct runtime *rt)
     if (authfile_count(rt->srv.auth) == 0)
         log_warn("-Y: %s has no users: no client can authenticate",
                  authfile_path(rt->srv.auth));
+}
+
+/* -Z: loaded before -u takes effect, like memcached, since keys are often
+ * readable by root only (refresh_certs then runs as the -u user). */
+static void start_tls(struct runtime *rt)
+{
+    char err[4200];
+    if (!rt->settings.ssl_enabled)
+        return;
+    rt->srv.tls = tls_create(&rt->settings, err, sizeof(err));
+    if (rt->srv.tls == NULL)
+        fail(EX_CONFIG, "-Z: error %s", err);
 }
 
 /* -o log_file: from here on every log line goes there. */
@@ -432,6 +446,7 @@ int main(int argc, char **argv)
     raise_core_limit(&rt.settings);
     start_engine(&rt);
     load_snapshot(&rt);
+    start_tls(&rt);
     start_network(&rt);
     drop_privileges(rt.settings.username);
     open_auth_file(&rt);

@@ -186,23 +186,31 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
     return REPLY_DONE;
 }
 
-size_t reply_take(struct reply *r, char *dst, size_t cap)
+size_t reply_peek(struct reply *r, char *dst, size_t cap)
 {
-    struct iovec iov[REPLY_IOV_MAX];
     size_t got = 0;
-    while (r->pending > 0 && got < cap) {
-        size_t n = fill_iov(r, iov), step = 0;
-        for (size_t i = 0; i < n && got + step < cap; i++) {
-            size_t k = iov[i].iov_len < cap - got - step
-                           ? iov[i].iov_len : cap - got - step;
-            memcpy(dst + got + step, iov[i].iov_base, k);
-            step += k;
-        }
-        advance(r, step);
-        got += step;
+    for (size_t i = r->first; i < r->nsegs && got < cap; i++) {
+        const struct reply_seg *s = &r->segs[i];
+        const char *base = s->ptr != NULL ? s->ptr : r->buf + s->off;
+        size_t skip = i == r->first ? r->first_done : 0;
+        size_t k = s->len - skip < cap - got ? s->len - skip : cap - got;
+        memcpy(dst + got, base + skip, k);
+        got += k;
     }
+    return got;
+}
+
+void reply_consume(struct reply *r, size_t n)
+{
+    advance(r, n);
     if (r->pending == 0)
         start_over(r);
+}
+
+size_t reply_take(struct reply *r, char *dst, size_t cap)
+{
+    size_t got = reply_peek(r, dst, cap);
+    reply_consume(r, got);
     return got;
 }
 

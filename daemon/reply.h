@@ -91,5 +91,9 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written);
 /* Copy up to cap queued bytes to dst and drop them from the queue, as if
  * written (UDP replies are cut into datagrams); returns the count. */
 size_t reply_take(struct reply *r, char *dst, size_t cap);
+/* reply_take() in two steps: copy up to cap queued bytes without taking
+ * them, then take the first n (at most what was copied). */
+size_t reply_peek(struct reply *r, char *dst, size_t cap);
+void reply_consume(struct reply *r, size_t n);
 
 #endif

@@ -23,6 +23,7 @@ struct snapshotter;
 struct maintainer;
 struct watch;
 struct authfile;
+struct tls;
 
 /* File descriptors kept beyond -c for listeners, wake-up pipes, the log
  * and the snapshot: the descriptor limit is raised to -c plus these. */
@@ -42,6 +43,7 @@ struct server {
     struct maintainer *maintainer;
     struct watch *watch;                  /* `watch` log streams */
     struct authfile *auth;                /* -Y; NULL: no authentication */
+    struct tls *tls;                      /* -Z; NULL: plain TCP */
     struct worker **workers;
     int nworkers;
     time_t started;                       /* wall time at start */

@@ -609,6 +609,9 @@ static int validate(struct parse_ctx *c)
 
     if (validate_auth(c) != 0)
         return -1;
+    if (s->ssl_enabled && s->ssl_chain_cert == NULL)
+        return fail(c, "-Z needs a certificate: -o ssl_chain_cert=FILE "
+                    "(and ssl_key=FILE unless the key is in that file)");
     if (s->item_size_max > s->maxbytes / 2)
         return fail(c, "max item size (-I, %" PRIu64 " bytes) cannot exceed "
                     "half of the memory limit (-m, %" PRIu64 " bytes)",

@@ -223,9 +223,40 @@ X(auth_file, STRING, 'Y', "auth-file", NULL, NULL,                           \
   "text protocol authentication: a connection must first send a set whose " \
   "data is \"user password\", a line user:password of <file>; SIGHUP "      \
   "reloads it")                                                               \
-X(ssl_, REFUSED, 'Z', "enable-ssl", NULL, NULL,                               \
-  NULL, NULL, NULL,                                                           \
-  "TLS")                                                                      \
+X(ssl_enabled, BOOL, 'Z', "enable-ssl", NULL, NULL,                        \
+  "no", NULL, NULL,                                                           \
+  "TLS on the TCP listeners; -o ssl_chain_cert names the certificate")       \
+X(ssl_chain_cert, STRING, 0, NULL, "ssl_chain_cert", NULL,                    \
+  NULL, NULL, "file",                                                         \
+  "certificate chain in PEM format (-Z)")                                     \
+X(ssl_key, STRING, 0, NULL, "ssl_key", NULL,                                  \
+  NULL, NULL, "file",                                                         \
+  "private key, if not in the ssl_chain_cert file")                          \
+X(ssl_keyformat, INT, 0, NULL, "ssl_keyformat", NULL,                         \
+  "1", "1..2", "num",                                                         \
+  "private key format: 1 PEM, 2 DER")                                         \
+X(ssl_verify_mode, INT, 0, NULL, "ssl_verify_mode", NULL,                     \
+  "0", "0..3", "num",                                                         \
+  "client certificates: 0 not asked, 1 asked, 2 required, 3 asked at the "  \
+  "first handshake only")                                                     \
+X(ssl_ciphers, STRING, 0, NULL, "ssl_ciphers", NULL,                          \
+  NULL, NULL, "list",                                                         \
+  "OpenSSL cipher list for TLS 1.2 and older")                                \
+X(ssl_ca_cert, STRING, 0, NULL, "ssl_ca_cert", NULL,                          \
+  NULL, NULL, "file",                                                         \
+  "PEM file of the CAs client certificates are checked against")            \
+X(ssl_wbuf_kb, INT, 0, NULL, "ssl_wbuf_size", NULL,                           \
+  "16", "1..1024", "KB",                                                      \
+  "per-connection TLS output buffer, in kilobytes")                           \
+X(ssl_session_cache, BOOL, 0, NULL, "ssl_session_cache", NULL,                \
+  "no", NULL, NULL,                                                           \
+  "server-side session cache, for session resumption")                        \
+X(ssl_kernel_tls, BOOL, 0, NULL, "ssl_kernel_tls", NULL,                      \
+  "no", NULL, NULL,                                                           \
+  "let the kernel encrypt (kTLS) where it can")                               \
+X(ssl_min_version, CHOICE, 0, NULL, "ssl_min_version", NULL,                  \
+  "2", "0=tlsv1.0|1=tlsv1.1|2=tlsv1.2|3=tlsv1.3", "num",                      \
+  "oldest TLS version accepted")                                              \
 X(large_pages_, IGNORED, 'L', "enable-largepages", NULL, NULL,                \
   NULL, NULL, NULL, NULL)                                                     \
 X(prefix_delim, STRING, 'D', NULL, NULL, "stat_key_prefix",                \
@@ -280,16 +311,6 @@ SETTINGS_IGNORED_OKEY(X, chunked_items)                                       \
 SETTINGS_IGNORED_OKEY(X, inline_ascii_resp)                                   \
 /* privileges are dropped with -u; there is no seccomp sandbox */             \
 SETTINGS_IGNORED_OKEY(X, drop_privileges)                                     \
-/* TLS tuning: used only with -Z, which zeekdb refuses */                     \
-SETTINGS_IGNORED_OKEY(X, ssl_chain_cert)                                      \
-SETTINGS_IGNORED_OKEY(X, ssl_key)                                             \
-SETTINGS_IGNORED_OKEY(X, ssl_keyformat)                                       \
-SETTINGS_IGNORED_OKEY(X, ssl_verify_mode)                                     \
-SETTINGS_IGNORED_OKEY(X, ssl_ca_cert)                                         \
-SETTINGS_IGNORED_OKEY(X, ssl_wbuf_size)                                       \
-SETTINGS_IGNORED_OKEY(X, ssl_session_cache)                                   \
-SETTINGS_IGNORED_OKEY(X, ssl_kernel_tls)                                      \
-SETTINGS_IGNORED_OKEY(X, ssl_min_version)                                     \
 /* extstore tuning: used only with ext_path, which zeekdb refuses */          \
 SETTINGS_IGNORED_OKEY(X, ext_page_size)                                       \
 SETTINGS_IGNORED_OKEY(X, ext_wbuf_size)                                       \

@@ -20,6 +20,7 @@
 #include "daemon/stats_order.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
+#include "daemon/tls.h"
 #include "lib/histogram.h"
 #include "lib/topk.h"
 
@@ -273,6 +274,19 @@ static void put_engine(struct server *srv, struct line_emitter *e)
     cache_policy_stats(srv->cache, put_policy_counter, e);
 }
 
+/* -Z only, as memcached prints them. */
+static void put_tls(struct server *srv, struct line_emitter *e)
+{
+    if (srv->tls == NULL)
+        return;
+    put_stat_u64(e, "ssl_handshake_errors", STAT_COUNTER,
+                 "TLS handshakes that failed", tls_handshake_errors(srv->tls));
+    time_t now = clock_wall(srv->clock), at = tls_loaded_at(srv->tls);
+    put_stat_u64(e, "time_since_server_cert_refresh", STAT_GAUGE,
+                 "seconds since the certificate was loaded",
+                 now > at ? (uint64_t)(now - at) : 0);
+}
+
 static void put_snapshot(struct server *srv, struct line_emitter *e)
 {
     struct snapshotter_stats ss = {0};
@@ -292,6 +306,7 @@ void stats_report_general_lines(struct server *srv, stats_line_fn emit,
     put_connections(srv, &e);
     thread_stats_foreach(&sum, put_thread_counter, &e);
     put_engine(srv, &e);
+    put_tls(srv, &e);
     put_snapshot(srv, &e);
 }
 
@@ -340,6 +355,7 @@ static const struct stats_order GENERAL_ORDER[] = {
     {"malloc_fails", NULL}, {"log_worker_dropped", "0"},
     {"log_worker_written", NULL}, {"log_watcher_skipped", NULL},
     {"log_watcher_sent", NULL}, {"log_watchers", NULL},
+    {"ssl_handshake_errors", NULL}, {"time_since_server_cert_refresh", NULL},
     {"unexpected_napi_ids", "0"}, {"round_robin_fallback", "0"},
     {"bytes", NULL}, {"curr_items", NULL}, {"total_items", NULL},
     {"slab_global_page_pool", "0"}, {"expired_unfetched", NULL},

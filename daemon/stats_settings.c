@@ -73,6 +73,30 @@ static void put_u64(struct stats_lines *ls, const char *name, uint64_t v)
     stats_lines_put(name, buf, ls);
 }
 
+/* memcached's ssl_* lines, its "(null)" and "NULL" included. */
+static void put_tls_settings(const struct settings *s, struct stats_lines *ls)
+{
+    static const char *const versions[] = {"tlsv1.0", "tlsv1.1", "tlsv1.2",
+                                           "tlsv1.3"};
+    int v = s->ssl_min_version[0] - '0';
+    stats_lines_put("ssl_enabled", s->ssl_enabled ? "yes" : "no", ls);
+    stats_lines_put("ssl_chain_cert",
+                    s->ssl_chain_cert ? s->ssl_chain_cert : "(null)", ls);
+    stats_lines_put("ssl_key", s->ssl_key ? s->ssl_key : "(null)", ls);
+    put_u64(ls, "ssl_verify_mode", (uint64_t)s->ssl_verify_mode);
+    put_u64(ls, "ssl_keyformat", (uint64_t)s->ssl_keyformat);
+    stats_lines_put("ssl_ciphers", s->ssl_ciphers ? s->ssl_ciphers : "NULL",
+                    ls);
+    stats_lines_put("ssl_ca_cert", s->ssl_ca_cert ? s->ssl_ca_cert : "NULL",
+                    ls);
+    put_u64(ls, "ssl_wbuf_size", (uint64_t)s->ssl_wbuf_kb * 1024);
+    stats_lines_put("ssl_session_cache", s->ssl_session_cache ? "yes" : "no",
+                    ls);
+    stats_lines_put("ssl_kernel_tls", s->ssl_kernel_tls ? "yes" : "no", ls);
+    stats_lines_put("ssl_min_version",
+                    v >= 0 && v <= 3 ? versions[v] : "tlsv1.2", ls);
+}
+
 static void collect(struct server *srv, struct stats_lines *ls)
 {
     settings_foreach_stat(srv->settings, stats_lines_put, ls);
@@ -86,6 +110,7 @@ static void collect(struct server *srv, struct stats_lines *ls)
                     srv->settings->auth_file != NULL ? srv->settings->auth_file
                                                      : "no",
                     ls);
+    put_tls_settings(srv->settings, ls);
     if (srv->settings->memory_file != NULL)
         stats_lines_put("memory_file", srv->settings->memory_file, ls);
     stats_lines_put("detail_enabled",

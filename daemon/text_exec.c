@@ -22,6 +22,7 @@
 #include "daemon/slabs_admin.h"
 #include "daemon/snapshotter.h"
 #include "daemon/stats_report.h"
+#include "daemon/tls.h"
 #include "daemon/trace.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
@@ -584,6 +585,19 @@ static void exec_snapshot(struct conn *c, const struct text_request *req)
     conn_stream_start(c, &s);
 }
 
+/* memcached's replies, "Error ..." lines included. */
+static void exec_refresh_certs(struct conn *c, const struct text_request *req)
+{
+    char line[4200] = "Error ";
+    (void)req;
+    if (c->srv->tls == NULL)
+        snprintf(line, sizeof(line), "Error TLS not enabled");
+    else if (tls_refresh(c->srv->tls, line + 6, sizeof(line) - 6))
+        snprintf(line, sizeof(line), "OK");
+    say_str(c, line);
+    say_str(c, "\r\n");
+}
+
 static void exec_lru_crawler(struct conn *c, const struct text_request *req)
 {
     lru_crawler_exec(c, req->arg, req->narg);
@@ -719,6 +733,7 @@ static const text_handler handlers[TEXT_CMD__COUNT] = {
     [TEXT_CMD_SLABS] = exec_slabs,
     [TEXT_CMD_LRU] = exec_lru,
     [TEXT_CMD_SNAPSHOT] = exec_snapshot,
+    [TEXT_CMD_REFRESH_CERTS] = exec_refresh_certs,
     [TEXT_CMD_WATCH] = exec_watch,
 };
 

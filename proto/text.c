@@ -357,6 +357,7 @@ static const struct cmd_spec specs[TEXT_CMD__COUNT] = {
     [TEXT_CMD_LRU] = {2, ANY, parse_with_args},
     [TEXT_CMD_SNAPSHOT] = {1, 1, parse_bare},
     [TEXT_CMD_WATCH] = {1, ANY, parse_with_args},
+    [TEXT_CMD_REFRESH_CERTS] = {1, ANY, parse_bare},
 };
 
 /* "bget" is an undocumented ancient spelling of get that memcached still

@@ -44,7 +44,7 @@
     X(STATS, "stats") X(CACHE_MEMLIMIT, "cache_memlimit")                    \
     X(DEBUGTIME, "debugtime") X(LRU_CRAWLER, "lru_crawler")                  \
     X(SLABS, "slabs") X(LRU, "lru") X(SNAPSHOT, "snapshot")                  \
-    X(WATCH, "watch")
+    X(WATCH, "watch") X(REFRESH_CERTS, "refresh_certs")
 
 enum text_cmd {
     TEXT_CMD_NONE = 0,

@@ -137,6 +137,49 @@ def users_file(text):
     return path
 
 
+def daemon_command(args):
+    """The daemon under test with args, plus -u nobody as root."""
+    cmd = [binary_path()] + list(args)
+    if os.geteuid() == 0 and "-u" not in args:
+        cmd += ["-u", "nobody"]
+    return cmd
+
+
+def run_daemon(args, timeout=10):
+    """Run the daemon until it exits (bounded): (exit code, stderr), for
+    start-up refusals. It listens on a free loopback port without UDP."""
+    p = subprocess.run(daemon_command(["-p", str(free_port()), "-l", HOST,
+                                       "-U", "0"] + list(args)),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stderr.decode(errors="replace")
+
+
+def unix_daemon(test, path, args=()):
+    """Start the daemon on the unix socket path (-s: no TCP listener for
+    Daemon to wait on), stopped at the test's cleanup; returns a socket
+    connected to it, or fails the test within 10 s."""
+    proc = subprocess.Popen(daemon_command(["-s", path] + list(args)),
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    test.addCleanup(proc.wait, 10)
+    test.addCleanup(proc.terminate)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+        except OSError:
+            s.close()
+            time.sleep(0.05)
+            continue
+        test.addCleanup(s.close)
+        s.settimeout(5)
+        return s
+    test.fail("daemon did not listen on " + path)
+
+
 def free_port():
     """An ephemeral port that was free a moment ago on 127.0.0.1."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

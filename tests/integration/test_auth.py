@@ -11,7 +11,6 @@ Every wait is bounded by a socket timeout; only 127.0.0.1 is used.
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -245,15 +244,6 @@ class Reload(unittest.TestCase):
 class StartUp(unittest.TestCase):
     """What -Y refuses to start with."""
 
-    def run_daemon(self, args):
-        cmd = [H.binary_path(), "-p", str(H.free_port()), "-l", H.HOST]
-        if os.geteuid() == 0:
-            cmd += ["-u", "nobody"]
-        p = subprocess.run(cmd + args, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=10)
-        return p.returncode, p.stderr.decode(errors="replace")
-
     def setUp(self):
         if H.external_addr():
             self.skipTest("starts its own daemons; ZEEKDB_ADDR is set")
@@ -262,24 +252,24 @@ class StartUp(unittest.TestCase):
 
     def test_binary_protocol_refused(self):
         for proto in ("binary", "auto"):
-            rc, err = self.run_daemon(["-Y", self.path, "-B", proto])
+            rc, err = H.run_daemon(["-Y", self.path, "-B", proto])
             self.assertNotEqual(rc, 0)
             self.assertIn("BINARY" if not H.is_zeekdb() else "binary", err)
 
     def test_udp_refused(self):
-        rc, err = self.run_daemon(["-Y", self.path, "-U",
+        rc, err = H.run_daemon(["-Y", self.path, "-U",
                                    str(H.free_port())])
         self.assertNotEqual(rc, 0)
         self.assertIn("UDP", err)
 
     def test_missing_file_refused(self):
-        rc, err = self.run_daemon(["-Y", self.path + ".missing", "-U", "0"])
+        rc, err = H.run_daemon(["-Y", self.path + ".missing"])
         self.assertNotEqual(rc, 0)
         self.assertIn(self.path + ".missing", err)
 
     def test_malformed_file_refused(self):
         H.write_users(self.path, b"alice:secret\nnocolon\n")
-        rc, err = self.run_daemon(["-Y", self.path, "-U", "0"])
+        rc, err = H.run_daemon(["-Y", self.path])
         self.assertNotEqual(rc, 0)
         self.assertIn("malformed", err)
 

@@ -1191,34 +1191,11 @@ class UnixSocketConns(unittest.TestCase):
     def test_unix_listener_in_stats_conns(self):
         if H.external_addr():
             self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
-        import shutil
-        import subprocess
-        import tempfile
         tmp = tempfile.mkdtemp(prefix="zeekdb-unix-")
         self.addCleanup(shutil.rmtree, tmp, True)
         os.chmod(tmp, 0o777)  # the daemon may run as nobody
         path = os.path.join(tmp, "sock")
-        cmd = [H.binary_path(), "-s", path, "-U", "0"]
-        if os.geteuid() == 0:
-            cmd += ["-u", "nobody"]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        self.addCleanup(proc.wait, 10)
-        self.addCleanup(proc.terminate)
-        sock = None
-        deadline = time.monotonic() + 10
-        while sock is None and time.monotonic() < deadline:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(path)
-                sock = s
-            except OSError:
-                s.close()
-                time.sleep(0.05)
-        self.assertIsNotNone(sock, "daemon did not listen on " + path)
-        self.addCleanup(sock.close)
-        sock.settimeout(5)
+        sock = H.unix_daemon(self, path, ["-U", "0"])
         sock.sendall(b"stats conns\r\n")
         data = b""
         while not data.endswith(b"END\r\n") and len(data) < 100000:

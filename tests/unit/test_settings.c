@@ -425,8 +425,8 @@ static void test_extended_memcached_tunables_ignored(void **state)
                            "slab_chunk_max=512,track_sizes,no_modern,"
                            "read_buf_mem_limit=0,lru_segmented"), 0);
     assert_true(f->s.track_sizes);
-    /* the rest of memcached 1.6.18's -o keys, TLS and extstore tuning
-     * included (inert there too without -Z or ext_path) */
+    /* the rest of memcached 1.6.18's -o keys, extstore tuning included
+     * (inert there too without ext_path) */
     assert_int_equal(PARSE(f, "-o", "hot_max_factor=0.2,warm_max_factor=2.0,"
                            "lru_crawler_sleep=100,lru_crawler_tocrawl=0,"
                            "slab_automove_ratio=0.8,slab_automove_window=30,"
@@ -435,10 +435,12 @@ static void test_extended_memcached_tunables_ignored(void **state)
                            "resp_obj_mem_limit=0,no_chunked_items,"
                            "no_inline_ascii_resp,drop_privileges,"
                            "no_drop_privileges,no_slab_automove"), 0);
+    /* TLS options are taken without -Z, as memcached takes them */
     assert_int_equal(PARSE(f, "-o", "ssl_chain_cert=/c,ssl_key=/k,"
                            "ssl_keyformat=1,ssl_verify_mode=0,ssl_ca_cert=/a,"
                            "ssl_wbuf_size=16,ssl_session_cache,"
-                           "ssl_kernel_tls,ssl_min_version=tlsv1.2"), 0);
+                           "ssl_kernel_tls,ssl_min_version=2,"
+                           "ssl_ciphers=HIGH"), 0);
     assert_int_equal(PARSE(f, "-o", "ext_page_size=8,ext_wbuf_size=4,"
                            "ext_threads=1,ext_io_depth=1,ext_item_size=512,"
                            "ext_item_age=10,ext_low_ttl=0,"
@@ -605,13 +607,33 @@ static void test_auth_file_rules(void **state)
     assert_int_equal(PARSE(f, "-Y", "/u", "-U", "0"), 0);
 }
 
+/* -Z: memcached's options, its numeric ssl_min_version, and a certificate
+ * it cannot start without. */
+static void test_tls_rules(void **state)
+{
+    struct fixture *f = *state;
+
+    /* settings carry over from parse to parse here: the refusal first */
+    PARSE_FAILS(f, "-Z needs a certificate", "-Z");
+    assert_int_equal(PARSE(f, "-Z", "-o", "ssl_chain_cert=/c.pem,"
+                           "ssl_min_version=3,ssl_verify_mode=2"), 0);
+    assert_true(f->s.ssl_enabled);
+    assert_string_equal(f->s.ssl_chain_cert, "/c.pem");
+    assert_string_equal(f->s.ssl_min_version, "3");
+    assert_int_equal(f->s.ssl_verify_mode, 2);
+    assert_int_equal(f->s.ssl_wbuf_kb, 16);
+    PARSE_FAILS(f, "ssl_min_version", "-Z", "-o",
+                "ssl_chain_cert=/c,ssl_min_version=tlsv1.2");
+    PARSE_FAILS(f, "ssl_verify_mode", "-o", "ssl_verify_mode=4");
+    PARSE_FAILS(f, "ssl_keyformat", "-o", "ssl_keyformat=3");
+}
+
 static void test_error_refused_flags(void **state)
 {
     struct fixture *f = *state;
 
     PARSE_FAILS(f, "-S: not supported: zeekdb has no SASL", "-S");
     PARSE_FAILS(f, "--enable-sasl: not supported", "--enable-sasl");
-    PARSE_FAILS(f, "-Z: not supported: zeekdb has no TLS", "-Z");
 }
 
 static void test_error_empty_strings(void **state)
@@ -670,7 +692,7 @@ static void test_help_lists_every_option(void **state)
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
         "eviction=<name>", "auto, ascii, binary", "-S (SASL",
-        "-Z (TLS)", "-L, -N", "-e, --memory-file=<file>", "-W, --disable-watch", "-D <char>", "modern", "read_buf_mem_limit",
+        "-Z, --enable-ssl", "ssl_chain_cert=<file>", "-L, -N", "-e, --memory-file=<file>", "-W, --disable-watch", "-D <char>", "modern", "read_buf_mem_limit",
     };
 
     assert_int_equal(PARSE(f, "--help"), 0);
@@ -898,6 +920,7 @@ int main(void)
         T(test_error_item_size_over_half_memory),
         T(test_error_binding_protocol),
         T(test_auth_file_rules),
+        T(test_tls_rules),
         T(test_error_refused_flags),
         T(test_error_empty_strings),
         T(test_error_tolerates_null_buffers),

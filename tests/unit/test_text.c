@@ -316,6 +316,10 @@ static const struct pcase cases[] = {
     {"lru alone", IN("lru\r\n"), ERR_(LRU)},
     {"snapshot", IN("snapshot\r\n"), OK_(SNAPSHOT)},
     {"snapshot with argument", IN("snapshot now\r\n"), ERR_(SNAPSHOT)},
+    {"refresh_certs", IN("refresh_certs\r\n"), OK_(REFRESH_CERTS)},
+    /* memcached looks at nothing after the command word */
+    {"refresh_certs with arguments", IN("refresh_certs x y\r\n"),
+     OK_(REFRESH_CERTS)},
     /* ---- watch: the daemon reads the stream words ---- */
     {"watch alone", IN("watch\r\n"), OK_(WATCH), .arg = ""},
     {"watch streams", IN("watch fetchers mutations\r\n"), OK_(WATCH), .arg = "fetchers mutations"},
