@@ -12,6 +12,14 @@ die() { echo "bench: $*" >&2; exit 1; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 answers_version() {
+    if [[ ${probe_tls:-no} == yes ]]; then
+        # s_client -quiet reads on after its input ends, until the timeout
+        local out
+        out=$( (printf 'version\r\n'; sleep 0.5) | timeout 1 openssl s_client -quiet \
+            -connect "127.0.0.1:$1" 2>/dev/null || true)
+        [[ $out == VERSION* ]]
+        return
+    fi
     timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "version\r\n" >&3 &&
         IFS= read -r line <&3 && [[ $line == VERSION* ]]' _ "$1" 2>/dev/null
 }

@@ -385,3 +385,35 @@ sc_value4k() {
         "ops/s, get90 4 KiB values" ops_per_sec ">=1.3" 1024 -t "$threads" -c "$conns" \
         -d "$duration" -g 0.9 --key-size 32 --value-size 4096 -k 50000 -M 1 -P 1
 }
+
+# Extra rows: the same loads through TLS (-Z), both daemons with the same
+# self-signed certificate; loadgen --tls does not check it.
+sc_tls() {
+    local crt=$work/tls.crt key=$work/tls.key z_pid z_port m_pid m_port tls_args
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -keyout "$key" -out "$crt" >/dev/null 2>&1 || die "openssl could not make a certificate"
+    chmod 644 "$crt" "$key"
+    tls_args=(-Z -o "ssl_chain_cert=$crt,ssl_key=$key")
+    probe_tls=yes
+    for row in throughput cpu_pipelined; do
+        vals=()
+        echo
+        echo "== tls_$row: through TLS; ${duration}s x $pairs pairs =="
+        start_daemon zeekdb 1024 "${tls_args[@]}" && z_pid=$daemon_pid z_port=$daemon_port
+        start_daemon memcached 1024 "${tls_args[@]}" && m_pid=$daemon_pid m_port=$daemon_port
+        if [[ $row == throughput ]]; then
+            alternate zeekdb "$z_port" "$z_pid" memcached "$m_port" "$m_pid" --tls \
+                "${conns50[@]}" -d "$duration" "${get90[@]}"
+            add_pair_row tls_throughput "ops/s, get90, 2x25 conns, TLS" ops_per_sec "-" \
+                zeekdb memcached
+        else
+            alternate zeekdb "$z_port" "$z_pid" memcached "$m_port" "$m_pid" --tls \
+                -t 2 -c 4 -d "$duration" -g 1 --key-size 32 --value-size 100 -k 100000 -M 1 -P 16
+            add_pair_row tls_cpu_pipelined "server CPU us/request, 16/batch, TLS" \
+                server_us_per_op "-" zeekdb memcached
+        fi
+        stop_daemon "$z_pid"
+        stop_daemon "$m_pid"
+    done
+    probe_tls=no
+}

@@ -2,9 +2,11 @@
  * loadgen.c - load generator for the memcached text protocol, closed
  * loop or paced (open loop, --rate).
  *
- * Not part of the daemon and not linked with it: libc + pthreads only,
+ * Not part of the daemon and not linked with it: libc, pthreads and
+ * OpenSSL (for --tls) only,
  * built by scripts/bench with
- *     cc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread loadgen.c loadgen_report.c
+ *     cc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread loadgen.c loadgen_report.c \
+ *        -lssl -lcrypto
  * (loadgen.h is what the two share; loadgen_report.c holds the options,
  * the `stats` queries and the RESULT lines).
  *
@@ -56,6 +58,9 @@
  * stdout. Exit status 0 only if there were no errors.
  */
 #include "loadgen.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 /* ---- keys and values ------------------------------------------------ */
 
@@ -114,6 +119,7 @@ enum conn_state { C_IDLE, C_WRITE, C_READ, C_DEAD };
 
 struct conn {
     int fd;
+    SSL *ssl;                  /* --tls */
     enum conn_state st;
     char *wbuf;
     size_t wlen, woff, wcap;
@@ -169,6 +175,26 @@ int connect_to(const struct config *cfg, bool nonblock)
     return fd;
 }
 
+static SSL_CTX *g_tls;         /* --tls: one client context */
+
+/* --tls: a blocking handshake, then the socket goes non-blocking. */
+static int tls_connect(struct conn *c, const struct config *cfg)
+{
+    int fd = connect_to(cfg, false);
+    if (fd < 0)
+        return -1;
+    c->ssl = SSL_new(g_tls);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1 ||
+        SSL_connect(c->ssl) != 1) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
 static int conn_init(struct conn *c, const struct config *cfg)
 {
     int depth = cfg->pipeline > PRELOAD_DEPTH ? cfg->pipeline : PRELOAD_DEPTH;
@@ -183,13 +209,14 @@ static int conn_init(struct conn *c, const struct config *cfg)
     c->keyids = calloc((size_t)depth * (size_t)mkeys, sizeof *c->keyids);
     if (!c->wbuf || !c->rbuf || !c->reqs || !c->keyids)
         return -1;
-    c->fd = connect_to(cfg, true);
+    c->fd = cfg->tls ? tls_connect(c, cfg) : connect_to(cfg, true);
     c->st = c->fd < 0 ? C_DEAD : C_IDLE;
     return c->fd < 0 ? -1 : 0;
 }
 
 static void conn_deinit(struct conn *c)
 {
+    SSL_free(c->ssl);
     if (c->fd >= 0)
         close(c->fd);
     free(c->wbuf);
@@ -402,9 +429,29 @@ static void batch_done(struct worker *w, struct conn *c, uint64_t now)
     c->st = C_IDLE;
 }
 
+/* send()/recv() through the session: -1 with errno EAGAIN when it must
+ * wait, 0 when the peer is gone. */
+static ssize_t tls_io(SSL *ssl, void *buf, size_t len, bool writing)
+{
+    size_t n = 0;
+    int rc = writing ? SSL_write_ex(ssl, buf, len, &n)
+                     : SSL_read_ex(ssl, buf, len, &n);
+    if (rc == 1)
+        return (ssize_t)n;
+    int e = SSL_get_error(ssl, rc);
+    ERR_clear_error();
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    errno = ECONNRESET;
+    return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
 static void on_writable(struct worker *w, struct conn *c, uint64_t now)
 {
-    ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+    ssize_t n = c->ssl ? tls_io(c->ssl, c->wbuf + c->woff, c->wlen - c->woff, true)
+                       : send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
@@ -428,7 +475,8 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
         c->rlen -= c->roff;
         c->roff = 0;
     }
-    ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen, 0);
+    ssize_t n = c->ssl ? tls_io(c->ssl, c->rbuf + c->rlen, RBUF_SIZE - c->rlen, false)
+                       : recv(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n == 0) {
@@ -532,6 +580,9 @@ static void run_phase(struct worker *w, enum phase ph, uint64_t deadline)
         now = now_ns();
         for (int i = 0; i < cfg->conns; i++) {
             struct conn *c = &w->conns[i];
+            /* decrypted bytes waiting in the session: the socket is quiet */
+            if (c->ssl && c->st == C_READ && SSL_pending(c->ssl) > 0)
+                pfd[i].revents |= POLLIN;
             if (pfd[i].revents && c->st == C_WRITE)
                 on_writable(w, c, now);
             else if (pfd[i].revents && c->st == C_READ)
@@ -619,6 +670,18 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     uint64_t t_begin = now_ns();
+    if (cfg.tls && cfg.fill) {
+        fprintf(stderr, "loadgen: --fill needs the server's stats, which --tls "
+                "cannot query\n");
+        return 2;
+    }
+    if (cfg.tls && (g_tls = SSL_CTX_new(TLS_client_method())) == NULL) {
+        fprintf(stderr, "loadgen: cannot create a TLS context\n");
+        return 1;
+    }
+    if (g_tls != NULL)
+        SSL_CTX_set_mode(g_tls, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     struct worker *ws = calloc((size_t)cfg.threads, sizeof *ws);
     if (ws == NULL)
@@ -667,5 +730,6 @@ int main(int argc, char **argv)
         free(ws[i].conns);
     }
     free(ws);
+    SSL_CTX_free(g_tls);
     return g_abort ? 1 : rc;
 }

@@ -41,6 +41,7 @@ struct config {
                                   eviction, as a share of the sets before it */
     unsigned budget_s;         /* time allowed for preload or fill */
     bool preload, fill, verify_values, preload_only, progress;
+    bool tls;                  /* --tls: every connection speaks TLS */
     uint64_t seed;
     long server_pid;           /* 0: do not sample the server's CPU */
 };

@@ -23,6 +23,8 @@ struct srvstats stats_query(const struct config *cfg)
     struct srvstats s;
     memset(&s, 0xff, sizeof s);   /* every long long = -1 */
     s.ok = false;
+    if (cfg->tls)                 /* the plain-socket query cannot speak it */
+        return s;
     int fd = connect_to(cfg, false);
     if (fd < 0)
         return s;
@@ -54,6 +56,8 @@ static void usage(FILE *f)
 "                           each conn on its own fixed schedule; latency\n"
 "                           counts from the scheduled send time    [0: off]\n"
 "                           (with --preload-only, paces the preload)\n"
+"      --tls                every connection speaks TLS (no certificate\n"
+"                           check; no server `stats` cross-check, no --fill)\n"
 "      --fill               set new keys until the server evicts, then\n"
 "                           report curr_items (memory efficiency)\n"
 "      --fill-more F        with --fill: after the first eviction, set F x\n"
@@ -73,7 +77,7 @@ static void usage(FILE *f)
 void parse_options(struct config *cfg, int argc, char **argv)
 {
     enum { O_KSZ = 256, O_VSZ, O_PRE, O_NOPRE, O_FILL, O_VERIFY, O_TMO, O_SEED, O_PID,
-           O_VMAX, O_KPFX, O_RATE, O_MORE, O_PONLY, O_PROG, O_BUDGET };
+           O_VMAX, O_KPFX, O_RATE, O_MORE, O_PONLY, O_PROG, O_BUDGET, O_TLS };
     static const struct option opts[] = {
         { "server", 1, 0, 's' }, { "threads", 1, 0, 't' }, { "conns", 1, 0, 'c' },
         { "duration", 1, 0, 'd' }, { "keys", 1, 0, 'k' }, { "key-size", 1, 0, O_KSZ },
@@ -86,6 +90,7 @@ void parse_options(struct config *cfg, int argc, char **argv)
         { "key-prefix", 1, 0, O_KPFX }, { "rate", 1, 0, O_RATE },
         { "fill-more", 1, 0, O_MORE }, { "preload-only", 0, 0, O_PONLY },
         { "progress", 0, 0, O_PROG }, { "budget", 1, 0, O_BUDGET },
+        { "tls", 0, 0, O_TLS },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
     };
     *cfg = (struct config){ .threads = 1, .conns = 4, .pipeline = 1, .multiget = 1,
@@ -126,6 +131,7 @@ void parse_options(struct config *cfg, int argc, char **argv)
         case O_PONLY: cfg->preload_only = cfg->preload = true; break;
         case O_PROG: cfg->progress = true; break;
         case O_BUDGET: cfg->budget_s = (unsigned)opt_long("budget", optarg, 1, 86400); break;
+        case O_TLS: cfg->tls = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
