@@ -111,7 +111,8 @@ static void conn_free(struct conn *c)
 static bool start_tls(struct conn *c)
 {
     struct server *srv = c->srv;
-    if (srv->tls == NULL || strncmp(c->listen_addr, "tcp:", 4) != 0)
+    if (srv->tls == NULL || strncmp(c->listen_addr, "tcp:", 4) != 0 ||
+        listener_accepted_plain(srv->listener, c->fd))
         return true;
     c->tls_out.cap = (size_t)srv->settings->ssl_wbuf_kb * 1024;
     c->tls_out.buf = malloc(c->tls_out.cap);

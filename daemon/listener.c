@@ -34,6 +34,8 @@ struct listener {
     struct server *srv;
     struct event_base *base;
     int fds[LISTENER_MAX];
+    bool plain[LISTENER_MAX]; /* -l notls:...: no TLS there under -Z */
+    bool binding_plain;       /* the -l entry being bound is notls: */
     struct event *evs[LISTENER_MAX];
     int n;
     unsigned next_worker;
@@ -127,6 +129,7 @@ static bool add_fd(struct listener *l, int fd, char *err, size_t errlen)
         return false;
     }
     l->fds[l->n] = fd;
+    l->plain[l->n] = l->binding_plain;
     l->evs[l->n] = event_new(l->base, fd, EV_READ | EV_PERSIST, on_accept, l);
     if (l->evs[l->n] == NULL || event_add(l->evs[l->n], NULL) != 0) {
         snprintf(err, errlen, "cannot watch a listening socket");
@@ -163,6 +166,7 @@ static int listener_open_tcp(const struct addrinfo *ai, int backlog)
 
 void listener_split_host_port(char *spec, char **host, char **port)
 {
+    listener_strip_notls(&spec);
     *port = NULL;
     if (spec[0] == '[') {
         char *close_br = strchr(spec, ']');
@@ -221,13 +225,62 @@ static bool take_fd(void *arg, int fd, char *err, size_t errlen)
 static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
 {
     char *host, *port, defport[16];
+    l->binding_plain = listener_strip_notls(&spec);
     listener_split_host_port(spec, &host, &port);
     if (port == NULL) {
         snprintf(defport, sizeof(defport), "%d", l->srv->settings->port);
         port = defport;
     }
-    return listener_open_resolved(host, port, l->srv->settings->backlog, "",
-                                  take_fd, l, err, errlen);
+    bool ok = listener_open_resolved(host, port, l->srv->settings->backlog,
+                                     "", take_fd, l, err, errlen);
+    l->binding_plain = false;
+    return ok;
+}
+
+bool listener_strip_notls(char **spec)
+{
+    if (strncmp(*spec, "notls:", 6) != 0)
+        return false;
+    *spec += 6;
+    return true;
+}
+
+/* Port and address of a socket's local end; false if it has none. */
+static bool local_end(int fd, struct sockaddr_storage *ss)
+{
+    socklen_t len = sizeof(*ss);
+    return getsockname(fd, (struct sockaddr *)ss, &len) == 0 &&
+           (ss->ss_family == AF_INET || ss->ss_family == AF_INET6);
+}
+
+/* The listening end ls took the connection whose local end is c: same
+ * port, and the same address unless ls listens on every address. */
+static bool same_listener(const struct sockaddr_storage *ls,
+                          const struct sockaddr_storage *c)
+{
+    if (ls->ss_family != c->ss_family)
+        return false;
+    if (ls->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)ls, *b = (const void *)c;
+        return a->sin_port == b->sin_port &&
+               (a->sin_addr.s_addr == htonl(INADDR_ANY) ||
+                a->sin_addr.s_addr == b->sin_addr.s_addr);
+    }
+    const struct sockaddr_in6 *a = (const void *)ls, *b = (const void *)c;
+    return a->sin6_port == b->sin6_port &&
+           (IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ||
+            memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0);
+}
+
+bool listener_accepted_plain(const struct listener *l, int fd)
+{
+    struct sockaddr_storage c, ls;
+    if (!local_end(fd, &c))
+        return false;
+    for (int i = 0; i < l->n; i++)
+        if (l->plain[i] && local_end(l->fds[i], &ls) && same_listener(&ls, &c))
+            return true;
+    return false;
 }
 
 static bool bind_unix(struct listener *l, const char *path, char *err,

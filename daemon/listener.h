@@ -46,6 +46,12 @@ void listener_format_addr(const struct sockaddr_storage *ss, socklen_t len,
 /* Split one -l entry, "host", "host:port", "[v6]" or "[v6]:port", in
  * place; *port is NULL when the entry names none. */
 void listener_split_host_port(char *spec, char **host, char **port);
+/* memcached's "notls:" prefix on a -l entry, a listener left plain under
+ * -Z: strips it; true when it was there. listener_split_host_port() strips
+ * it too, so the metrics endpoint and UDP bind the same address. */
+bool listener_strip_notls(char **spec);
+/* The connection on fd came in through a notls: listener. */
+bool listener_accepted_plain(const struct listener *l, int fd);
 /* Resolve host and port, listen on each address they name, and hand each
  * socket to take(); `what` goes into the error ("" or " for metrics"). */
 bool listener_open_resolved(const char *host, const char *port, int backlog,

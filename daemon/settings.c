@@ -602,6 +602,17 @@ static int validate_auth(struct parse_ctx *c)
     return 0;
 }
 
+/* memcached's -l notls:ADDR (a plain listener) only makes sense with -Z. */
+static bool listen_has_notls(const char *list)
+{
+    for (const char *p = list; p != NULL; p = strchr(p, ',')) {
+        p += *p == ',';
+        if (strncmp(p, "notls:", 6) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Rules that involve more than one setting. */
 static int validate(struct parse_ctx *c)
 {
@@ -609,6 +620,8 @@ static int validate(struct parse_ctx *c)
 
     if (validate_auth(c) != 0)
         return -1;
+    if (!s->ssl_enabled && listen_has_notls(s->listen))
+        return fail(c, "-l notls:ADDR: 'notls' is valid only with -Z (TLS)");
     if (s->ssl_enabled && s->ssl_chain_cert == NULL)
         return fail(c, "-Z needs a certificate: -o ssl_chain_cert=FILE "
                     "(and ssl_key=FILE unless the key is in that file)");

@@ -317,6 +317,23 @@ class Plain(unittest.TestCase):
             self.assertEqual(c.request(b"refresh_certs\r\n"),
                              b"Error TLS not enabled\r\n")
 
+    def test_notls_listener(self):
+        """-l notls:ADDR:PORT: that listener stays plain under -Z."""
+        if H.external_addr():
+            self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
+        pki = Pki()
+        self.addCleanup(pki.cleanup)
+        plain_port = H.free_port()
+        d = H.Daemon(pki.tls_args() + ["-l", "notls:%s:%d" % (H.HOST,
+                                                             plain_port)])
+        d.start()
+        self.addCleanup(H.stop_checked, d)
+        with H.Client((H.HOST, plain_port)) as plain:
+            self.assertEqual(plain.request(b"mn\r\n"), b"MN\r\n")
+        c = tls_client(d, pki.context())
+        self.addCleanup(c.close)
+        self.assertEqual(c.request(b"mn\r\n"), b"MN\r\n")
+
     def test_unix_socket_is_plain(self):
         if H.external_addr():
             self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
@@ -346,6 +363,11 @@ class StartUp(unittest.TestCase):
         rc, err = H.run_daemon(["-Z", "-o", "ssl_chain_cert=/nonexistent"])
         self.assertNotEqual(rc, 0)
         self.assertIn("/nonexistent", err)
+
+    def test_notls_without_tls(self):
+        rc, err = H.run_daemon(["-l", "notls:%s:%d" % (H.HOST, H.free_port())])
+        self.assertNotEqual(rc, 0)
+        self.assertIn("notls", err)
 
     def test_key_of_another_certificate(self):
         crt, _ = self.pki.server

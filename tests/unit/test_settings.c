@@ -613,7 +613,10 @@ static void test_tls_rules(void **state)
 {
     struct fixture *f = *state;
 
-    /* settings carry over from parse to parse here: the refusal first */
+    /* settings carry over from parse to parse here: the refusals first */
+    PARSE_FAILS(f, "'notls' is valid only with -Z", "-l", "notls:127.0.0.1");
+    PARSE_FAILS(f, "'notls' is valid only with -Z", "-l",
+                "127.0.0.1,notls:127.0.0.1:11212");
     PARSE_FAILS(f, "-Z needs a certificate", "-Z");
     assert_int_equal(PARSE(f, "-Z", "-o", "ssl_chain_cert=/c.pem,"
                            "ssl_min_version=3,ssl_verify_mode=2"), 0);
@@ -625,6 +628,8 @@ static void test_tls_rules(void **state)
     PARSE_FAILS(f, "ssl_min_version", "-Z", "-o",
                 "ssl_chain_cert=/c,ssl_min_version=tlsv1.2");
     PARSE_FAILS(f, "ssl_verify_mode", "-o", "ssl_verify_mode=4");
+    assert_int_equal(PARSE(f, "-Z", "-o", "ssl_chain_cert=/c", "-l",
+                           "127.0.0.1,notls:127.0.0.1:11212"), 0);
     PARSE_FAILS(f, "ssl_keyformat", "-o", "ssl_keyformat=3");
 }
 
