@@ -334,6 +334,24 @@ class Plain(unittest.TestCase):
         self.addCleanup(c.close)
         self.assertEqual(c.request(b"mn\r\n"), b"MN\r\n")
 
+    def test_authentication_over_tls(self):
+        """-Y and -Z together: the token goes through TLS."""
+        if H.external_addr():
+            self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
+        pki = Pki()
+        self.addCleanup(pki.cleanup)
+        users = H.users_file(b"alice:secret\n")
+        self.addCleanup(os.unlink, users)
+        d = H.Daemon(pki.tls_args() + ["-Y", users]).start()
+        self.addCleanup(H.stop_checked, d)
+        c = tls_client(d, pki.context())
+        self.addCleanup(c.close)
+        self.assertEqual(c.request(b"mn\r\n"),
+                         b"CLIENT_ERROR unauthenticated\r\n")
+        self.assertEqual(c.request(b"set a 0 0 12\r\nalice secret\r\n"),
+                         b"STORED\r\n")
+        self.assertEqual(c.request(b"mn\r\n"), b"MN\r\n")
+
     def test_unix_socket_is_plain(self):
         if H.external_addr():
             self.skipTest("needs its own daemon; ZEEKDB_ADDR is set")
