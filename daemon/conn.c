@@ -96,7 +96,6 @@ static void conn_buffers_start(struct conn *c)
 static void conn_free(struct conn *c)
 {
     tls_session_free(&c->ssl);
-    free(c->tls_out.buf);
     reply_deinit(&c->reply);
     struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
     STAT_SUB(bs, read_buf_count, 1);
@@ -114,9 +113,7 @@ static bool start_tls(struct conn *c)
     if (srv->tls == NULL || strncmp(c->listen_addr, "tcp:", 4) != 0 ||
         listener_accepted_plain(srv->listener, c->fd))
         return true;
-    c->tls_out.cap = (size_t)srv->settings->ssl_wbuf_kb * 1024;
-    c->tls_out.buf = malloc(c->tls_out.cap);
-    c->ssl = c->tls_out.buf != NULL ? tls_session(srv->tls, c->fd) : NULL;
+    c->ssl = tls_session(srv->tls, c->fd);
     return c->ssl != NULL;
 }
 
@@ -475,8 +472,11 @@ static void conn_process(struct conn *c)
 
 static enum reply_io flush_replies(struct conn *c, size_t *written)
 {
-    if (c->ssl != NULL)
-        return tls_flush(c->ssl, &c->tls_out, &c->reply, written);
+    if (c->ssl != NULL) {
+        size_t cap;
+        char *buf = worker_tls_buffer(c->worker, &cap);
+        return tls_flush(c->ssl, buf, cap, &c->tls_retry, &c->reply, written);
+    }
     return reply_flush(&c->reply, c->fd, written);
 }
 

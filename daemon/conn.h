@@ -102,7 +102,7 @@ struct conn {
     bool binary;            /* it chose the binary protocol */
     bool authenticated;     /* -Y: it sent a good token (true without -Y) */
     struct ssl_st *ssl;     /* -Z, on a TCP listener: its TLS session */
-    struct tls_out tls_out; /* -Z: replies on their way into TLS records */
+    size_t tls_retry;       /* -Z: bytes a write must offer again */
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */

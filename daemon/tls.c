@@ -269,24 +269,25 @@ bool tls_pending(SSL *ssl)
     return SSL_pending(ssl) > 0;
 }
 
-enum reply_io tls_flush(SSL *ssl, struct tls_out *out, struct reply *r,
-                        size_t *written)
+enum reply_io tls_flush(SSL *ssl, char *buf, size_t cap, size_t *retry,
+                        struct reply *r, size_t *written)
 {
     *written = 0;
     while (reply_pending(r) > 0) {
-        /* After WANT_WRITE the same bytes must be offered again: they are
-         * still the head of the queue, and out->len says how many. */
-        if (out->len == 0)
-            out->len = reply_peek(r, out->buf, out->cap);
+        /* After WANT_WRITE the same bytes must be offered again (from any
+         * address: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); they are still
+         * the head of the queue. */
+        size_t len = reply_peek(r, buf, *retry != 0 ? *retry : cap);
         size_t n = 0;
-        int rc = SSL_write_ex(ssl, out->buf, out->len, &n);
+        int rc = SSL_write_ex(ssl, buf, len, &n);
         if (rc != 1) {
             int e = SSL_get_error(ssl, rc);
             ERR_clear_error();
+            *retry = len;
             return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ
                        ? REPLY_AGAIN : REPLY_ERROR;
         }
-        out->len = 0;
+        *retry = 0;
         reply_consume(r, n);
         *written += n;
     }

@@ -49,16 +49,12 @@ void tls_session_free(struct ssl_st **ssl);
 ssize_t tls_read(struct tls *t, struct ssl_st *ssl, void *buf, size_t cap);
 bool tls_pending(struct ssl_st *ssl);
 
-/* A connection's output: queued replies go through a buffer of wcap bytes
- * so that many small replies make few TLS records. */
-struct tls_out {
-    char *buf;
-    size_t cap;
-    size_t len; /* bytes of the last SSL_write that must be retried */
-};
-
-/* Write queued replies, as reply_flush() does on a plain socket. */
-enum reply_io tls_flush(struct ssl_st *ssl, struct tls_out *out,
-                        struct reply *r, size_t *written);
+/* Write queued replies, as reply_flush() does on a plain socket. They
+ * are gathered into buf (cap bytes, the worker's, shared by its
+ * connections) so that many small replies make few TLS records. *retry
+ * is the connection's: the length of a write that must be offered again
+ * (0: none), which is still the head of the queue. */
+enum reply_io tls_flush(struct ssl_st *ssl, char *buf, size_t cap,
+                        size_t *retry, struct reply *r, size_t *written);
 
 #endif

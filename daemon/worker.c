@@ -58,6 +58,8 @@ struct worker {
     struct topk *hotkeys;
     unsigned sample_clock;     /* counts key accesses toward a sample */
     struct udp_worker *udp;    /* -U: its share of the UDP sockets */
+    char *tls_buf;             /* -Z: worker_tls_buffer() */
+    size_t tls_cap;
 };
 
 static bool queue_push(struct fd_queue *q, int fd)
@@ -182,6 +184,11 @@ struct worker *worker_create(struct server *srv, int id)
         goto fail;
     if (srv->n_udp > 0 && (w->udp = udp_worker_create(w, srv)) == NULL)
         goto fail;
+    if (srv->tls != NULL) {
+        w->tls_cap = (size_t)srv->settings->ssl_wbuf_kb * 1024;
+        if ((w->tls_buf = malloc(w->tls_cap)) == NULL)
+            goto fail;
+    }
     return w;
 fail:
     worker_destroy(&w);
@@ -210,6 +217,7 @@ void worker_destroy(struct worker **wp)
     topk_destroy(&w->hotkeys);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->conns_lock);
+    free(w->tls_buf);
     free(w);
     *wp = NULL;
 }
@@ -269,6 +277,12 @@ bool worker_dispatch(struct worker *w, int fd)
 struct event_base *worker_base(struct worker *w)
 {
     return w->base;
+}
+
+char *worker_tls_buffer(struct worker *w, size_t *cap)
+{
+    *cap = w->tls_cap;
+    return w->tls_buf;
 }
 
 struct thread_stats *worker_stats(struct worker *w)

@@ -29,6 +29,10 @@ void worker_stop(struct worker *w);
 bool worker_dispatch(struct worker *w, int fd);
 
 struct event_base *worker_base(struct worker *w);
+/* -Z: where this worker's connections gather replies into TLS records
+ * (ssl_wbuf_size bytes, one per worker: a write that must be retried
+ * gathers the same bytes again from its reply queue). */
+char *worker_tls_buffer(struct worker *w, size_t *cap);
 struct thread_stats *worker_stats(struct worker *w);
 /* Sample a key access for `stats hotkeys` (owner thread only). */
 void worker_note_key(struct worker *w, const char *key, size_t nkey);
