@@ -120,8 +120,9 @@ X(use_cas, BOOL, 'C', "disable-cas", NULL, "cas_enabled",                     \
   "yes", NULL, NULL,                                                          \
   "disable CAS unique values (smaller items)")                                \
 X(backlog, INT, 'b', "listen-backlog", NULL, "tcp_backlog",                   \
-  "1024", "0..", "num",                                                       \
-  "queue length for pending connections")                                     \
+  "1024", NULL, "num",                                                        \
+  "queue length for pending connections (negative: the system's maximum, " \
+  "as memcached takes it)")                                                   \
 X(binding_protocol, CHOICE, 'B', "protocol", NULL, "binding_protocol",        \
   "auto",                                                                     \
   "auto=auto-negotiate|ascii|binary",                                         \
