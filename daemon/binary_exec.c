@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/binary_sasl.h"
 #include "daemon/log.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/server.h"
@@ -23,6 +24,9 @@
 
 /* The longest body sent from memory: an error text, a stat, a version. */
 #define BIN_INLINE_MAX 512
+/* -S: the largest SASL_AUTH/SASL_STEP value taken; a PLAIN token is a
+ * user and a password. */
+#define BIN_SASL_VALUE_MAX 16384
 
 static struct thread_stats *tstats(struct conn *c)
 {
@@ -424,9 +428,80 @@ static void exec_stat(struct conn *c, const struct bin_request *r)
     send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, NULL, 0, 0);
 }
 
+/* ----------------------------------------------------------------- SASL */
+
+static bool is_sasl(uint8_t cmd)
+{
+    return cmd == BIN_CMD_SASL_LIST_MECHS || cmd == BIN_CMD_SASL_AUTH ||
+           cmd == BIN_CMD_SASL_STEP;
+}
+
+/* -S: what memcached lets a connection do before it has authenticated. */
+static bool sasl_exempt(uint8_t cmd)
+{
+    return cmd == BIN_CMD_VERSION || is_sasl(cmd);
+}
+
+/* SASL_LIST_MECHS, SASL_AUTH, SASL_STEP. The value (vlen bytes) is
+ * buffered at the input's start: binary_exec_parse() waited for it. */
+static void exec_sasl(struct conn *c, const struct bin_request *r)
+{
+    static const char done[] = "Authenticated";
+    const char *value = c->rbuf + c->rpos, *out;
+    unsigned nout;
+    enum sasl_outcome o;
+    if (r->cmd == BIN_CMD_SASL_LIST_MECHS) {
+        const char *mechs = binary_sasl_mechs(&c->sasl, &nout);
+        if (mechs == NULL)
+            send_error(c, r, BIN_STATUS_AUTH_ERROR);
+        else
+            send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, mechs, nout, 0);
+        return;
+    }
+    STAT_INC(tstats(c), auth_cmds);
+    if (r->cmd == BIN_CMD_SASL_AUTH)
+        o = binary_sasl_start(&c->sasl, r->key, r->keylen, value, r->vlen,
+                              &out, &nout);
+    else if (c->sasl_stepping)
+        o = binary_sasl_step(&c->sasl, value, r->vlen, &out, &nout);
+    else
+        o = SASL_REFUSED; /* no exchange to step */
+    c->sasl_stepping = o == SASL_MORE;
+    c->rpos += r->vlen;
+    /* a failed exchange after a good one leaves the connection out */
+    c->sasl_ok = o == SASL_DONE;
+    if (o == SASL_DONE) {
+        send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, done,
+                    sizeof(done) - 1, 0);
+    } else if (o == SASL_MORE) {
+        send_packet(c, r, BIN_STATUS_AUTH_CONTINUE, NULL, 0, NULL, 0, out,
+                    nout, 0);
+    } else {
+        STAT_INC(tstats(c), auth_errors);
+        send_error(c, r, BIN_STATUS_AUTH_ERROR);
+    }
+}
+
+/* Before authentication anything else is refused, and the connection
+ * closed, as memcached does. */
+static bool sasl_refused(struct conn *c, const struct bin_request *r)
+{
+    if (!c->srv->settings->sasl || c->sasl_ok || sasl_exempt(r->cmd))
+        return false;
+    send_error(c, r, BIN_STATUS_AUTH_ERROR);
+    c->close_after_write = true;
+    return true;
+}
+
 static void exec_request(struct conn *c, const struct bin_request *r)
 {
     static const char version[] = STATS_VERSION_STRING;
+    if (sasl_refused(c, r))
+        return;
+    if (c->srv->settings->sasl && is_sasl(r->cmd)) {
+        exec_sasl(c, r);
+        return;
+    }
     switch (r->cmd) {
     case BIN_CMD_GET:
     case BIN_CMD_GETK:
@@ -495,6 +570,17 @@ bool binary_exec_parse(struct conn *c)
     case BIN_OK:
         break;
     }
+    /* -S: a SASL value is taken from the buffer, whole */
+    if (c->srv->settings->sasl && is_sasl(req.cmd) &&
+        req.vlen > BIN_SASL_VALUE_MAX) {
+        c->rpos += used;
+        send_error(c, &req, BIN_STATUS_EINVAL);
+        c->close_after_write = true;
+        return false;
+    }
+    if (c->srv->settings->sasl && is_sasl(req.cmd) &&
+        c->rlen - c->rpos - used < req.vlen)
+        return false;
     c->rpos += used;
     if (trace_on())
         log_msg(LOG_DEBUG, "<%d binary opcode 0x%02x key %.*s", c->fd,

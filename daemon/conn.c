@@ -20,6 +20,7 @@
 
 #include "daemon/auth_exec.h"
 #include "daemon/binary_exec.h"
+#include "daemon/binary_sasl.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/meta_exec.h"
@@ -96,6 +97,7 @@ static void conn_buffers_start(struct conn *c)
 static void conn_free(struct conn *c)
 {
     tls_session_free(&c->ssl);
+    binary_sasl_free(&c->sasl);
     reply_deinit(&c->reply);
     struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
     STAT_SUB(bs, read_buf_count, 1);

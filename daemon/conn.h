@@ -30,6 +30,7 @@ struct server;
 struct event;
 struct conn;
 struct meta_pending;
+struct sasl_conn;
 
 enum conn_state {
     CONN_PARSE,
@@ -103,6 +104,9 @@ struct conn {
     bool authenticated;     /* -Y: it sent a good token (true without -Y) */
     struct ssl_st *ssl;     /* -Z, on a TCP listener: its TLS session */
     size_t tls_retry;       /* -Z: bytes a write must offer again */
+    struct sasl_conn *sasl; /* -S: the SASL exchange, once one started */
+    bool sasl_ok;           /* -S: SASL authenticated it */
+    bool sasl_stepping;     /* -S: an exchange waits for SASL_STEP */
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
     bool yielded;           /* stopped after -R requests with work left */

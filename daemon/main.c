@@ -22,6 +22,7 @@
 #endif
 
 #include "daemon/authfile.h"
+#include "daemon/binary_sasl.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/maintainer.h"
@@ -411,6 +412,14 @@ static void open_auth_file(struct runtime *rt)
 
 /* -Z: loaded before -u takes effect, like memcached, since keys are often
  * readable by root only (refresh_certs then runs as the -u user). */
+/* -S: once, before any connection. */
+static void start_sasl(const struct settings *s)
+{
+    char err[512];
+    if (s->sasl && !binary_sasl_init(err, sizeof(err)))
+        fail(EX_CONFIG, "-S: %s", err);
+}
+
 static void start_tls(struct runtime *rt)
 {
     char err[4200];
@@ -447,6 +456,7 @@ int main(int argc, char **argv)
     start_engine(&rt);
     load_snapshot(&rt);
     start_tls(&rt);
+    start_sasl(&rt.settings);
     start_network(&rt);
     drop_privileges(rt.settings.username);
     open_auth_file(&rt);

@@ -581,25 +581,35 @@ static int apply_option(struct parse_ctx *c, int ch, FILE *out,
     }
 }
 
+/* Authentication tied to one protocol: without -B the protocol becomes
+ * `want`, as memcached makes it; a -B that allows another is refused. */
+static int require_protocol(struct parse_ctx *c, const char *want,
+                            const char *refusal)
+{
+    const struct setting_desc *b = find_flag('B');
+
+    if (!c->seen[b - settings_descs])
+        return set_value(c, b, "-B", ' ', want);
+    if (strcmp(c->s->binding_protocol, want) != 0)
+        return fail(c, "%s", refusal);
+    return 0;
+}
+
 /* -Y: the token is a text protocol request, so the binary protocol would
  * be a way around it, and UDP has no connection to authenticate. Without
  * -B the protocol becomes ascii, as memcached makes it. */
 static int validate_auth(struct parse_ctx *c)
 {
     const struct settings *s = c->s;
-    const struct setting_desc *b = find_flag('B');
 
     if (s->auth_file == NULL)
         return 0;
     if (s->udpport != 0)
         return fail(c, "-Y: UDP cannot be used with text protocol "
                     "authentication (-U 0 turns it off)");
-    if (!c->seen[b - settings_descs])
-        return set_value(c, b, "-B", ' ', "ascii");
-    if (strcmp(s->binding_protocol, "ascii") != 0)
-        return fail(c, "-Y: the binary protocol cannot be allowed with text "
-                    "protocol authentication (-B ascii)");
-    return 0;
+    return require_protocol(c, "ascii", "-Y: the binary protocol cannot be "
+                            "allowed with text protocol authentication "
+                            "(-B ascii)");
 }
 
 /* memcached's -l notls:ADDR (a plain listener) only makes sense with -Z. */
@@ -613,12 +623,26 @@ static bool listen_has_notls(const char *list)
     return false;
 }
 
+/* -S: SASL is a binary protocol exchange, so the protocol becomes binary
+ * unless -B says otherwise, and then only binary is allowed, as memcached
+ * has it; -Y's token is a text request, so the two exclude each other. */
+static int validate_sasl(struct parse_ctx *c)
+{
+    if (!c->s->sasl)
+        return 0;
+    if (c->s->auth_file != NULL)
+        return fail(c, "-S and -Y cannot be used together: SASL needs the "
+                    "binary protocol, -Y the text protocol");
+    return require_protocol(c, "binary", "-S: the text protocol cannot be "
+                            "allowed with SASL (-B binary)");
+}
+
 /* Rules that involve more than one setting. */
 static int validate(struct parse_ctx *c)
 {
     const struct settings *s = c->s;
 
-    if (validate_auth(c) != 0)
+    if (validate_sasl(c) != 0 || validate_auth(c) != 0)
         return -1;
     if (!s->ssl_enabled && listen_has_notls(s->listen))
         return fail(c, "-l notls:ADDR: 'notls' is valid only with -Z (TLS)");

@@ -216,9 +216,10 @@ X(version_, VERSION, 'V', "version", NULL, NULL,                              \
 X(extended_, EXT, 'o', "extended", NULL, NULL,                                \
   NULL, NULL, "key[=value],...",                                              \
   "comma-separated extended options, listed below")                           \
-X(sasl_, REFUSED, 'S', "enable-sasl", NULL, NULL,                             \
-  NULL, NULL, NULL,                                                           \
-  "SASL authentication")                                                      \
+X(sasl, BOOL, 'S', "enable-sasl", NULL, "auth_enabled_sasl",                \
+  "no", NULL, NULL,                                                           \
+  "SASL authentication on the binary protocol (Cyrus SASL, application "    \
+  "memcached; its configuration in $SASL_CONF_PATH or /etc/sasl2)")          \
 X(auth_file, STRING, 'Y', "auth-file", NULL, NULL,                           \
   NULL, NULL, "file",                                                         \
   "text protocol authentication: a connection must first send a set whose " \
@@ -330,8 +331,6 @@ X(ext_path_, REFUSED, 0, NULL, "ext_path", NULL,                              \
   NULL, NULL, "path", "external storage (extstore)")                          \
 /* fixed facts, in memcached's `stats settings` */                            \
 X(inline_ascii_response_, IGNORED, 0, NULL, NULL, "inline_ascii_response",    \
-  "no", NULL, NULL, NULL)                                                     \
-X(auth_enabled_sasl_, IGNORED, 0, NULL, NULL, "auth_enabled_sasl",            \
   "no", NULL, NULL, NULL)
 
 

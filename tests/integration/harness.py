@@ -213,8 +213,10 @@ class Daemon:
     zeekdb when debugtime=True.
     """
 
-    def __init__(self, args=(), debugtime=False, add_user=True, cwd=None):
+    def __init__(self, args=(), debugtime=False, add_user=True, cwd=None,
+                 env=None):
         self.args = list(args)
+        self.env = None if env is None else dict(os.environ, **env)
         self.cwd = cwd or tempfile.gettempdir()
         self.debugtime = debugtime
         self.add_user = add_user
@@ -276,7 +278,7 @@ class Daemon:
         self.returncode = None
         self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._err,
-                                     cwd=self.cwd)
+                                     cwd=self.cwd, env=self.env)
         with _live_lock:
             _live_daemons.append(self)
         if wait_until(self._accepting_or_dead, START_TIMEOUT) and \

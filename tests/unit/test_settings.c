@@ -636,12 +636,21 @@ static void test_tls_rules(void **state)
     PARSE_FAILS(f, "ssl_keyformat", "-o", "ssl_keyformat=3");
 }
 
-static void test_error_refused_flags(void **state)
+/* -S makes the protocol binary unless -B says otherwise, and then only
+ * binary is allowed; -Y's text token excludes it. */
+static void test_sasl_rules(void **state)
 {
     struct fixture *f = *state;
 
-    PARSE_FAILS(f, "-S: not supported: zeekdb has no SASL", "-S");
-    PARSE_FAILS(f, "--enable-sasl: not supported", "--enable-sasl");
+    assert_int_equal(PARSE(f, "-S"), 0);
+    assert_true(f->s.sasl);
+    assert_string_equal(f->s.binding_protocol, "binary");
+    /* settings carry over from parse to parse here: -Y last */
+    PARSE_FAILS(f, "-S: the text protocol cannot be allowed", "-S", "-B",
+                "ascii");
+    PARSE_FAILS(f, "-S: the text protocol cannot be allowed", "-B", "auto",
+                "--enable-sasl");
+    PARSE_FAILS(f, "-S and -Y cannot be used together", "-S", "-Y", "/u");
 }
 
 static void test_error_empty_strings(void **state)
@@ -699,7 +708,7 @@ static void test_help_lists_every_option(void **state)
         "-X, --disable-dumping", "-o, --extended", "hashpower=<num>",
         "idle_timeout=<sec>", "eviction=<name>", "enable_debugtime",
         "default: 11211", "default: 64m", "min 1k, max 1g",
-        "eviction=<name>", "auto, ascii, binary", "-S (SASL",
+        "eviction=<name>", "auto, ascii, binary", "-S, --enable-sasl",
         "-Z, --enable-ssl", "ssl_chain_cert=<file>", "-L, -N", "-e, --memory-file=<file>", "-W, --disable-watch", "-D <char>", "modern", "read_buf_mem_limit",
     };
 
@@ -763,8 +772,7 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "lru_maintainer_thread yes\n"                                             \
     "tail_repair_time 0\n"                                                    \
     "read_buf_mem_limit 0\n"                                                  \
-    "inline_ascii_response no\n"                                              \
-    "auth_enabled_sasl no\n"
+    "inline_ascii_response no\n"
 
 static void test_stats_defaults_match_memcached(void **state)
 {
@@ -808,6 +816,7 @@ static void test_stats_defaults_match_memcached(void **state)
                         "username NULL\n"
                         "pid_file NULL\n"
                         "lock_memory 0\n"
+                        "auth_enabled_sasl no\n"
                         "stat_key_prefix :\n"
                         "watch_enabled yes\n"
                         IGNORED_STATS);
@@ -865,6 +874,7 @@ static void test_stats_after_parse(void **state)
                         "username nobody\n"
                         "pid_file /tmp/p\n"
                         "lock_memory 1\n"
+                        "auth_enabled_sasl no\n"
                         "stat_key_prefix #\n"
                         "watch_enabled yes\n"
                         IGNORED_STATS);
@@ -929,7 +939,7 @@ int main(void)
         T(test_error_binding_protocol),
         T(test_auth_file_rules),
         T(test_tls_rules),
-        T(test_error_refused_flags),
+        T(test_sasl_rules),
         T(test_error_empty_strings),
         T(test_error_tolerates_null_buffers),
         T(test_help_sets_exit_now),
