@@ -571,16 +571,16 @@ bool binary_exec_parse(struct conn *c)
         break;
     }
     /* -S: a SASL value is taken from the buffer, whole */
-    if (c->srv->settings->sasl && is_sasl(req.cmd) &&
-        req.vlen > BIN_SASL_VALUE_MAX) {
-        c->rpos += used;
-        send_error(c, &req, BIN_STATUS_EINVAL);
-        c->close_after_write = true;
-        return false;
+    if (c->srv->settings->sasl && is_sasl(req.cmd)) {
+        if (req.vlen > BIN_SASL_VALUE_MAX) {
+            c->rpos += used;
+            send_error(c, &req, BIN_STATUS_EINVAL);
+            c->close_after_write = true;
+            return false;
+        }
+        if (c->rlen - c->rpos - used < req.vlen)
+            return false;
     }
-    if (c->srv->settings->sasl && is_sasl(req.cmd) &&
-        c->rlen - c->rpos - used < req.vlen)
-        return false;
     c->rpos += used;
     if (trace_on())
         log_msg(LOG_DEBUG, "<%d binary opcode 0x%02x key %.*s", c->fd,

@@ -96,7 +96,6 @@ static void conn_buffers_start(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
-    tls_session_free(&c->ssl);
     binary_sasl_free(&c->sasl);
     reply_deinit(&c->reply);
     struct buffer_stats *bs = &worker_stats(c->worker)->buffers;
@@ -123,12 +122,14 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
 {
     struct conn *c = conn_alloc(w, srv, fd);
     if (c != NULL) {
+        describe_ends(c);
         c->ev_flags = EV_READ;
         c->ev = event_new(worker_base(w), fd, EV_READ | EV_PERSIST,
                           conn_event, c);
-        if (c->ev == NULL || event_add(c->ev, NULL) != 0) {
+        if (c->ev == NULL || !start_tls(c) || event_add(c->ev, NULL) != 0) {
             if (c->ev != NULL)
                 event_free(c->ev);
+            tls_session_free(&c->ssl);
             free(c->rbuf);
             free(c);
             c = NULL;
@@ -141,14 +142,6 @@ struct conn *conn_create(struct worker *w, struct server *srv, int fd)
     conn_buffers_start(c);
     atomic_store_explicit(&c->last_active, clock_now(srv->clock),
                           memory_order_relaxed);
-    describe_ends(c);
-    if (!start_tls(c)) {
-        log_warn("out of memory for a TLS session");
-        event_free(c->ev);
-        conn_free(c);
-        atomic_fetch_add(&srv->malloc_fails, 1);
-        return NULL;
-    }
     if (trace_on())
         trace_new_conn(c);
     c->close_why = WATCH_CLOSE_NORMAL;
@@ -255,18 +248,19 @@ static bool make_room(struct conn *c)
 static ssize_t read_into(struct conn *c, char *dst, size_t cap)
 {
     ssize_t n;
-    if (c->ssl != NULL)
+    if (c->ssl != NULL) {
         n = tls_read(c->srv->tls, c->ssl, dst, cap);
-    else
+    } else {
         do {
             n = read(c->fd, dst, cap);
         } while (n < 0 && errno == EINTR);
-    if (n < 0 && (c->ssl != NULL || errno == EAGAIN || errno == EWOULDBLOCK))
-        return -1;
-    if (n < 0) {
-        c->close_why = WATCH_CLOSE_ERROR;
-        return 0;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            c->close_why = WATCH_CLOSE_ERROR;
+            return 0;
+        }
     }
+    if (n < 0)
+        return -1;
     if (n > 0)
         STAT_ADD(worker_stats(c->worker), bytes_read, (uint64_t)n);
     return n;

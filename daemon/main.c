@@ -410,8 +410,6 @@ static void open_auth_file(struct runtime *rt)
                  authfile_path(rt->srv.auth));
 }
 
-/* -Z: loaded before -u takes effect, like memcached, since keys are often
- * readable by root only (refresh_certs then runs as the -u user). */
 /* -S: once, before any connection. */
 static void start_sasl(const struct settings *s)
 {
@@ -420,6 +418,8 @@ static void start_sasl(const struct settings *s)
         fail(EX_CONFIG, "-S: %s", err);
 }
 
+/* -Z: loaded before -u takes effect, like memcached, since keys are often
+ * readable by root only (refresh_certs then runs as the -u user). */
 static void start_tls(struct runtime *rt)
 {
     char err[4200];
