@@ -102,7 +102,7 @@ static void send_item(struct conn *c, const struct bin_request *r,
     memcpy(dst + BIN_HEADER_LEN + 4, v->key, keylen);
     reply_commit(&c->reply, n);
     if (with_value)
-        reply_item(&c->reply, it, v->value, vlen);
+        reply_item(&c->reply, it, v->value, vlen, false);
     else
         cache_release(c->srv->cache, it);
 }
@@ -118,7 +118,7 @@ static void exec_get(struct conn *c, const struct bin_request *r)
     struct thread_stats *ts = tstats(c);
     enum cache_miss why;
     struct item *it = cache_get(c->srv->cache, r->key, r->keylen,
-                                touch ? &exptime : NULL, &why);
+                                touch ? &exptime : NULL, &why, NULL);
     prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_GET);
     worker_note_key(c->worker, r->key, r->keylen);
     conn_request_done(c, touch ? LAT_TOUCH : LAT_GET);

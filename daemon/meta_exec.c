@@ -166,8 +166,11 @@ static void exec_mg(struct conn *c, const struct meta_request *req)
     };
     bool value = meta_has(req, 'v');
     send_line(c, value ? META_R_VA : META_R_HD, req, &mi);
+    /* A read that does not bump (u) is no later read to memcached's LRU
+     * either (reply.h) */
     if (value)
-        reply_item(&c->reply, it, v.value, v.nbytes);
+        reply_item(&c->reply, it, v.value, v.nbytes,
+                   !m.fetched || o.no_bump);
     else
         cache_release(c->srv->cache, it);
 }
@@ -385,6 +388,9 @@ static void exec_ma(struct conn *c, const struct meta_request *req)
         .initial = req->initial, .binary_key = req->key_b64,
         .set_cas = meta_has(req, 'E'), .new_cas = req->new_cas,
     };
+    struct item *sent[REPLY_SENT_REFS_MAX];
+    o.sent = (struct cache_sent_refs){
+        sent, reply_sent_refs(&c->reply, sent, REPLY_SENT_REFS_MAX)};
     enum cache_status st = cache_marith(c->srv->cache, k.p, k.n, &o, &r);
     ma_count(c, incr, st, &r);
     switch (st) {

@@ -104,7 +104,7 @@ void reply_commit_seg(struct reply *r, size_t used)
     struct reply_seg *s = new_seg(r);
     if (s == NULL)
         return; /* out of memory: the text is dropped */
-    *s = (struct reply_seg){NULL, r->len, used, NULL};
+    *s = (struct reply_seg){NULL, r->len, used, NULL, false};
     r->len += used;
     r->pending += used;
 }
@@ -120,16 +120,25 @@ bool reply_text(struct reply *r, const char *s, size_t n)
 }
 
 bool reply_item(struct reply *r, struct item *it, const char *value,
-                size_t n)
+                size_t n, bool first_read)
 {
     struct reply_seg *s = new_seg(r);
     if (s == NULL) {
         cache_release(r->cache, it);
         return false;
     }
-    *s = (struct reply_seg){value, 0, n, it};
+    *s = (struct reply_seg){value, 0, n, it, first_read};
     r->pending += n;
     return true;
+}
+
+size_t reply_sent_refs(const struct reply *r, struct item **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = r->first; i < r->sent_mark && n < max; i++)
+        if (r->segs[i].hold != NULL && r->segs[i].first_read)
+            out[n++] = r->segs[i].hold;
+    return n;
 }
 
 static size_t fill_iov(struct reply *r, struct iovec *iov)
@@ -222,6 +231,7 @@ static void start_over(struct reply *r)
     r->nsegs = 0;
     r->first = 0;
     r->first_done = 0;
+    r->sent_mark = 0;
     if (r->cap > REPLY_KEEP_BYTES)
         free_buf(r);
     if (r->segs_cap > REPLY_KEEP_SEGS)

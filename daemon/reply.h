@@ -20,6 +20,7 @@ struct reply_seg {
     size_t off;
     size_t len;
     struct item *hold; /* released once the segment is written */
+    bool first_read;   /* hold was read for the first time */
 };
 
 struct reply {
@@ -32,6 +33,7 @@ struct reply {
     size_t first;      /* first segment not fully written */
     size_t first_done; /* bytes of it already written */
     size_t pending;    /* bytes queued and not yet written */
+    size_t sent_mark;  /* segments before it memcached would have sent */
 };
 
 enum reply_io {
@@ -77,9 +79,27 @@ static inline void reply_commit(struct reply *r, size_t used)
 }
 bool reply_text(struct reply *r, const char *s, size_t n);
 /* Queue n bytes at value, which lie inside it; takes over the caller's
- * reference to it. */
+ * reference to it. first_read: the request read it for the first time
+ * (see reply_sent_refs). */
 bool reply_item(struct reply *r, struct item *it, const char *value,
-                size_t n);
+                size_t n, bool first_read);
+
+/* memcached writes a text get's reply, and everything queued before it,
+ * before it reads the next request, and lets go of the items then;
+ * zeekdb writes once per batch. What a client can see of that is the
+ * size of a counter after incr or decr (lib/cache.h, struct
+ * cache_sent_refs). The text protocol marks the end of each get with
+ * reply_mark_sent(); reply_sent_refs() lists (up to max) the items held
+ * for segments before the mark. Only first reads count: for a later one
+ * memcached's LRU takes a reference of its own, which it keeps a while
+ * (its items are then in the COLD segment, where they soon are). */
+#define REPLY_SENT_REFS_MAX 16 /* more are rare, and count as held */
+static inline void reply_mark_sent(struct reply *r)
+{
+    r->sent_mark = r->nsegs;
+}
+size_t reply_sent_refs(const struct reply *r, struct item **out,
+                       size_t max);
 
 static inline size_t reply_pending(const struct reply *r)
 {

@@ -26,6 +26,7 @@
 #include "daemon/trace.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
+#include "lib/cache_meta.h"
 #include "proto/token.h"
 
 #define MEMLIMIT_MIN_MB 8
@@ -68,7 +69,8 @@ static void say_server_error(struct conn *c, const char *msg)
 /* ------------------------------------------------------------ retrieval */
 
 static void send_value(struct conn *c, struct item *it,
-                       const struct cache_item_view *v, bool with_cas)
+                       const struct cache_item_view *v, bool with_cas,
+                       bool first_read)
 {
     char *dst = reply_reserve(&c->reply, TEXT_VALUE_HEADER_MAX);
     if (dst == NULL) {
@@ -80,7 +82,7 @@ static void send_value(struct conn *c, struct item *it,
                                    v->nkey, v->flags,
                                    (uint32_t)(v->nbytes - 2), with_cas,
                                    v->cas));
-    reply_item(&c->reply, it, v->value, v->nbytes);
+    reply_item(&c->reply, it, v->value, v->nbytes, first_read);
 }
 
 /* What a retrieval line asks of each of its keys. */
@@ -96,7 +98,9 @@ static void retrieve_key(struct conn *c, const struct retrieval *r,
 {
     struct thread_stats *ts = tstats(c);
     enum cache_miss why;
-    struct item *it = cache_get(c->srv->cache, key, nkey, r->touch, &why);
+    bool first_read;
+    struct item *it = cache_get(c->srv->cache, key, nkey, r->touch, &why,
+                                &first_read);
     if (r->prefix)
         prefix_stats_record(c->srv->prefix, key, nkey, PREFIX_GET);
     worker_note_key(c->worker, key, nkey);
@@ -125,7 +129,7 @@ static void retrieve_key(struct conn *c, const struct retrieval *r,
     if (r->silent)
         cache_release(c->srv->cache, it);
     else
-        send_value(c, it, &v, r->with_cas);
+        send_value(c, it, &v, r->with_cas, first_read);
 }
 
 static struct retrieval retrieval_of(struct conn *c,
@@ -155,6 +159,9 @@ void text_exec_bad_retrieval(struct conn *c, const struct text_request *req)
     struct retrieval r = retrieval_of(c, req);
     r.silent = true;
     retrieve_keys(c, &r, req);
+    /* memcached drops what it had queued for this connection here,
+     * letting go of the items (reply.h) */
+    reply_mark_sent(&c->reply);
 }
 
 static void exec_retrieve(struct conn *c, const struct text_request *req)
@@ -167,6 +174,7 @@ static void exec_retrieve(struct conn *c, const struct text_request *req)
     else
         retrieve_keys(c, &r, req);
     text_exec_reply(c, TEXT_R_END);
+    reply_mark_sent(&c->reply);
 }
 
 /* -------------------------------------------------------------- storage */
@@ -279,12 +287,17 @@ static void exec_delete(struct conn *c, const struct text_request *req)
 static void exec_delta(struct conn *c, const struct text_request *req)
 {
     bool incr = req->cmd == TEXT_CMD_INCR;
-    uint64_t value = 0;
-    unsigned cls;
-    enum cache_status st = cache_delta(c->srv->cache, req->key, req->nkey,
-                                       incr, req->delta, &value, &cls);
+    struct item *sent[REPLY_SENT_REFS_MAX];
+    struct cache_marith_opts o = {
+        .incr = incr, .delta = req->delta,
+        .sent = {sent, reply_sent_refs(&c->reply, sent, REPLY_SENT_REFS_MAX)},
+    };
+    struct cache_marith_result r = {0};
+    enum cache_status st = cache_marith(c->srv->cache, req->key, req->nkey,
+                                        &o, &r);
+    uint64_t value = r.value;
     if (st == CACHE_OK || st == CACHE_NOT_FOUND)
-        stats_count_delta(tstats(c), incr, st == CACHE_OK, cls);
+        stats_count_delta(tstats(c), incr, st == CACHE_OK, r.cls);
     if (req->noreply)
         return;
     switch (st) {

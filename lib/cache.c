@@ -528,7 +528,8 @@ enum cache_status cache_store(struct cache *c, struct item *it,
 }
 
 struct item *cache_get(struct cache *c, const char *key, size_t nkey,
-                       const int64_t *touch, enum cache_miss *why)
+                       const int64_t *touch, enum cache_miss *why,
+                       bool *first_read)
 {
     uint64_t hv = assoc_hash(key, nkey);
     assoc_lock(c->assoc, hv);
@@ -541,7 +542,9 @@ struct item *cache_get(struct cache *c, const char *key, size_t nkey,
             it->exptime = clock_exptime(c->clock, *touch);
             note_change(c);
         }
-        item_flag_set(it, ITEM_FETCHED);
+        uint8_t before = item_flag_set(it, ITEM_FETCHED);
+        if (first_read != NULL)
+            *first_read = !(before & ITEM_FETCHED);
         hit_locked(c, it, clock_now(c->clock));
     }
     assoc_unlock(c->assoc, hv);
@@ -550,7 +553,7 @@ struct item *cache_get(struct cache *c, const char *key, size_t nkey,
 
 bool cache_exists(struct cache *c, const char *key, size_t nkey)
 {
-    struct item *it = cache_get(c, key, nkey, NULL, NULL);
+    struct item *it = cache_get(c, key, nkey, NULL, NULL, NULL);
     if (it != NULL)
         cache_release(c, it);
     return it != NULL;
@@ -621,16 +624,34 @@ bool parse_counter(const char *p, size_t len, uint64_t *out)
     return true;
 }
 
-/* Store the new counter value: in place when it fits and nobody reads the
- * item (padding with spaces, as memcached does), else in a new item.
- * Stripe held. */
+/* The flags an item changed in place keeps (the others follow the link). */
+#define KEPT_IN_PLACE                                                         \
+    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
+
+/* How many of the references to it are the caller's sent ones. */
+static size_t sent_holds(const struct item *it,
+                         const struct cache_sent_refs *sent)
+{
+    size_t n = 0;
+    for (size_t i = 0; sent != NULL && i < sent->n; i++)
+        n += sent->items[i] == it;
+    return n;
+}
+
+/* Store the new counter value as memcached does: at the old size
+ * (padding with spaces) when it fits and nobody reads the item, else at
+ * its own size in a new item. Nobody but the caller's sent replies (see
+ * struct cache_sent_refs) is the same case to the client, but the bytes
+ * go into a copy. Stripe held. */
 enum cache_status delta_store_locked(struct cache *c, struct item *it,
-                                            uint64_t value, uint64_t hv)
+                                     uint64_t value, uint64_t hv,
+                                     const struct cache_sent_refs *sent)
 {
     char digits[24];
     int n = snprintf(digits, sizeof(digits), "%llu",
                      (unsigned long long)value);
-    if ((size_t)n + 2 <= it->nbytes && item_refcount(it) == 1) {
+    bool fits = (size_t)n + 2 <= it->nbytes;
+    if (fits && item_refcount(it) == 1) {
         char *v = item_value(it, c->use_cas);
         memcpy(v, digits, (size_t)n);
         memset(v + n, ' ', it->nbytes - 2 - (size_t)n);
@@ -643,15 +664,19 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
         note_change(c);
         return CACHE_OK;
     }
+    bool padded = fits && item_refcount(it) == 1 + sent_holds(it, sent);
+    size_t nbytes = padded ? it->nbytes : (size_t)n + 2;
     struct item *fresh;
     enum cache_status st = alloc_item(c, item_key(it, c->use_cas), it->nkey,
-                                      it->flags, it->exptime, (size_t)n + 2,
-                                      &fresh);
+                                      it->flags, it->exptime, nbytes, &fresh);
     if (st != CACHE_OK)
         return CACHE_NO_MEMORY;
     char *v = item_value(fresh, c->use_cas);
     memcpy(v, digits, (size_t)n);
-    memcpy(v + n, "\r\n", 2);
+    memset(v + n, ' ', nbytes - 2 - (size_t)n);
+    memcpy(v + nbytes - 2, "\r\n", 2);
+    if (padded) /* what stays with an item changed in place */
+        item_flag_set(fresh, item_iflags(it) & KEPT_IN_PLACE);
     replace_locked(c, it, fresh, hv);
     cache_release(c, fresh);
     return CACHE_OK;
@@ -679,7 +704,7 @@ enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
         value = delta > value ? 0 : value - delta;
     /* Not a read: as in memcached, the item is neither marked fetched
      * (mg h, me fetch=) nor bumped (mg l). */
-    st = delta_store_locked(c, it, value, hv);
+    st = delta_store_locked(c, it, value, hv, NULL);
     if (st == CACHE_OK)
         *result = value;
 out:

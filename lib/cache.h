@@ -152,9 +152,11 @@ enum cache_status cache_store(struct cache *c, struct item *it,
                               enum cache_store_mode mode, uint64_t cas_in,
                               unsigned *cls);
 /* A live item, or NULL with *why set. touch != NULL also sets a new
- * exptime (gat). */
+ * exptime (gat). *first_read (when not NULL) tells whether this was the
+ * item's first read since it was stored. */
 struct item *cache_get(struct cache *c, const char *key, size_t nkey,
-                       const int64_t *touch, enum cache_miss *why);
+                       const int64_t *touch, enum cache_miss *why,
+                       bool *first_read);
 void cache_release(struct cache *c, struct item *it);
 void cache_item_view(struct cache *c, struct item *it,
                      struct cache_item_view *out);
@@ -167,6 +169,17 @@ enum cache_status cache_delete(struct cache *c, const char *key, size_t nkey,
                                unsigned *cls);
 enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
                               int64_t exptime, unsigned *cls);
+/* References the caller holds itself that are not to count as readers
+ * of the item: its client already has what they were taken for (the
+ * daemon's reply.h says when). incr and decr keep a value's size,
+ * padding with spaces, when nobody reads the item, and otherwise store
+ * it at its own size in a new item; with only sent references left, the
+ * padded value goes into a new item, as they still point at the old. */
+struct cache_sent_refs {
+    struct item *const *items;
+    size_t n;
+};
+
 /* incr (incr = true) or decr by delta; *result gets the new value. */
 enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
                               bool incr, uint64_t delta, uint64_t *result,

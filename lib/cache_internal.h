@@ -149,8 +149,10 @@ enum cache_status store_locked(struct cache *c, struct item *it,
                                uint64_t hv, unsigned *cls);
 /* The counter at the start of a value, as memcached reads it. */
 bool parse_counter(const char *p, size_t len, uint64_t *out);
-/* Store a new counter value in place or in a new item. */
+/* Store a new counter value in place or in a new item; sent may be
+ * NULL. */
 enum cache_status delta_store_locked(struct cache *c, struct item *it,
-                                     uint64_t value, uint64_t hv);
+                                     uint64_t value, uint64_t hv,
+                                     const struct cache_sent_refs *sent);
 
 #endif

@@ -355,7 +355,7 @@ static enum cache_status marith_locked(struct cache *c, struct item *it,
         value = o->delta > value ? 0 : value - o->delta;
     /* Not a read, as for incr: neither fetched nor bumped. */
     out->value = value;
-    return delta_store_locked(c, it, value, hv);
+    return delta_store_locked(c, it, value, hv, &o->sent);
 }
 
 enum cache_status cache_marith(struct cache *c, const char *key,

@@ -122,6 +122,7 @@ struct cache_marith_opts {
     bool binary_key;
     bool set_cas;
     uint64_t new_cas;
+    struct cache_sent_refs sent; /* see lib/cache.h; empty for none */
 };
 
 struct cache_marith_result {

@@ -133,9 +133,10 @@ static inline uint8_t item_iflags(const struct item *it)
     return __atomic_load_n(&it->iflags, __ATOMIC_ACQUIRE);
 }
 
-static inline void item_flag_set(struct item *it, uint8_t f)
+/* Returns the flags as they were before. */
+static inline uint8_t item_flag_set(struct item *it, uint8_t f)
 {
-    __atomic_fetch_or(&it->iflags, f, __ATOMIC_ACQ_REL);
+    return __atomic_fetch_or(&it->iflags, f, __ATOMIC_ACQ_REL);
 }
 
 static inline void item_flag_clear(struct item *it, uint8_t f)

@@ -316,6 +316,28 @@ class IncrDecr(SharedDaemonCase):
         self.assertEqual(int(m.group(1)), len(m.group(2)))
         self.expect(b"incr n 1\r\n", b"100\r\n")
 
+    def test_decr_after_pipelined_get_keeps_size(self):
+        # memcached writes a get's reply before it reads the next request,
+        # so a decr right behind the item's first read still finds nobody
+        # reading it and pads. The reply queued here keeps the old bytes.
+        value = b"99" + b" " * 100000
+        self.set(b"n", value)
+        self.c.send(b"get n\r\ndecr n 98\r\nmg n s v\r\n")
+        head = b"VALUE n 0 %d\r\n" % len(value)
+        self.assertEqual(self.c.recv_exact(len(head)), head)
+        self.assertEqual(self.c.recv_exact(len(value) + 7),
+                         value + b"\r\nEND\r\n")
+        self.assertEqual(self.c.recv_line(), b"1\r\n")
+        self.assertEqual(self.c.recv_line(), b"VA %d s%d\r\n" %
+                         (len(value), len(value)))
+        padded = b"1" + b" " * (len(value) - 1) + b"\r\n"
+        self.assertEqual(self.c.recv_exact(len(padded)), padded)
+        # a meta get's reply waits for the batch: it still reads the item
+        self.set(b"n", b"99")
+        self.c.send(b"mg n v\r\ndecr n 98\r\nmg n s\r\n")
+        self.assertEqual(self.c.recv_exact(13), b"VA 2\r\n99\r\n1\r\n")
+        self.assertEqual(self.c.recv_line(), b"HD s1\r\n")
+
     def test_incr_wraps_at_64_bits(self):
         self.set(b"n", b"18446744073709551615")
         self.expect(b"incr n 1\r\n", b"0\r\n")

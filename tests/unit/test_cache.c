@@ -77,7 +77,7 @@ static enum cache_status put(struct cache *c, const char *key,
 static const char *get(struct cache *c, const char *key, char *buf,
                        size_t cap)
 {
-    struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+    struct item *it = cache_get(c, key, strlen(key), NULL, NULL, NULL);
     if (it == NULL)
         return NULL;
     struct cache_item_view v;
@@ -92,7 +92,7 @@ static const char *get(struct cache *c, const char *key, char *buf,
 
 static uint64_t cas_of(struct cache *c, const char *key)
 {
-    struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+    struct item *it = cache_get(c, key, strlen(key), NULL, NULL, NULL);
     assert_non_null(it);
     struct cache_item_view v;
     cache_item_view(c, it, &v);
@@ -108,7 +108,7 @@ static void set_get_delete(void **state)
     assert_int_equal(put_n(e->cache, "a", "hello", 5, 42, 0, CACHE_SET, 0),
                      CACHE_OK);
     assert_string_equal(get(e->cache, "a", buf, sizeof(buf)), "hello");
-    struct item *it = cache_get(e->cache, "a", 1, NULL, NULL);
+    struct item *it = cache_get(e->cache, "a", 1, NULL, NULL, NULL);
     struct cache_item_view v;
     cache_item_view(e->cache, it, &v);
     assert_int_equal(v.flags, 42);
@@ -144,7 +144,7 @@ static void store_modes(void **state)
     /* append keeps the old flags */
     assert_int_equal(put_n(c, "f", "a", 1, 7, 0, CACHE_SET, 0), CACHE_OK);
     assert_int_equal(put_n(c, "f", "b", 1, 9, 0, CACHE_APPEND, 0), CACHE_OK);
-    struct item *it = cache_get(c, "f", 1, NULL, NULL);
+    struct item *it = cache_get(c, "f", 1, NULL, NULL, NULL);
     struct cache_item_view v;
     cache_item_view(c, it, &v);
     assert_int_equal(v.flags, 7);
@@ -373,7 +373,7 @@ static void incr_decr(void **state)
     /* A reader holding the item forces a copy instead of an in-place
      * write, so what it holds does not change under it. */
     put(c, "h", "50", CACHE_SET);
-    struct item *held = cache_get(c, "h", 1, NULL, NULL);
+    struct item *held = cache_get(c, "h", 1, NULL, NULL, NULL);
     assert_int_equal(cache_delta(c, "h", 1, true, 1, &r, NULL), CACHE_OK);
     assert_memory_equal(cache_item_value(c, held), "50\r\n", 4);
     cache_release(c, held);
@@ -398,17 +398,17 @@ static void expiry_and_touch(void **state)
     clock_advance(e->clock, 50);
     assert_non_null(get(c, "t", buf, sizeof(buf)));
     enum cache_miss why;
-    assert_null(cache_get(c, "abs", 3, NULL, &why));
+    assert_null(cache_get(c, "abs", 3, NULL, &why, NULL));
     assert_int_equal(why, CACHE_MISS_EXPIRED);
     /* gat: get and set a new exptime */
     int64_t soon = 5;
-    struct item *it = cache_get(c, "t", 1, &soon, NULL);
+    struct item *it = cache_get(c, "t", 1, &soon, NULL, NULL);
     assert_non_null(it);
     cache_release(c, it);
     clock_advance(e->clock, 5);
-    assert_null(cache_get(c, "t", 1, NULL, &why));
+    assert_null(cache_get(c, "t", 1, NULL, &why, NULL));
     assert_int_equal(why, CACHE_MISS_EXPIRED);
-    assert_null(cache_get(c, "t", 1, NULL, &why));
+    assert_null(cache_get(c, "t", 1, NULL, &why, NULL));
     assert_int_equal(why, CACHE_MISS_ABSENT);
     assert_int_equal(cache_touch(c, "t", 1, 100, NULL), CACHE_NOT_FOUND);
 }
@@ -422,7 +422,7 @@ static void flush_now_and_later(void **state)
     put(c, "b", "1", CACHE_SET);
     cache_flush(c, 0);
     enum cache_miss why;
-    assert_null(cache_get(c, "a", 1, NULL, &why));
+    assert_null(cache_get(c, "a", 1, NULL, &why, NULL));
     assert_int_equal(why, CACHE_MISS_FLUSHED);
     /* Stored after the flush in the same second: visible. */
     put(c, "c", "1", CACHE_SET);
@@ -640,7 +640,7 @@ static void held_item_survives_delete(void **state)
     struct env *e = *state;
     struct cache *c = e->cache;
     put(c, "h", "held", CACHE_SET);
-    struct item *it = cache_get(c, "h", 1, NULL, NULL);
+    struct item *it = cache_get(c, "h", 1, NULL, NULL, NULL);
     assert_int_equal(cache_delete(c, "h", 1, NULL), CACHE_OK);
     put(c, "h", "new!", CACHE_SET);
     /* ASan would flag a read of a freed chunk here. */
@@ -703,7 +703,7 @@ static void starve_big(struct cache *c, const char *big, size_t nbig,
         if (st == CACHE_NO_MEMORY)
             break;
         assert_int_equal(st, CACHE_OK);
-        h->it[h->n] = cache_get(c, key, strlen(key), NULL, NULL);
+        h->it[h->n] = cache_get(c, key, strlen(key), NULL, NULL, NULL);
         assert_non_null(h->it[h->n]);
     }
     assert_true(h->n > 0 && h->n < 512);
@@ -765,7 +765,7 @@ static void held_item_delays_a_page_move(void **state)
     int nheld = 0;
     for (int i = 0; i < 40000; i++) {
         snprintf(key, sizeof(key), "small%06d", i);
-        struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+        struct item *it = cache_get(c, key, strlen(key), NULL, NULL, NULL);
         if (it != NULL)
             held[nheld++] = it;
     }
@@ -1041,7 +1041,7 @@ static void restore_keeps_cas_and_expiry(void **state)
     char buf[16];
     assert_string_equal(get(e->cache, "a", buf, sizeof(buf)), "alpha");
     assert_null(get(e->cache, "gone", buf, sizeof(buf)));
-    struct item *it = cache_get(e->cache, "b", 1, NULL, NULL);
+    struct item *it = cache_get(e->cache, "b", 1, NULL, NULL, NULL);
     assert_non_null(it);
     struct cache_item_view v;
     cache_item_view(e->cache, it, &v);
@@ -1049,7 +1049,7 @@ static void restore_keeps_cas_and_expiry(void **state)
     assert_int_equal(v.flags, 42);
     cache_release(e->cache, it);
     assert_int_equal(put(e->cache, "c", "new", CACHE_SET), CACHE_OK);
-    it = cache_get(e->cache, "c", 1, NULL, NULL);
+    it = cache_get(e->cache, "c", 1, NULL, NULL, NULL);
     cache_item_view(e->cache, it, &v);
     assert_true(v.cas > 1000);
     cache_release(e->cache, it);
@@ -1098,7 +1098,7 @@ static void restore_batch_matches_single(void **state)
     assert_string_equal(get(e->cache, "k15", buf, sizeof(buf)), "k15");
     assert_null(get(e->cache, "k5", buf, sizeof(buf)));
     assert_null(get(e->cache, "k7", buf, sizeof(buf)));
-    struct item *it = cache_get(e->cache, "k9", 2, NULL, NULL);
+    struct item *it = cache_get(e->cache, "k9", 2, NULL, NULL, NULL);
     assert_non_null(it);
     struct cache_item_view v;
     cache_item_view(e->cache, it, &v);
@@ -1171,7 +1171,7 @@ static void clear_unlinks_everything_not_held(void **state)
         assert_int_equal(restore(e->cache, key, "v", 0, 10 + (uint64_t)i),
                          CACHE_OK);
     }
-    struct item *held = cache_get(e->cache, "c7", 2, NULL, NULL);
+    struct item *held = cache_get(e->cache, "c7", 2, NULL, NULL, NULL);
     assert_non_null(held);
     cache_clear(e->cache);
     struct cache_stats cs;
@@ -1231,7 +1231,7 @@ static void class_segments_add_up(void **state)
             snprintf(key, sizeof(key), "seg%d", i);
             assert_int_equal(put(c, key, "v", CACHE_SET), CACHE_OK);
         }
-        struct item *it = cache_get(c, "seg0", 4, NULL, NULL);
+        struct item *it = cache_get(c, "seg0", 4, NULL, NULL, NULL);
         assert_non_null(it);
         struct cache_item_view v;
         cache_item_view(c, it, &v);
@@ -1264,7 +1264,7 @@ static void operations_report_the_class_hit(void **state)
     struct env *e = *state;
     struct cache *c = e->cache;
     assert_int_equal(put(c, "n", "1", CACHE_SET), CACHE_OK);
-    struct item *it = cache_get(c, "n", 1, NULL, NULL);
+    struct item *it = cache_get(c, "n", 1, NULL, NULL, NULL);
     struct cache_item_view v;
     cache_item_view(c, it, &v);
     cache_release(c, it);

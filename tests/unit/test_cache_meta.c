@@ -88,7 +88,7 @@ static bool mget(struct cache *c, const char *key,
 
 static const char *value_of(struct cache *c, const char *key, char *buf)
 {
-    struct item *it = cache_get(c, key, strlen(key), NULL, NULL);
+    struct item *it = cache_get(c, key, strlen(key), NULL, NULL, NULL);
     if (it == NULL)
         return NULL;
     struct cache_item_view v;
@@ -238,7 +238,7 @@ static void mdelete_invalidate_copies_a_held_item(void **state)
 {
     struct env *e = *state;
     set(e->cache, "k", "held", 0);
-    struct item *held = cache_get(e->cache, "k", 1, NULL, NULL);
+    struct item *held = cache_get(e->cache, "k", 1, NULL, NULL, NULL);
     struct cache_item_view before, after;
     cache_item_view(e->cache, held, &before);
     struct cache_mdelete_opts inv = {.invalidate = true};
@@ -363,6 +363,72 @@ static void marith_vivify_count_and_compare(void **state)
                      CACHE_NON_NUMERIC);
 }
 
+/* A decrement that loses digits: the value's size afterwards, its text
+ * in buf, with `sent` the caller's sent references. */
+static size_t marith_shrink(struct cache *c, const char *key,
+                            const struct cache_sent_refs *sent, char *buf)
+{
+    struct cache_marith_opts o = {.delta = 98, .sent = *sent};
+    struct cache_marith_result r;
+    assert_int_equal(cache_marith(c, key, strlen(key), &o, &r), CACHE_OK);
+    assert_int_equal(r.value, 1);
+    return strlen(value_of(c, key, buf));
+}
+
+static void marith_keeps_size_unless_held(void **state)
+{
+    struct env *e = *state;
+    char buf[64];
+    struct cache_sent_refs none = {0};
+    /* nobody holds it: changed in place, padded */
+    set(e->cache, "a", "99", 0);
+    assert_int_equal(marith_shrink(e->cache, "a", &none, buf), 2);
+    assert_string_equal(buf, "1 ");
+
+    /* a reader holds it: a new item at the value's own size */
+    set(e->cache, "b", "99", 0);
+    struct item *held = cache_get(e->cache, "b", 1, NULL, NULL, NULL);
+    assert_int_equal(marith_shrink(e->cache, "b", &none, buf), 1);
+    cache_release(e->cache, held);
+
+    /* the only reader is the caller's sent reply: padded, in a copy that
+     * leaves the bytes the reply points at alone, and still fetched */
+    set(e->cache, "c", "99", 0);
+    bool first = false;
+    held = cache_get(e->cache, "c", 1, NULL, NULL, &first);
+    assert_true(first);
+    struct cache_item_view v;
+    cache_item_view(e->cache, held, &v);
+    struct cache_sent_refs mine = {&held, 1};
+    assert_int_equal(marith_shrink(e->cache, "c", &mine, buf), 2);
+    assert_string_equal(buf, "1 ");
+    assert_memory_equal(v.value, "99\r\n", 4);
+    struct cache_meta m;
+    assert_true(mget(e->cache, "c", &(struct cache_mget_opts){0}, &m));
+    assert_true(m.fetched);
+    cache_release(e->cache, held);
+
+    /* sent, but someone else holds it too: own size */
+    set(e->cache, "d", "99", 0);
+    held = cache_get(e->cache, "d", 1, NULL, NULL, NULL);
+    struct item *other = cache_get(e->cache, "d", 1, NULL, NULL, &first);
+    assert_false(first); /* the second read */
+    mine = (struct cache_sent_refs){&held, 1};
+    assert_int_equal(marith_shrink(e->cache, "d", &mine, buf), 1);
+    cache_release(e->cache, held);
+    cache_release(e->cache, other);
+
+    /* a sent reference to another item does not count */
+    set(e->cache, "e", "99", 0);
+    set(e->cache, "f", "x", 0);
+    held = cache_get(e->cache, "e", 1, NULL, NULL, NULL);
+    other = cache_get(e->cache, "f", 1, NULL, NULL, NULL);
+    mine = (struct cache_sent_refs){&other, 1};
+    assert_int_equal(marith_shrink(e->cache, "e", &mine, buf), 1);
+    cache_release(e->cache, held);
+    cache_release(e->cache, other);
+}
+
 static void mdebug_reports_internals(void **state)
 {
     struct env *e = *state;
@@ -410,6 +476,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(explicit_cas_item_is_flushed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(marith_vivify_count_and_compare,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(marith_keeps_size_unless_held,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(mdebug_reports_internals, setup,
                                         teardown),

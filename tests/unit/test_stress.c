@@ -65,7 +65,7 @@ static void do_set(struct run *r, const char *key, size_t nkey,
 
 static void do_get(struct run *r, const char *key, size_t nkey)
 {
-    struct item *it = cache_get(r->cache, key, nkey, NULL, NULL);
+    struct item *it = cache_get(r->cache, key, nkey, NULL, NULL, NULL);
     if (it == NULL)
         return;
     struct cache_item_view v;
