@@ -16,14 +16,10 @@ for what the proxy does not forward (flush_all, stats) and to see where
 a key was placed.
 """
 
-import atexit
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,28 +33,16 @@ ROUNDS = 150                  # pipelined batches per client thread
 RECONNECT_WAIT = 10.0         # seconds for the proxy to find a restarted backend
 LOOKALIKE = b"x\r\nEND\r\nVALUE k 0 1\r\ny\r\n"
 
-_proxies = []
-
-
-def _kill_proxies():
-    for p in list(_proxies):
-        p.stop()
-
-
-atexit.register(_kill_proxies)
-
-
-class Proxy:
-    """nutcracker on 127.0.0.1:<ephemeral port>, its stats port too, with
-    the daemons as its one pool. auto_eject_hosts is off, so a key stays on
-    its backend while that backend restarts."""
+class Proxy(H.ThirdPartyServer):
+    """nutcracker, its stats port too, with the daemons as its one pool.
+    auto_eject_hosts is off, so a key stays on its backend while that
+    backend restarts."""
 
     def __init__(self, daemons, workdir):
         self.daemons = daemons
         self.workdir = workdir
-        self.proc = None
-        self.port = None
-        self.log = os.path.join(workdir, "nutcracker.log")
+        super().__init__("nutcracker", self._command,
+                         os.path.join(workdir, "nutcracker.log"))
 
     def _config(self, port):
         servers = "".join("   - %s:%d:1 node%d\n" % (d.addr + (i,))
@@ -77,59 +61,11 @@ class Proxy:
                     "  servers:\n%s" % (H.HOST, port, servers))
         return path
 
-    def start(self):
-        binary = "/usr/sbin/nutcracker"
-        if not os.access(binary, os.X_OK):   # a failure: CI installs it
-            raise H.HarnessError("%s is missing (Debian package nutcracker)"
-                                 % binary)
-        for _ in range(H.MAX_START_ATTEMPTS):
-            port, stats_port = H.free_port(), H.free_port()
-            conf = self._config(port)
-            self.proc = subprocess.Popen(
-                [binary, "-c", conf, "-s", str(stats_port), "-a", H.HOST,
-                 "-o", self.log, "-v", "4"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-            _proxies.append(self)
-            self.port = port
-            if H.wait_until(self._accepting_or_dead, H.START_TIMEOUT) and \
-                    self.proc.poll() is None:
-                return self
-            self.stop()
-        raise H.HarnessError("nutcracker did not start:\n%s" % self.log_text())
-
-    def _accepting_or_dead(self):
-        if self.proc.poll() is not None:
-            return True
-        try:
-            socket.create_connection((H.HOST, self.port), timeout=0.5).close()
-        except OSError:
-            return False
-        return True
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=H.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=H.STOP_TIMEOUT)
-        if self in _proxies:
-            _proxies.remove(self)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_text(self):
-        try:
-            with open(self.log, "rb") as f:
-                return f.read()[-4000:].decode("utf-8", "replace")
-        except OSError:
-            return "(no log)"
-
-    def connect(self):
-        return H.Client((H.HOST, self.port))
+    def _command(self, port):
+        # a missing binary is a failure: CI installs Debian's nutcracker
+        return [H.require_tool("/usr/sbin/nutcracker"), "-c",
+                self._config(port), "-s", str(H.free_port()), "-a", H.HOST,
+                "-o", self.log, "-v", "4"]
 
 
 def blocks(reply):

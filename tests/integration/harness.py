@@ -204,6 +204,17 @@ def wait_until(predicate, timeout, interval=0.02):
     return value
 
 
+def accepting_or_dead(proc, port):
+    """True once proc has exited or something accepts on HOST:port."""
+    if proc.poll() is not None:
+        return True
+    try:
+        socket.create_connection((HOST, port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
 class Daemon:
     """One daemon process on 127.0.0.1:<ephemeral port>.
 
@@ -288,14 +299,7 @@ class Daemon:
         return False
 
     def _accepting_or_dead(self):
-        if self.proc.poll() is not None:
-            return True
-        try:
-            s = socket.create_connection((HOST, self.port), timeout=0.5)
-        except OSError:
-            return False
-        s.close()
-        return True
+        return accepting_or_dead(self.proc, self.port)
 
     def alive(self):
         if self.external:
@@ -383,6 +387,63 @@ class Daemon:
 
     def connect(self, timeout=DEFAULT_TIMEOUT):
         return Client(self.addr, timeout=timeout)
+
+
+class ThirdPartyServer:
+    """A server of another project put beside the daemon (a proxy, a web
+    server), on an ephemeral loopback port: command(port) writes the
+    configuration it needs and returns its argv; log is the file where it
+    writes its errors."""
+
+    def __init__(self, name, command, log):
+        self.name = name
+        self.command = command
+        self.log = log
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        for _ in range(MAX_START_ATTEMPTS):
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                self.command(self.port), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with _live_lock:
+                _live_daemons.append(self)
+            if wait_until(self._accepting_or_dead, START_TIMEOUT) and \
+                    self.proc.poll() is None:
+                return self
+            self.stop()
+        raise HarnessError("%s did not start:\n%s"
+                           % (self.name, self.log_text()))
+
+    def _accepting_or_dead(self):
+        return accepting_or_dead(self.proc, self.port)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        with _live_lock:
+            if self in _live_daemons:
+                _live_daemons.remove(self)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+
+    def connect(self):
+        return Client((HOST, self.port))
 
 
 class ConnectionClosed(Exception):
