@@ -592,6 +592,20 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
     return it != NULL ? CACHE_OK : CACHE_NOT_FOUND;
 }
 
+/* memcached keeps an item larger than half its 1 MB slab page in chunks,
+ * and incr/decr take a chunked item for one that holds no number. Its
+ * size there: a 48-byte header, the key and a NUL, 4 bytes for non-zero
+ * client flags, 8 for a CAS, and the value with its "\r\n". */
+#define MEMCACHED_HEADER 48
+#define MEMCACHED_CHUNK_MAX (512 * 1024)
+
+bool counter_unusable(const struct cache *c, const struct item *it)
+{
+    size_t size = MEMCACHED_HEADER + it->nkey + 1 + (it->flags ? 4 : 0) +
+                  (c->use_cas ? 8 : 0) + it->nbytes;
+    return it->nbytes <= 2 || size > MEMCACHED_CHUNK_MAX;
+}
+
 /* The number at the start of a value, by the rules of strtoull as
  * memcached's safe_strtoull applies them: leading spaces, an optional
  * sign, digits, then a space or a NUL (the value ends in "\r\n"); no
@@ -695,7 +709,7 @@ enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
     if (it == NULL)
         goto out;
     st = CACHE_NON_NUMERIC;
-    if (it->nbytes <= 2 ||
+    if (counter_unusable(c, it) ||
         !parse_counter(item_value(it, c->use_cas), it->nbytes, &value))
         goto out;
     if (incr)

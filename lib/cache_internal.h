@@ -149,6 +149,9 @@ enum cache_status store_locked(struct cache *c, struct item *it,
                                uint64_t hv, unsigned *cls);
 /* The counter at the start of a value, as memcached reads it. */
 bool parse_counter(const char *p, size_t len, uint64_t *out);
+/* True for a value incr/decr cannot be applied to whatever it holds:
+ * empty, or too large (as memcached's chunked items are). */
+bool counter_unusable(const struct cache *c, const struct item *it);
 /* Store a new counter value in place or in a new item; sent may be
  * NULL. */
 enum cache_status delta_store_locked(struct cache *c, struct item *it,

@@ -342,8 +342,9 @@ static enum cache_status marith_locked(struct cache *c, struct item *it,
                                        struct cache_marith_result *out)
 {
     uint64_t value;
-    /* memcached's order: an empty value, then the CAS, then the number. */
-    if (it->nbytes <= 2)
+    /* memcached's order: an empty or too large value, then the CAS, then
+     * the number. */
+    if (counter_unusable(c, it))
         return CACHE_NON_NUMERIC;
     if (o->compare && item_cas(it, c->use_cas) != o->cas)
         return CACHE_EXISTS;

@@ -332,6 +332,38 @@ static void observer_hears_what_it_asks_for(void **state)
     assert_int_equal(got.n, 7);
 }
 
+/* Values as large as memcached keeps in chunks are no counters: the
+ * item's size in memcached (48-byte header, key, NUL, 4 bytes for non-zero
+ * flags, 8 for CAS, value and "\r\n") may not pass 512 KiB. */
+static void incr_refuses_what_memcached_chunks(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    const size_t largest = 512 * 1024 - 48 - 1 - 1 - 8 - 2; /* key "n" */
+    char *val = malloc(largest + 1);
+    assert_non_null(val);
+    memset(val, ' ', largest + 1);
+    val[0] = '7';
+    uint64_t r = 0;
+    struct {
+        size_t len;
+        uint32_t flags;
+        enum cache_status want;
+    } cases[] = {
+        {largest, 0, CACHE_OK},
+        {largest + 1, 0, CACHE_NON_NUMERIC},
+        {largest - 4, 1, CACHE_OK},
+        {largest - 3, 1, CACHE_NON_NUMERIC},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(put_n(c, "n", val, cases[i].len, cases[i].flags, 0,
+                               CACHE_SET, 0), CACHE_OK);
+        assert_int_equal(cache_delta(c, "n", 1, true, 1, &r, NULL),
+                         cases[i].want);
+    }
+    free(val);
+}
+
 static void incr_decr(void **state)
 {
     struct env *e = *state;
@@ -1315,6 +1347,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(cas_semantics, setup, teardown),
         cmocka_unit_test_setup_teardown(boundaries, setup, teardown),
         cmocka_unit_test_setup_teardown(incr_decr, setup, teardown),
+        cmocka_unit_test_setup_teardown(incr_refuses_what_memcached_chunks,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(size_histogram_follows_links, setup,
                                         teardown),
         cmocka_unit_test(size_histogram_needs_cas),
