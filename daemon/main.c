@@ -185,7 +185,14 @@ static void lock_memory(const struct settings *s)
 static struct cache *make_cache(const struct settings *s, struct clock *clk)
 {
     struct cache_config cfg;
+    uint32_t sizes[SETTINGS_SLAB_SIZES_MAX];
+    char err[128];
+    int nsizes = settings_slab_sizes(s, sizes, err, sizeof(err));
     cache_config_defaults(&cfg);
+    if (nsizes > 0) { /* checked when parsed */
+        cfg.class_sizes = sizes;
+        cfg.nclass_sizes = (unsigned)nsizes;
+    }
     cfg.limit = s->maxbytes;
     cfg.reserve = s->maxbytes > RESERVE_MIN ? s->maxbytes : RESERVE_MIN;
     cfg.item_size_max = s->item_size_max;

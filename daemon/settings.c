@@ -637,10 +637,64 @@ static int validate_sasl(struct parse_ctx *c)
                             "allowed with SASL (-B binary)");
 }
 
+/* memcached's largest chunk: half its 1 MB slab page. */
+#define SLAB_SIZE_MAX (512 * 1024)
+
+int settings_slab_sizes(const struct settings *s,
+                        uint32_t out[SETTINGS_SLAB_SIZES_MAX], char *err,
+                        size_t errlen)
+{
+    const char *p = s->slab_sizes;
+    unsigned long long last = 0;
+    int n = 0;
+    if (p == NULL)
+        return 0;
+    while (*p != '\0') {
+        size_t len = strcspn(p, "-");
+        char tok[32];
+        long long v;
+        if (len == 0) { /* "a--b": empty steps are skipped, as memcached */
+            p++;
+            continue;
+        }
+        snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+        p += len;
+        if (len >= sizeof(tok) || parse_llong(tok, 10, &v) != 0 ||
+            v < s->chunk_size || v > SLAB_SIZE_MAX ||
+            (uint64_t)v >= s->item_size_max) {
+            snprintf(err, errlen, "slab size %s is out of valid range", tok);
+            return -1;
+        }
+        if ((unsigned long long)v <= last) {
+            snprintf(err, errlen, "slab size %lld cannot be lower than or "
+                     "equal to a previous class size", v);
+            return -1;
+        }
+        if ((unsigned long long)v <= last + 8) {
+            snprintf(err, errlen, "slab size %lld must be at least 8 bytes "
+                     "larger than previous class", v);
+            return -1;
+        }
+        if (n == SETTINGS_SLAB_SIZES_MAX) {
+            snprintf(err, errlen, "too many slab classes specified");
+            return -1;
+        }
+        out[n++] = (uint32_t)v;
+        last = (unsigned long long)v;
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "slab_sizes: no size given");
+        return -1;
+    }
+    return n;
+}
+
 /* Rules that involve more than one setting. */
 static int validate(struct parse_ctx *c)
 {
     const struct settings *s = c->s;
+    uint32_t sizes[SETTINGS_SLAB_SIZES_MAX];
+    char why[128];
 
     if (validate_sasl(c) != 0 || validate_auth(c) != 0)
         return -1;
@@ -653,6 +707,8 @@ static int validate(struct parse_ctx *c)
         return fail(c, "max item size (-I, %" PRIu64 " bytes) cannot exceed "
                     "half of the memory limit (-m, %" PRIu64 " bytes)",
                     s->item_size_max, s->maxbytes);
+    if (settings_slab_sizes(s, sizes, why, sizeof(why)) < 0)
+        return fail(c, "%s", why);
     if (s->hot_lru_pct + s->warm_lru_pct > 80)
         return fail(c, "hot_lru_pct + warm_lru_pct cannot be more than 80%% "
                     "combined");

@@ -109,6 +109,10 @@ X(factor, DOUBLE, 'f', "slab-growth-factor", NULL, "growth_factor",           \
 X(chunk_size, INT, 'n', "slab-min-size", NULL, "chunk_size",                  \
   "48", "1..1048576", "bytes",                                                \
   "smallest space for key, value and flags")                                  \
+X(slab_sizes, STRING, 0, NULL, "slab_sizes", NULL,                           \
+  NULL, NULL, "a-b-c",                                                        \
+  "slab chunk sizes in bytes, rising (e.g. 96-200-304), in place of -n "      \
+  "and -f")                                                                   \
 X(num_threads, INT, 't', "threads", NULL, "num_threads",                      \
   "4", "1..1024", "num",                                                      \
   "number of worker threads")                                                 \
@@ -391,6 +395,15 @@ void settings_init(struct settings *s);
  * Uses getopt, so it is not thread-safe. */
 int settings_parse(struct settings *s, int argc, char **argv, FILE *out,
                    bool *exit_now, char *err, size_t errlen);
+
+/* The chunk sizes of -o slab_sizes, checked by memcached's rules (each
+ * at least -n, at most 512 KiB and under -I, each more than 8 bytes
+ * over the one before, at most SETTINGS_SLAB_SIZES_MAX): their count
+ * (0 when unset) with the sizes in out, or -1 with one line in err. */
+#define SETTINGS_SLAB_SIZES_MAX 62
+int settings_slab_sizes(const struct settings *s,
+                        uint32_t out[SETTINGS_SLAB_SIZES_MAX], char *err,
+                        size_t errlen);
 
 /* Prints the full option list (`-h`). */
 void settings_usage(FILE *out);

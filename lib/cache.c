@@ -85,6 +85,8 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
         .item_size_max = cfg->item_size_max,
         .min_chunk = item_total(0, cfg->chunk_min, cfg->use_cas),
         .factor = cfg->factor,
+        .sizes = cfg->class_sizes,
+        .nsizes = cfg->nclass_sizes,
     };
     if (c->pops == NULL || (c->slabs = slabs_create(&sc)) == NULL)
         goto fail;

@@ -61,6 +61,8 @@ struct cache_config {
     size_t item_size_max;  /* largest item, header included */
     size_t chunk_min;      /* key + value + flags space of the smallest class */
     double factor;         /* class growth factor */
+    const uint32_t *class_sizes; /* or these chunk sizes (lib/slabs.h), */
+    unsigned nclass_sizes;       /* read only by cache_create; 0: none */
     bool use_cas;
     bool evict;            /* false: fail with CACHE_NO_MEMORY (like -M) */
     unsigned hashpower;    /* initial log2 buckets, 0 = default */

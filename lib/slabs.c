@@ -100,10 +100,11 @@ static unsigned pick_shift(uint64_t reserve)
     return shift;
 }
 
-static void init_classes(struct slabs *s, const struct slabs_config *cfg)
+/* Classes growing by the factor from the smallest chunk. */
+static void ladder_classes(struct slabs *s, const struct slabs_config *cfg,
+                           size_t largest)
 {
     size_t unit = (size_t)1 << s->shift;
-    size_t largest = cfg->item_size_max / unit * unit;
     size_t size = round_up(cfg->min_chunk, unit);
     unsigned i = 0;
 
@@ -114,11 +115,43 @@ static void init_classes(struct slabs *s, const struct slabs_config *cfg)
     }
     s->cls[++i].size = largest;
     s->nclasses = i;
-    for (i = 1; i <= s->nclasses; i++) {
-        struct slab_class *c = &s->cls[i];
-        c->per_page = (uint32_t)(s->page_size / c->size);
-        pthread_mutex_init(&c->lock, NULL);
+}
+
+/* The explicit sizes, each rounded up to the unit and to 8 bytes (as
+ * memcached aligns its chunks); false unless they rise and stay under
+ * the largest class. */
+static bool explicit_classes(struct slabs *s, const struct slabs_config *cfg,
+                             size_t largest)
+{
+    size_t unit = (size_t)1 << s->shift;
+    unsigned i = 0;
+    if (unit < 8)
+        unit = 8;
+    if (cfg->nsizes > SLABS_MAX_CLASSES - 1)
+        return false;
+    for (unsigned k = 0; k < cfg->nsizes; k++) {
+        size_t size = round_up(cfg->sizes[k], unit);
+        if (size >= largest || (i > 0 && size <= s->cls[i].size))
+            return false;
+        s->cls[++i].size = size;
     }
+    s->cls[++i].size = largest;
+    s->nclasses = i;
+    return true;
+}
+
+static bool init_classes(struct slabs *s, const struct slabs_config *cfg)
+{
+    size_t unit = (size_t)1 << s->shift;
+    size_t largest = cfg->item_size_max / unit * unit;
+
+    if (cfg->nsizes == 0)
+        ladder_classes(s, cfg, largest);
+    else if (!explicit_classes(s, cfg, largest))
+        return false;
+    for (unsigned i = 1; i <= s->nclasses; i++)
+        s->cls[i].per_page = (uint32_t)(s->page_size / s->cls[i].size);
+    return true;
 }
 
 struct slabs *slabs_create(const struct slabs_config *cfg)
@@ -137,6 +170,10 @@ struct slabs *slabs_create(const struct slabs_config *cfg)
     s->reserve = s->limit_max + (uint64_t)SLABS_MAX_CLASSES * s->page_size;
     s->shift = pick_shift(s->reserve);
     s->limit = cfg->limit;
+    if (!init_classes(s, cfg)) {
+        free(s);
+        return NULL;
+    }
     if (!reserve_region(s)) {
         free(s);
         return NULL;
@@ -148,7 +185,8 @@ struct slabs *slabs_create(const struct slabs_config *cfg)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
-    init_classes(s, cfg);
+    for (unsigned i = 1; i <= s->nclasses; i++)
+        pthread_mutex_init(&s->cls[i].lock, NULL);
     return s;
 }
 

@@ -5,7 +5,8 @@
  * (1 MiB, or the largest item size if that is larger). A page is assigned
  * to one size class when that class runs out of free chunks, and is then
  * cut into equal chunks. Classes grow by `factor` from `min_chunk` plus the
- * item header, rounded to the arena's unit.
+ * item header, rounded to the arena's unit, or take the explicit `sizes`;
+ * the last class always holds the largest item.
  *
  * Budget: everything charged to the arena, item pages and whatever else a
  * caller charges with slabs_charge() (the hash table's buckets), stays at or
@@ -39,6 +40,8 @@ struct slabs_config {
     size_t item_size_max;  /* the largest chunk; page size is max(1 MiB, it) */
     size_t min_chunk;      /* smallest chunk, header included */
     double factor;         /* growth factor between classes, > 1 */
+    const uint32_t *sizes; /* or these chunk sizes, ascending, each under */
+    unsigned nsizes;       /* item_size_max; 0: min_chunk and factor */
 };
 
 struct slabs_class_stats {

@@ -420,6 +420,41 @@ class Reset(unittest.TestCase):
                           if k.endswith(":evicted") and v != "0"], [])
 
 
+class SlabSizes(unittest.TestCase):
+    """-o slab_sizes sets the chunk sizes of the classes (memcached's
+    rules, 8-byte aligned), the largest item's class after them."""
+
+    def test_classes_and_placement(self):
+        d = own_daemon(self, ["-o", "slab_sizes=96-197-304"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        for key, size in ((b"small", 10), (b"mid", 100), (b"big", 200),
+                          (b"bigger", 400)):
+            self.assertEqual(c.request(b"set %s 0 0 %d\r\n%s\r\n"
+                                       % (key, size, b"v" * size)),
+                             b"STORED\r\n")
+        slabs = c.stats("slabs")
+        chunks = {k.split(":")[0]: int(v) for k, v in slabs.items()
+                  if k.endswith(":chunk_size")}
+        used = {k.split(":")[0]: int(v) for k, v in slabs.items()
+                if k.endswith(":used_chunks")}
+        self.assertEqual([chunks[k] for k in ("1", "2", "3")], [96, 200, 304])
+        self.assertEqual(used, {"1": 1, "2": 1, "3": 1, "4": 1})
+        self.assertGreater(chunks["4"], 304)
+
+    def test_bad_lists_refuse_to_start(self):
+        for value, message in (
+                ("10-200", "slab size 10 is out of valid range"),
+                ("100-600000", "slab size 600000 is out of valid range"),
+                ("100-50", "slab size 50 cannot be lower than or equal to "
+                           "a previous class size"),
+                ("100-104", "slab size 104 must be at least 8 bytes larger "
+                            "than previous class")):
+            rc, err = H.run_daemon(["-o", "slab_sizes=" + value])
+            self.assertNotEqual(rc, 0, value)
+            self.assertIn(message, err)
+
+
 class MemoryFile(unittest.TestCase):
     """-e (memcached's restartable cache in a memory file) starts the
     daemon and shows in stats settings; zeekdb says at start that it does

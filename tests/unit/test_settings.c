@@ -578,6 +578,44 @@ static void test_error_item_size_over_half_memory(void **state)
     PARSE_FAILS(f, "(-m, 1048576 bytes)", "-m", "1");
 }
 
+/* -o slab_sizes by memcached's rules and with its messages; each PARSE
+ * names the list again, as the fixture keeps what the last one set. */
+static void test_slab_sizes(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t sizes[SETTINGS_SLAB_SIZES_MAX];
+    char err[128];
+
+    assert_int_equal(settings_slab_sizes(&f->s, sizes, err, sizeof(err)), 0);
+    assert_int_equal(PARSE(f, "-o", "slab_sizes=96-200--304"), 0);
+    assert_int_equal(settings_slab_sizes(&f->s, sizes, err, sizeof(err)), 3);
+    assert_int_equal(sizes[0], 96);
+    assert_int_equal(sizes[1], 200);
+    assert_int_equal(sizes[2], 304);
+    assert_int_equal(PARSE(f, "-n", "100", "-o", "slab_sizes=100-109"), 0);
+    PARSE_FAILS(f, "slab size 99 is out of valid range",
+                "-n", "100", "-o", "slab_sizes=99-200");
+    PARSE_FAILS(f, "slab size 524289 is out of valid range",
+                "-n", "48", "-o", "slab_sizes=100-524289");
+    PARSE_FAILS(f, "slab size 300000 is out of valid range",
+                "-I", "256k", "-o", "slab_sizes=100-300000");
+    PARSE_FAILS(f, "slab size 1x is out of valid range",
+                "-I", "1m", "-o", "slab_sizes=100-1x");
+    PARSE_FAILS(f, "slab size 50 cannot be lower than or equal to a "
+                "previous class size", "-o", "slab_sizes=100-50");
+    PARSE_FAILS(f, "slab size 108 must be at least 8 bytes larger than "
+                "previous class", "-o", "slab_sizes=100-108");
+    PARSE_FAILS(f, "slab_sizes: no size given", "-o", "slab_sizes=-");
+    char many[SETTINGS_SLAB_SIZES_MAX * 8 + 16] = "slab_sizes=";
+    for (int i = 0; i <= SETTINGS_SLAB_SIZES_MAX; i++)
+        sprintf(many + strlen(many), "%s%d", i ? "-" : "", 64 + 16 * i);
+    PARSE_FAILS(f, "too many slab classes specified", "-o", many);
+    strrchr(many, '-')[0] = '\0'; /* one fewer is the most there may be */
+    assert_int_equal(PARSE(f, "-o", many), 0);
+    assert_int_equal(settings_slab_sizes(&f->s, sizes, err, sizeof(err)),
+                     SETTINGS_SLAB_SIZES_MAX);
+}
+
 static void test_error_binding_protocol(void **state)
 {
     struct fixture *f = *state;
@@ -936,6 +974,7 @@ int main(void)
         T(test_error_bad_numbers),
         T(test_error_out_of_range),
         T(test_error_item_size_over_half_memory),
+        T(test_slab_sizes),
         T(test_error_binding_protocol),
         T(test_auth_file_rules),
         T(test_tls_rules),

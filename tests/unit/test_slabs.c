@@ -48,6 +48,48 @@ static void classes_grow_by_factor(void **state)
     assert_null(s);
 }
 
+static void explicit_class_sizes(void **state)
+{
+    (void)state;
+    const uint32_t sizes[] = {96, 197, 304};
+    struct slabs_config cfg = {
+        .limit = 64 * MiB, .item_size_max = MiB, .min_chunk = 90,
+        .factor = 1.25, .sizes = sizes, .nsizes = 3,
+    };
+    struct slabs *s = slabs_create(&cfg);
+    assert_non_null(s);
+    assert_int_equal(slabs_nclasses(s), 4);
+    assert_int_equal(slabs_chunk_size(s, 1), 96);
+    assert_int_equal(slabs_chunk_size(s, 2), 200); /* 8-byte aligned */
+    assert_int_equal(slabs_chunk_size(s, 3), 304);
+    assert_int_equal(slabs_chunk_size(s, 4), MiB); /* then the largest */
+    assert_int_equal(slabs_class_for(s, 305), 4);
+    void *p = slabs_alloc(s, 2, 150);
+    assert_non_null(p);
+    slabs_free(s, p, 2, 150);
+    slabs_destroy(&s);
+
+    /* sizes that do not rise once aligned, or reach the largest class */
+    const uint32_t flat[] = {97, 100};
+    cfg.sizes = flat;
+    cfg.nsizes = 2;
+    assert_null(slabs_create(&cfg));
+    const uint32_t huge[] = {96, MiB};
+    cfg.sizes = huge;
+    assert_null(slabs_create(&cfg));
+    uint32_t many[SLABS_MAX_CLASSES];
+    for (unsigned i = 0; i < SLABS_MAX_CLASSES; i++)
+        many[i] = 96 + 16 * i;
+    cfg.sizes = many;
+    cfg.nsizes = SLABS_MAX_CLASSES;
+    assert_null(slabs_create(&cfg));
+    cfg.nsizes = SLABS_MAX_CLASSES - 1;
+    s = slabs_create(&cfg);
+    assert_non_null(s);
+    assert_int_equal(slabs_nclasses(s), SLABS_MAX_CLASSES);
+    slabs_destroy(&s);
+}
+
 static void class_lookup(void **state)
 {
     (void)state;
@@ -308,6 +350,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(classes_grow_by_factor),
+        cmocka_unit_test(explicit_class_sizes),
         cmocka_unit_test(class_lookup),
         cmocka_unit_test(large_item_size_makes_large_pages),
         cmocka_unit_test(limit_holds_within_a_class),
