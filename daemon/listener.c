@@ -217,9 +217,20 @@ bool listener_open_resolved(const char *host, const char *port, int backlog,
     return ok;
 }
 
+void listener_mark(int fd, int id)
+{
+    uint32_t mark = (uint32_t)id;
+    if (id != 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0)
+        log_warn("sock_cookie_id %d: cannot mark socket %d: %s", id, fd,
+                 strerror(errno));
+}
+
 static bool take_fd(void *arg, int fd, char *err, size_t errlen)
 {
-    return add_fd(arg, fd, err, errlen);
+    struct listener *l = arg;
+    listener_mark(fd, l->srv->settings->sock_cookie_id);
+    return add_fd(l, fd, err, errlen);
 }
 
 static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)

@@ -46,6 +46,11 @@ void listener_format_addr(const struct sockaddr_storage *ss, socklen_t len,
 /* Split one -l entry, "host", "host:port", "[v6]" or "[v6]:port", in
  * place; *port is NULL when the entry names none. */
 void listener_split_host_port(char *spec, char **host, char **port);
+
+/* -o sock_cookie_id: mark a TCP or UDP socket with id (SO_MARK) for
+ * firewall rules; without the privilege to, log it and go on unmarked,
+ * as memcached does. id 0: nothing. */
+void listener_mark(int fd, int id);
 /* memcached's "notls:" prefix on a -l entry, a listener left plain under
  * -Z: strips it; true when it was there. listener_split_host_port() strips
  * it too, so the metrics endpoint and UDP bind the same address. */

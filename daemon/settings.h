@@ -135,6 +135,10 @@ X(binding_protocol, CHOICE, 'B', "protocol", NULL, "binding_protocol",        \
 X(item_size_max, SIZE, 'I', "max-item-size", NULL, "item_size_max",           \
   "1m", "1k..1g", "size",                                                     \
   "largest item stored, at most half of -m")                                  \
+X(sock_cookie_id, INT, 0, NULL, "sock_cookie_id", NULL,                       \
+  "0", "0..", "id",                                                           \
+  "mark the TCP and UDP sockets with <id> (SO_MARK) for firewall rules; "     \
+  "0: no mark")                                                               \
 X(hashpower_init, INT, 0, NULL, "hashpower", "hashpower_init",                \
   "0", "12..32", "num",                                                       \
   "initial hash table size as a power of two; 0 lets the engine choose, and " \

@@ -75,6 +75,7 @@ static bool open_one(void *arg, char *spec, char *err, size_t errlen)
                 close(fd);
             ok = false;
         } else {
+            listener_mark(fd, srv->settings->sock_cookie_id);
             srv->udp_fds[srv->n_udp++] = fd;
             log_debug("<%d server listening (udp)", fd);
         }

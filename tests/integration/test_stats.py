@@ -12,6 +12,7 @@ name is missing; the order of the lines does not matter to them.
 """
 
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -453,6 +454,28 @@ class SlabSizes(unittest.TestCase):
             rc, err = H.run_daemon(["-o", "slab_sizes=" + value])
             self.assertNotEqual(rc, 0, value)
             self.assertIn(message, err)
+
+
+class SockCookie(unittest.TestCase):
+    """-o sock_cookie_id marks the TCP and UDP sockets (SO_MARK) for
+    firewall rules, or says why it could not (the privilege it needs),
+    and serves either way."""
+
+    def test_sockets_marked(self):
+        udp = H.free_port()
+        d = own_daemon(self, ["-U", str(udp), "-o", "sock_cookie_id=7"])
+        with d.connect() as c:
+            self.assertTrue(c.request(b"version\r\n").startswith(b"VERSION"))
+        ss = H.require_tool("ss")
+        out = subprocess.run([ss, "-tulne"], capture_output=True, text=True,
+                             timeout=10).stdout
+        mine = [line for line in out.splitlines()
+                if ":%d " % d.addr[1] in line or ":%d " % udp in line]
+        self.assertEqual(len(mine), 2, out)
+        if all("fwmark:0x7" in line for line in mine):
+            return
+        # not allowed to: logged, as memcached prints setsockopt's error
+        self.assertRegex(d.stderr(), "cannot mark socket|setsockopt")
 
 
 class MemoryFile(unittest.TestCase):
