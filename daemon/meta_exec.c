@@ -388,9 +388,7 @@ static void exec_ma(struct conn *c, const struct meta_request *req)
         .initial = req->initial, .binary_key = req->key_b64,
         .set_cas = meta_has(req, 'E'), .new_cas = req->new_cas,
     };
-    struct item *sent[REPLY_SENT_REFS_MAX];
-    o.sent = (struct cache_sent_refs){
-        sent, reply_sent_refs(&c->reply, sent, REPLY_SENT_REFS_MAX)};
+    o.sent = (struct cache_sent_refs){reply_sent_count, &c->reply};
     enum cache_status st = cache_marith(c->srv->cache, k.p, k.n, &o, &r);
     ma_count(c, incr, st, &r);
     switch (st) {

@@ -132,12 +132,12 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
     return true;
 }
 
-size_t reply_sent_refs(const struct reply *r, struct item **out, size_t max)
+size_t reply_sent_count(const struct item *it, void *reply)
 {
+    const struct reply *r = reply;
     size_t n = 0;
-    for (size_t i = r->first; i < r->sent_mark && n < max; i++)
-        if (r->segs[i].hold != NULL && r->segs[i].first_read)
-            out[n++] = r->segs[i].hold;
+    for (size_t i = r->first; i < r->sent_mark; i++)
+        n += r->segs[i].hold == it && r->segs[i].first_read;
     return n;
 }
 

@@ -80,7 +80,7 @@ static inline void reply_commit(struct reply *r, size_t used)
 bool reply_text(struct reply *r, const char *s, size_t n);
 /* Queue n bytes at value, which lie inside it; takes over the caller's
  * reference to it. first_read: the request read it for the first time
- * (see reply_sent_refs). */
+ * (see reply_sent_count). */
 bool reply_item(struct reply *r, struct item *it, const char *value,
                 size_t n, bool first_read);
 
@@ -89,17 +89,16 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
  * zeekdb writes once per batch. What a client can see of that is the
  * size of a counter after incr or decr (lib/cache.h, struct
  * cache_sent_refs). The text protocol marks the end of each get with
- * reply_mark_sent(); reply_sent_refs() lists (up to max) the items held
- * for segments before the mark. Only first reads count: for a later one
- * memcached's LRU takes a reference of its own, which it keeps a while
- * (its items are then in the COLD segment, where they soon are). */
-#define REPLY_SENT_REFS_MAX 16 /* more are rare, and count as held */
+ * reply_mark_sent(); reply_sent_count(it, r) counts r's references to it
+ * for segments before the mark, the cache_sent_refs callback. Only first
+ * reads count: for a later one memcached's LRU takes a reference of its
+ * own, which it keeps a while (its items are then in the COLD segment,
+ * where they soon are). */
 static inline void reply_mark_sent(struct reply *r)
 {
     r->sent_mark = r->nsegs;
 }
-size_t reply_sent_refs(const struct reply *r, struct item **out,
-                       size_t max);
+size_t reply_sent_count(const struct item *it, void *reply);
 
 static inline size_t reply_pending(const struct reply *r)
 {

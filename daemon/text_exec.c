@@ -287,10 +287,9 @@ static void exec_delete(struct conn *c, const struct text_request *req)
 static void exec_delta(struct conn *c, const struct text_request *req)
 {
     bool incr = req->cmd == TEXT_CMD_INCR;
-    struct item *sent[REPLY_SENT_REFS_MAX];
     struct cache_marith_opts o = {
         .incr = incr, .delta = req->delta,
-        .sent = {sent, reply_sent_refs(&c->reply, sent, REPLY_SENT_REFS_MAX)},
+        .sent = {reply_sent_count, &c->reply},
     };
     struct cache_marith_result r = {0};
     enum cache_status st = cache_marith(c->srv->cache, req->key, req->nkey,

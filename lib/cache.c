@@ -644,14 +644,13 @@ bool parse_counter(const char *p, size_t len, uint64_t *out)
 #define KEPT_IN_PLACE                                                         \
     (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
 
-/* How many of the references to it are the caller's sent ones. */
-static size_t sent_holds(const struct item *it,
-                         const struct cache_sent_refs *sent)
+/* Whether the caller's sent references (cache.h) are all that hold it
+ * besides the hash table. */
+static bool only_sent_hold(const struct item *it,
+                           const struct cache_sent_refs *sent)
 {
-    size_t n = 0;
-    for (size_t i = 0; sent != NULL && i < sent->n; i++)
-        n += sent->items[i] == it;
-    return n;
+    return sent != NULL && sent->count != NULL &&
+           item_refcount(it) == 1 + sent->count(it, sent->arg);
 }
 
 /* Store the new counter value as memcached does: at the old size
@@ -680,7 +679,7 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
         note_change(c);
         return CACHE_OK;
     }
-    bool padded = fits && item_refcount(it) == 1 + sent_holds(it, sent);
+    bool padded = fits && only_sent_hold(it, sent);
     size_t nbytes = padded ? it->nbytes : (size_t)n + 2;
     struct item *fresh;
     enum cache_status st = alloc_item(c, item_key(it, c->use_cas), it->nkey,

@@ -178,8 +178,10 @@ enum cache_status cache_touch(struct cache *c, const char *key, size_t nkey,
  * it at its own size in a new item; with only sent references left, the
  * padded value goes into a new item, as they still point at the old. */
 struct cache_sent_refs {
-    struct item *const *items;
-    size_t n;
+    /* how many of them point at it; asked only of an item others hold
+     * whose new value would fit its old size (NULL: none) */
+    size_t (*count)(const struct item *it, void *arg);
+    void *arg;
 };
 
 /* incr (incr = true) or decr by delta; *result gets the new value. */
