@@ -89,11 +89,11 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
  * zeekdb writes once per batch. What a client can see of that is the
  * size of a counter after incr or decr (lib/cache.h, struct
  * cache_sent_refs). The text protocol marks the end of each get with
- * reply_mark_sent(); reply_sent_count(it, r) counts r's references to it
- * for segments before the mark, the cache_sent_refs callback. Only first
- * reads count: for a later one memcached's LRU takes a reference of its
- * own, which it keeps a while (its items are then in the COLD segment,
- * where they soon are). */
+ * reply_mark_sent(); reply_sent_count(it, r), the cache_sent_refs
+ * callback, counts r's references to it held for segments before the
+ * mark. Only first reads count: for a later one memcached's LRU takes a
+ * reference of its own and keeps it a while (when the item is in its
+ * COLD segment, where items soon are). */
 static inline void reply_mark_sent(struct reply *r)
 {
     r->sent_mark = r->nsegs;
