@@ -20,6 +20,7 @@ a deadline, and only 127.0.0.1 is used.
 """
 
 import atexit
+import importlib
 import os
 import re
 import signal
@@ -116,6 +117,16 @@ def require_tool(path_or_name):
             "libmemcached-tools, libcache-memcached-fast-perl, "
             "python3-pymemcache)" % path_or_name)
     return found
+
+
+def require_module(name, package):
+    """A Python client library, imported; missing, it is a failure, not a
+    skip, because CI installs package."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        raise HarnessError("%s is missing (Debian package %s): %s"
+                           % (name, package, e))
 
 
 def write_users(path, text):

@@ -81,7 +81,9 @@ class BinClient:
         return self.c.closed_by_peer(timeout=2)
 
 
-class Sasl(unittest.TestCase):
+class SaslDaemonCase(unittest.TestCase):
+    """A daemon of the class's own with -S and one user, alice (password
+    secret); tests/clients use it too."""
 
     @classmethod
     def setUpClass(cls):
@@ -98,6 +100,9 @@ class Sasl(unittest.TestCase):
 
     def tearDown(self):
         self.assertTrue(self.daemon.alive(), self.daemon.stderr()[-4000:])
+
+
+class Sasl(SaslDaemonCase):
 
     def client(self):
         b = BinClient(self.daemon)
