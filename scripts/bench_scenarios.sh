@@ -386,6 +386,46 @@ sc_value4k() {
         -d "$duration" -g 0.9 --key-size 32 --value-size 4096 -k 50000 -M 1 -P 1
 }
 
+# Extra rows from a load generator that is not ours: libmemcached's
+# memcslap (libmemcached-tools), 50 client threads, each loading its keys
+# with sets and then getting them, one request per round trip. It prints
+# the seconds each phase took; the rows are its requests per second.
+memcslap_run() {
+    local label=$1 port=$2 r=$3 out sets gets
+    out=$(timeout "$((duration * 20 + 60))" memcslap -s "127.0.0.1:$port" --test=get \
+        --concurrency=50 --execute-number="$memcslap_per_thread" 2>&1) || true
+    sets=$(awk '/^Time to set/ { print $4 / $(NF-1) }' <<<"$out")
+    gets=$(awk '/^Time to get/ { print $4 / $(NF-1) }' <<<"$out")
+    if [[ -z $sets || -z $gets ]]; then
+        failures=$((failures + 1))
+        echo "  bench: memcslap against $label gave no timing: $(tail -n 2 <<<"$out")" >&2
+        sets=nan gets=nan
+    fi
+    printf '  %-5s %-10s sets/s %9.0f  gets/s %9.0f\n' "$r" "$label" "$sets" "$gets"
+    vals[$label sets]+="$sets "
+    vals[$label gets]+="$gets "
+}
+
+sc_memcslap() {
+    local r z_pid z_port m_pid m_port
+    memcslap_per_thread=$((duration * 800))
+    command -v memcslap >/dev/null || die "memcslap missing (Debian libmemcached-tools)"
+    vals=()
+    echo
+    echo "== memcslap: libmemcached's load generator, 50 threads x $memcslap_per_thread" \
+         "sets then gets; $pairs pairs =="
+    start_daemon zeekdb 1024 && z_pid=$daemon_pid z_port=$daemon_port
+    start_daemon memcached 1024 && m_pid=$daemon_pid m_port=$daemon_port
+    for ((r = 1; r <= pairs; r++)); do
+        memcslap_run zeekdb "$z_port" "$r"
+        memcslap_run memcached "$m_port" "$r"
+    done
+    stop_daemon "$z_pid"
+    stop_daemon "$m_pid"
+    add_pair_row memcslap_set "memcslap sets/s, 50 threads" sets "-" zeekdb memcached
+    add_pair_row memcslap_get "memcslap gets/s, 50 threads" gets "-" zeekdb memcached
+}
+
 # Extra rows: the same loads through TLS (-Z), both daemons with the same
 # self-signed certificate; loadgen --tls does not check it.
 sc_tls() {
