@@ -718,11 +718,13 @@ class SharedDaemonCase(unittest.TestCase):
 
 class ScriptScenarioCase(unittest.TestCase):
     """Tests running the scenarios of a client script against one daemon
-    per class: `INTERPRETER SCRIPT HOST:PORT SCENARIO` prints TAP-style
-    "ok"/"not ok" lines and exits 0 only when all passed. A subclass sets
-    interpreter, script, probe (arguments for the interpreter that exit 0
-    when the client library is there) and package (its Debian packages),
-    and add_scenarios() gives it one test_NAME per scenario."""
+    per class: `INTERPRETER SCRIPT HOST:PORT SCENARIO` (or a program
+    without a script) prints TAP-style "ok"/"not ok" lines and exits 0
+    only when all passed. A subclass sets interpreter, script, probe
+    (arguments for the interpreter that exit 0 when the client library is
+    there; None for a program that could not have been built without
+    it) and package (its Debian packages), and add_scenarios() gives it
+    one test_NAME per scenario."""
 
     interpreter = None
     interpreter_args = ()    # before the script
@@ -735,12 +737,13 @@ class ScriptScenarioCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tool = require_tool(cls.interpreter)
-        check = subprocess.run([cls.tool] + list(cls.probe),
-                               capture_output=True, timeout=20)
-        if check.returncode != 0:
-            raise HarnessError("the client library is missing (Debian "
-                               "package %s): %s"
-                               % (cls.package, check.stderr.decode()))
+        if cls.probe is not None:
+            check = subprocess.run([cls.tool] + list(cls.probe),
+                                   capture_output=True, timeout=20)
+            if check.returncode != 0:
+                raise HarnessError("the client library is missing (Debian "
+                                   "package %s): %s"
+                                   % (cls.package, check.stderr.decode()))
         cls.daemon = Daemon(cls.daemon_args).start()
 
     @classmethod
@@ -753,8 +756,9 @@ class ScriptScenarioCase(unittest.TestCase):
     def run_scenario(self, name):
         """Run one scenario; fail unless every check passed. Returns its
         standard output."""
+        script = [self.script] if self.script is not None else []
         p = subprocess.run([self.tool] + list(self.interpreter_args) +
-                           [self.script, "%s:%d" % self.daemon.addr, name],
+                           script + ["%s:%d" % self.daemon.addr, name],
                            stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=self.SCENARIO_TIMEOUT)
         out = p.stdout.decode("utf-8", "replace")
