@@ -148,6 +148,14 @@ enum cache_status store_locked(struct cache *c, struct item *it,
                                enum cache_store_mode mode, uint64_t cas_in,
                                uint64_t hv, unsigned *cls);
 /* The counter at the start of a value, as memcached reads it. */
+/* The *cls answer of the public calls: the class of the item found. */
+static inline void note_cls(unsigned *cls, const struct item *it)
+{
+    if (cls != NULL)
+        *cls = it != NULL ? it->clsid : 0;
+}
+
+/* lib/cache_counter.c */
 bool parse_counter(const char *p, size_t len, uint64_t *out);
 /* True for a value incr/decr cannot be applied to whatever it holds:
  * empty, or too large (as memcached's chunked items are). */
