@@ -323,6 +323,11 @@ void conn_stream_start(struct conn *c, const struct conn_stream *s)
 {
     c->stream = *s;
     c->state = CONN_STREAM;
+    /* A watcher shows as one from now: its OK may reach the client, and
+     * the client ask `stats conns`, before this event ends. */
+    if (s->watch)
+        atomic_store_explicit(&c->shown_state, SHOWN_WATCH,
+                              memory_order_relaxed);
 }
 
 /* False when the stream waits for something else to happen. */
