@@ -832,6 +832,13 @@ static const char *stat_text(const struct settings *s,
     return buf;
 }
 
+const char *settings_okey_text(const struct settings *s, const char *okey,
+                               char *buf, size_t len)
+{
+    const struct setting_desc *d = find_okey(okey);
+    return d != NULL ? stat_text(s, d, buf, len) : NULL;
+}
+
 void settings_foreach_stat(const struct settings *s,
                            void (*cb)(const char *name, const char *value,
                                       void *arg),

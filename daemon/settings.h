@@ -257,7 +257,7 @@ X(ssl_ca_cert, STRING, 0, NULL, "ssl_ca_cert", NULL,                          \
   "PEM file of the CAs client certificates are checked against")            \
 X(ssl_wbuf_kb, INT, 0, NULL, "ssl_wbuf_size", NULL,                           \
   "16", "1..1024", "KB",                                                      \
-  "per-connection TLS output buffer, in kilobytes")                           \
+  "largest TLS record replies are gathered into, in kilobytes")              \
 X(ssl_session_cache, BOOL, 0, NULL, "ssl_session_cache", NULL,                \
   "no", NULL, NULL,                                                           \
   "server-side session cache, for session resumption")                        \
@@ -420,6 +420,13 @@ void settings_foreach_stat(const struct settings *s,
                            void (*cb)(const char *name, const char *value,
                                       void *arg),
                            void *arg);
+
+/* The text settings_foreach_stat() would print for the setting of -o
+ * key okey (its CHOICE display, "yes"/"no", "NULL" for an unset string),
+ * for `stats settings` lines the table gives no stat name; NULL for an
+ * unknown key. buf holds numbers. */
+const char *settings_okey_text(const struct settings *s, const char *okey,
+                               char *buf, size_t len);
 
 /* Frees the strings s owns and sets them to NULL. */
 void settings_deinit(struct settings *s);

@@ -73,28 +73,25 @@ static void put_u64(struct stats_lines *ls, const char *name, uint64_t v)
     stats_lines_put(name, buf, ls);
 }
 
-/* memcached's ssl_* lines, its "(null)" and "NULL" included. */
+/* memcached's ssl_* lines: the -o rows as the table prints them, then
+ * memcached's own words where they differ ("(null)" for the certificate
+ * and key, the buffer in bytes). */
 static void put_tls_settings(const struct settings *s, struct stats_lines *ls)
 {
-    static const char *const versions[] = {"tlsv1.0", "tlsv1.1", "tlsv1.2",
-                                           "tlsv1.3"};
-    int v = s->ssl_min_version[0] - '0';
+    static const char *const from_table[] = {
+        "ssl_verify_mode", "ssl_keyformat", "ssl_ciphers", "ssl_ca_cert",
+        "ssl_session_cache", "ssl_kernel_tls", "ssl_min_version",
+    };
+    char buf[64];
     stats_lines_put("ssl_enabled", s->ssl_enabled ? "yes" : "no", ls);
     stats_lines_put("ssl_chain_cert",
                     s->ssl_chain_cert ? s->ssl_chain_cert : "(null)", ls);
     stats_lines_put("ssl_key", s->ssl_key ? s->ssl_key : "(null)", ls);
-    put_u64(ls, "ssl_verify_mode", (uint64_t)s->ssl_verify_mode);
-    put_u64(ls, "ssl_keyformat", (uint64_t)s->ssl_keyformat);
-    stats_lines_put("ssl_ciphers", s->ssl_ciphers ? s->ssl_ciphers : "NULL",
-                    ls);
-    stats_lines_put("ssl_ca_cert", s->ssl_ca_cert ? s->ssl_ca_cert : "NULL",
-                    ls);
+    for (size_t i = 0; i < sizeof(from_table) / sizeof(from_table[0]); i++)
+        stats_lines_put(from_table[i],
+                        settings_okey_text(s, from_table[i], buf, sizeof(buf)),
+                        ls);
     put_u64(ls, "ssl_wbuf_size", (uint64_t)s->ssl_wbuf_kb * 1024);
-    stats_lines_put("ssl_session_cache", s->ssl_session_cache ? "yes" : "no",
-                    ls);
-    stats_lines_put("ssl_kernel_tls", s->ssl_kernel_tls ? "yes" : "no", ls);
-    stats_lines_put("ssl_min_version",
-                    v >= 0 && v <= 3 ? versions[v] : "tlsv1.2", ls);
 }
 
 static void collect(struct server *srv, struct stats_lines *ls)
