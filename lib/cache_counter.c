@@ -1,6 +1,7 @@
 /*
- * lib/cache_counter.c - incr and decr (cache_delta, and the steps ma
- * shares): memcached's reading of a value as a number, and its rule for
+ * lib/cache_counter.c - the counter rules incr, decr and ma share
+ * (lib/cache_meta.c's cache_marith applies them; cache_delta is it without
+ * options): memcached's reading of a value as a number, and its rule for
  * where the new number goes. The locking rules of lib/cache.c hold.
  */
 #include "lib/cache.h"
@@ -10,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/assoc.h"
 #include "lib/cache_internal.h"
+#include "lib/cache_meta.h"
 
 /* memcached keeps an item larger than half its 1 MB slab page in chunks,
  * and incr/decr take a chunked item for one that holds no number. Its
@@ -68,7 +69,7 @@ bool parse_counter(const char *p, size_t len, uint64_t *out)
 static bool only_sent_hold(const struct item *it,
                            const struct cache_sent_refs *sent)
 {
-    return sent != NULL && sent->count != NULL &&
+    return sent->count != NULL &&
            item_refcount(it) == 1 + sent->count(it, sent->arg);
 }
 
@@ -116,33 +117,17 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
     return CACHE_OK;
 }
 
+/* ma without its options: one implementation of the counter rules. */
 enum cache_status cache_delta(struct cache *c, const char *key, size_t nkey,
                               bool incr, uint64_t delta, uint64_t *result,
                               unsigned *cls)
 {
-    uint64_t hv = assoc_hash(key, nkey);
-    enum cache_status st = CACHE_NOT_FOUND;
-    assoc_lock(c->assoc, hv);
-    struct item *it = find_locked(c, hv, key, nkey, NULL);
-    note_cls(cls, it);
-    uint64_t value;
-    if (it == NULL)
-        goto out;
-    st = CACHE_NON_NUMERIC;
-    if (counter_unusable(c, it) ||
-        !parse_counter(item_value(it, c->use_cas), it->nbytes, &value))
-        goto out;
-    if (incr)
-        value += delta; /* wraps at 2^64, as memcached does */
-    else
-        value = delta > value ? 0 : value - delta;
-    /* Not a read: as in memcached, the item is neither marked fetched
-     * (mg h, me fetch=) nor bumped (mg l). */
-    st = delta_store_locked(c, it, value, hv, NULL);
+    struct cache_marith_opts o = {.incr = incr, .delta = delta};
+    struct cache_marith_result r = {0};
+    enum cache_status st = cache_marith(c, key, nkey, &o, &r);
     if (st == CACHE_OK)
-        *result = value;
-out:
-    assoc_unlock(c->assoc, hv);
+        *result = r.value;
+    if (cls != NULL)
+        *cls = r.cls;
     return st;
 }
-

@@ -160,8 +160,7 @@ bool parse_counter(const char *p, size_t len, uint64_t *out);
 /* True for a value incr/decr cannot be applied to whatever it holds:
  * empty, or too large (as memcached's chunked items are). */
 bool counter_unusable(const struct cache *c, const struct item *it);
-/* Store a new counter value in place or in a new item; sent may be
- * NULL. */
+/* Store a new counter value in place or in a new item. */
 enum cache_status delta_store_locked(struct cache *c, struct item *it,
                                      uint64_t value, uint64_t hv,
                                      const struct cache_sent_refs *sent);

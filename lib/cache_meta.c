@@ -373,6 +373,7 @@ enum cache_status cache_marith(struct cache *c, const char *key,
                        : CACHE_NOT_FOUND;
         goto out;
     }
+    out->cls = it->clsid; /* the class found, whatever the answer */
     st = marith_locked(c, it, hv, o, out);
     if (st != CACHE_OK)
         goto out;

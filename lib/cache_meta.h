@@ -130,7 +130,8 @@ struct cache_marith_result {
     uint64_t cas;
     int64_t ttl;
     bool created;
-    unsigned cls;            /* the counter's slab class */
+    unsigned cls;            /* the counter's slab class (of the item
+                                found, also when the answer is not OK) */
 };
 
 /* CACHE_OK, CACHE_NOT_FOUND, CACHE_EXISTS, CACHE_NON_NUMERIC or
