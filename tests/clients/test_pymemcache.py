@@ -13,6 +13,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness as H  # noqa: E402
+from test_auth import AuthFileDaemonCase  # noqa: E402
 
 try:
     from pymemcache.client.base import Client
@@ -173,24 +174,18 @@ class PyMemcache(unittest.TestCase):
 
 
 
-class PyMemcacheAuth(unittest.TestCase):
+class PyMemcacheAuth(AuthFileDaemonCase):
     """-Y: pymemcache authenticates the way the protocol says, with a plain
     set of "<user> <password>"; until then every call is refused."""
+
+    users = b"app:s3cret\n"
 
     @classmethod
     def setUpClass(cls):
         if IMPORT_ERROR is not None:
             raise H.HarnessError("pymemcache is missing (Debian package "
                                  "python3-pymemcache): %s" % IMPORT_ERROR)
-        if H.external_addr():
-            raise unittest.SkipTest("needs its own daemon; ZEEKDB_ADDR is set")
-        cls.path = H.users_file(b"app:s3cret\n")
-        cls.daemon = H.Daemon(["-Y", cls.path]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        H.stop_checked(cls.daemon)
-        os.unlink(cls.path)
+        super().setUpClass()
 
     def client(self):
         mc = Client(self.daemon.addr, connect_timeout=5, timeout=10,

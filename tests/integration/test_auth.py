@@ -30,19 +30,28 @@ def token(user, password, key=b"auth"):
     return b"set %s 0 0 %d\r\n%s\r\n" % (key, len(data), data)
 
 
-class Auth(unittest.TestCase):
+class AuthFileDaemonCase(unittest.TestCase):
+    """A daemon of the class's own with -Y and the users (the file's
+    bytes) the class names; tests/clients use it too."""
+
+    users = b""
 
     @classmethod
     def setUpClass(cls):
         if H.external_addr():
             raise unittest.SkipTest("needs its own daemon; ZEEKDB_ADDR is set")
-        cls.path = H.users_file(b"alice:secret\nbob:pw:with:colons\n")
+        cls.path = H.users_file(cls.users)
         cls.daemon = H.Daemon(["-Y", cls.path]).start()
 
     @classmethod
     def tearDownClass(cls):
         H.stop_checked(cls.daemon)
         os.unlink(cls.path)
+
+
+class Auth(AuthFileDaemonCase):
+
+    users = b"alice:secret\nbob:pw:with:colons\n"
 
     def setUp(self):
         self.c = self.daemon.connect()
