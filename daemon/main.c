@@ -450,9 +450,11 @@ static void open_log_file(const char *path)
 int main(int argc, char **argv)
 {
     static struct runtime rt;
-    /* SIGUSR1's default action ends the process: ignore it until the
-     * main loop watches it (a snapshot load can take seconds). */
+    /* SIGUSR1's and SIGHUP's default action ends the process: ignore
+     * them until the main loop watches them (a snapshot load can take
+     * seconds, and a reload can be asked for meanwhile). */
     signal(SIGUSR1, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     reserve_std_fds();
     parse_args(&rt, argc, argv);
     log_set_level(rt.settings.verbose);

@@ -185,6 +185,10 @@ class Reload(unittest.TestCase):
                         os.unlink(self.path))
         self.daemon = H.Daemon(["-Y", self.path]).start()
         self.addCleanup(H.stop_checked, self.daemon)
+        # Its listeners take connections before it has read the file
+        # (after -u): a test must not change the file before then.
+        self.assertTrue(H.wait_until(
+            lambda: self.answer(b"alice", b"one") == b"STORED\r\n", 10))
 
     def answer(self, user, password):
         with self.daemon.connect() as c:
