@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """nginx's memcached module (Debian nginx-light) serving pages out of the
 daemon under test: the way many sites put a cache in front of their
-application, with the application writing pages and nginx reading them.
+application, with the application writing pages and nginx reading them;
+and the memc module (Debian libnginx-mod-http-memc), which puts most of
+the text protocol behind HTTP.
 
   /usr/bin/python3 tests/clients/test_nginx.py
   ZEEKDB_BIN=/usr/bin/memcached /usr/bin/python3 tests/clients/test_nginx.py
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -34,6 +37,7 @@ REQUESTS_PER_THREAD = 50
 GZIP_FLAG = 2
 
 CONFIG = """
+load_module /usr/lib/nginx/modules/ngx_http_memc_module.so;
 daemon off;
 master_process off;
 worker_processes 1;
@@ -71,6 +75,26 @@ http {
         location @application {
             return 200 "rendered by the application\\n";
         }
+        location /memc {
+            set $memc_cmd $arg_cmd;
+            set $memc_key $arg_key;
+            set $memc_value $arg_val;
+            set $memc_flags $arg_flags;
+            set $memc_exptime $arg_exptime;
+            memc_pass %(daemon)s;
+        }
+        location /rest {
+            set $memc_key $arg_key;
+            set $memc_flags $arg_flags;
+            memc_flags_to_last_modified on;
+            memc_pass %(daemon)s;
+        }
+        location /kept-memc {
+            set $memc_cmd $arg_cmd;
+            set $memc_key $arg_key;
+            set $memc_value $arg_val;
+            memc_pass cache;
+        }
     }
 }
 """
@@ -95,19 +119,21 @@ class Nginx(H.ThirdPartyServer):
         return [H.require_tool("/usr/sbin/nginx"), "-p", self.workdir,
                 "-c", conf, "-e", self.log]
 
-    def fetch(self, path):
-        """(status, headers, body) of GET path."""
+    def fetch(self, path, method="GET", body=None):
+        """(status, headers, body) of the request."""
         conn = http.client.HTTPConnection(H.HOST, self.port,
                                           timeout=HTTP_TIMEOUT)
         try:
-            conn.request("GET", path)
+            conn.request(method, path, body=body)
             r = conn.getresponse()
             return r.status, dict(r.getheaders()), r.read()
         finally:
             conn.close()
 
 
-class NginxMemcachedModule(unittest.TestCase):
+class NginxCase(unittest.TestCase):
+    """A daemon and an nginx in front of it, for the class; the cache
+    flushed before each test."""
 
     @classmethod
     def setUpClass(cls):
@@ -135,6 +161,9 @@ class NginxMemcachedModule(unittest.TestCase):
             self.c.request(b"set %s %d %d %d\r\n%s\r\n"
                            % (key, flags, exptime, len(value), value)),
             b"STORED\r\n")
+
+
+class NginxMemcachedModule(NginxCase):
 
     def test_page_served_from_the_cache(self):
         self.store(b"/page/home", b"<html>home</html>\n")
@@ -226,6 +255,123 @@ class NginxMemcachedModule(unittest.TestCase):
         # nginx kept its connections: far fewer than one per request
         opened = int(self.c.stats()["total_connections"]) - before
         self.assertLess(opened, CLIENT_THREADS * REQUESTS_PER_THREAD // 4)
+
+
+class NginxMemcModule(NginxCase):
+    """memc sends the command named by the request and turns the reply
+    line into a status: 201 for STORED and for a counter's new value, 200
+    for other answers, 404 for NOT_FOUND or a miss, 502 with the line as
+    the body for an error. It parses each reply kind by its own rules, so
+    a reply line off by a byte is a 502."""
+
+    def memc(self, cmd, key=None, val=None, **extra):
+        args = dict(cmd=cmd, **extra)
+        if key is not None:
+            args["key"] = key
+        if val is not None:
+            args["val"] = val
+        status, _, body = self.nginx.fetch(
+            "/memc?" + urllib.parse.urlencode(args))
+        return status, body if status not in (400, 404) else None
+
+    def test_storage_commands(self):
+        self.assertEqual(self.memc("get", "a"), (404, None))
+        self.assertEqual(self.memc("set", "a", "hello", flags=7),
+                         (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("get", "a"), (200, b"hello"))
+        self.assertEqual(self.c.get_item(b"a"), (7, b"hello"))
+        self.assertEqual(self.memc("add", "a", "x"),
+                         (200, b"NOT_STORED\r\n"))
+        self.assertEqual(self.memc("replace", "b", "x"),
+                         (200, b"NOT_STORED\r\n"))
+        self.assertEqual(self.memc("add", "b", "new"), (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("replace", "b", "newer"),
+                         (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("append", "a", "Z"), (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("prepend", "a", "A"),
+                         (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("append", "absent", "!"),
+                         (200, b"NOT_STORED\r\n"))
+        self.assertEqual(self.memc("get", "a"), (200, b"AhelloZ"))
+        self.assertEqual(self.memc("get", "b"), (200, b"newer"))
+        self.assertEqual(self.memc("delete", "a"), (200, b"DELETED\r\n"))
+        self.assertEqual(self.memc("delete", "a"), (404, None))
+        self.assertEqual(self.memc("get", "a"), (404, None))
+
+    def test_counters(self):
+        self.assertEqual(self.memc("set", "n", "10"), (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("incr", "n", "5"), (201, b"15\r\n"))
+        self.assertEqual(self.memc("decr", "n", "100"), (201, b"0\r\n"))
+        self.assertEqual(self.memc("incr", "n", "4294967296"),
+                         (201, b"4294967296\r\n"))
+        self.assertEqual(self.c.get_item(b"n"), (0, b"4294967296"))
+        self.assertEqual(self.memc("incr", "absent", "1"), (404, None))
+        self.assertEqual(self.memc("set", "s", "abc"), (201, b"STORED\r\n"))
+        self.assertEqual(
+            self.memc("incr", "s", "1"),
+            (502, b"CLIENT_ERROR cannot increment or decrement "
+                  b"non-numeric value\r\n"))
+
+    def test_errors_reach_the_client(self):
+        self.assertEqual(self.memc("set", "k" * 251, "x"),
+                         (502, b"CLIENT_ERROR bad command line format\r\n"))
+        self.assertEqual(self.memc("get", "k" * 250), (404, None))
+        # the daemon is still there for the next request
+        self.assertEqual(self.memc("set", "k" * 250, "x"),
+                         (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("get", "k" * 250), (200, b"x"))
+
+    def test_flush_version_stats(self):
+        self.assertEqual(self.memc("set", "a", "1"), (201, b"STORED\r\n"))
+        self.assertEqual(self.memc("flush_all"), (200, b"OK\r\n"))
+        self.assertEqual(self.memc("get", "a"), (404, None))
+        status, body = self.memc("version")
+        self.assertEqual(status, 200)
+        self.assertRegex(body, rb"^VERSION 1\.6\.[0-9]+\S*\r\n$")
+        status, body = self.memc("stats")
+        self.assertEqual(status, 200)
+        lines = body.split(b"\r\n")
+        self.assertEqual(lines[-2:], [b"END", b""])
+        names = [ln.split(b" ")[1] for ln in lines[:-2]]
+        self.assertEqual(names[:3], [b"pid", b"uptime", b"time"])
+        self.assertIn(b"cmd_flush", names)
+
+    def test_rest_methods_with_binary_values(self):
+        # PUT is set, POST is add, DELETE is delete, GET is get; the value
+        # is the request body, flags come back as Last-Modified
+        value = b"\x00\r\nEND\r\nVALUE k 0 1\r\n" + bytes(range(256)) * 300
+        status, _, body = self.nginx.fetch("/rest?key=p&flags=1700000000",
+                                           "PUT", value)
+        self.assertEqual((status, body), (201, b"STORED\r\n"))
+        status, headers, body = self.nginx.fetch("/rest?key=p")
+        self.assertEqual((status, body), (200, value))
+        self.assertEqual(headers.get("Last-Modified"),
+                         "Tue, 14 Nov 2023 22:13:20 GMT")
+        status, _, body = self.nginx.fetch("/rest?key=p", "POST", b"again")
+        self.assertEqual((status, body), (200, b"NOT_STORED\r\n"))
+        status, _, body = self.nginx.fetch("/rest?key=q", "POST", b"")
+        self.assertEqual((status, body), (201, b"STORED\r\n"))
+        self.assertEqual(self.nginx.fetch("/rest?key=q")[::2], (200, b""))
+        status, _, body = self.nginx.fetch("/rest?key=p", "DELETE")
+        self.assertEqual((status, body), (200, b"DELETED\r\n"))
+        self.assertEqual(self.nginx.fetch("/rest?key=p")[0], 404)
+
+    def test_kept_connection_after_an_error(self):
+        # errors and misses in between: the kept connection stays in step
+        before = int(self.c.stats()["total_connections"])
+        for i in range(40):
+            got = self.nginx.fetch("/kept-memc?cmd=set&key=k%d&val=v%d"
+                                   % (i % 5, i))
+            self.assertEqual(got[::2], (201, b"STORED\r\n"))
+            got = self.nginx.fetch("/kept-memc?cmd=incr&key=k%d&val=1"
+                                   % (i % 5))
+            self.assertEqual(got[0], 502)
+            got = self.nginx.fetch("/kept-memc?cmd=get&key=absent")
+            self.assertEqual(got[0], 404)
+            got = self.nginx.fetch("/kept-memc?cmd=get&key=k%d" % (i % 5))
+            self.assertEqual(got[::2], (200, b"v%d" % i))
+        opened = int(self.c.stats()["total_connections"]) - before
+        self.assertLess(opened, 80)
 
 
 if __name__ == "__main__":
