@@ -141,18 +141,20 @@ static void remove_stale_temporaries(const char *path)
     closedir(d);
 }
 
-/* One loading thread: whole blocks at a time, until the file ends or
- * memory is full (then the rest is only counted). */
+/* One loading thread: whole blocks at a time, until the file ends. A
+ * class that found no memory is full for the rest of the load (nothing is
+ * evicted or freed meanwhile), so its later records are only counted;
+ * the other classes go on filling the pages they have. */
 struct loader {
     struct snapshotter *s;
     struct snapshot_reader *r;
-    _Atomic bool *full;
+    _Atomic bool *class_full; /* CACHE_CLASSES_MAX + 1, shared */
     pthread_t thread;
     uint64_t loaded, bytes, expired, left_out;
 };
 
 static void count_one(struct loader *l, const struct cache_restore_item *it,
-                      enum cache_status st)
+                      unsigned cls, enum cache_status st)
 {
     switch (st) {
     case CACHE_OK:
@@ -160,7 +162,8 @@ static void count_one(struct loader *l, const struct cache_restore_item *it,
         l->bytes += it->nkey + it->nvalue;
         break;
     case CACHE_NO_MEMORY:
-        atomic_store(l->full, true);
+        atomic_store_explicit(&l->class_full[cls], true,
+                              memory_order_relaxed);
         l->left_out++;
         break;
     case CACHE_TOO_LARGE:
@@ -173,28 +176,35 @@ static void count_one(struct loader *l, const struct cache_restore_item *it,
 }
 
 /* Up to CACHE_RESTORE_BATCH records of b into the cache; false at the
- * block's end. Once memory is full the rest are only counted. */
+ * block's end. */
 static bool restore_some(struct loader *l, struct snapshot_block *b)
 {
+    struct cache *cache = l->s->cache;
     struct cache_restore_item it[CACHE_RESTORE_BATCH];
+    unsigned cls[CACHE_RESTORE_BATCH];
     enum cache_status st[CACHE_RESTORE_BATCH];
     struct snapshot_record rec;
-    size_t n = 0;
-    while (n < CACHE_RESTORE_BATCH && snapshot_block_next(b, &rec))
+    size_t n = 0, seen = 0;
+    while (seen < CACHE_RESTORE_BATCH && snapshot_block_next(b, &rec)) {
+        seen++;
+        cls[n] = cache_class_of(cache, rec.nkey, rec.nvalue, rec.flags);
+        if (atomic_load_explicit(&l->class_full[cls[n]],
+                                 memory_order_relaxed)) {
+            l->left_out++;
+            continue;
+        }
         it[n++] = (struct cache_restore_item){
             .key = rec.key, .nkey = rec.nkey,
             .value = rec.value, .nvalue = rec.nvalue,
             .flags = rec.flags, .expires = (time_t)rec.expires,
             .atime = (time_t)rec.atime, .cas = rec.cas, .bits = rec.bits,
         };
-    if (atomic_load_explicit(l->full, memory_order_relaxed)) {
-        l->left_out += n;
-    } else {
-        cache_restore_batch(l->s->cache, it, n, st);
-        for (size_t i = 0; i < n; i++)
-            count_one(l, &it[i], st[i]);
     }
-    return n == CACHE_RESTORE_BATCH;
+    if (n > 0)
+        cache_restore_batch(cache, it, n, st);
+    for (size_t i = 0; i < n; i++)
+        count_one(l, &it[i], cls[i], st[i]);
+    return seen == CACHE_RESTORE_BATCH;
 }
 
 static void *load_blocks(void *arg)
@@ -255,12 +265,14 @@ static void load_records(struct snapshotter *s, struct snapshot_reader *r,
                          unsigned threads, struct loader *sum)
 {
     struct loader l[LOAD_THREADS_MAX];
-    _Atomic bool full = false;
+    _Atomic bool class_full[CACHE_CLASSES_MAX + 1];
     unsigned started = 0;
+    for (size_t i = 0; i <= CACHE_CLASSES_MAX; i++)
+        atomic_init(&class_full[i], false);
     if (threads > LOAD_THREADS_MAX)
         threads = LOAD_THREADS_MAX;
     for (unsigned i = 0; i < threads; i++) {
-        l[i] = (struct loader){.s = s, .r = r, .full = &full};
+        l[i] = (struct loader){.s = s, .r = r, .class_full = class_full};
         /* the first one runs here; a thread that cannot start is
          * simply not used */
         if (i == 0 ||

@@ -357,10 +357,16 @@ void cache_expect(struct cache *c, uint64_t items);
  * on a thread of its own beside the load); stops early once *stop (if not
  * NULL) is true. */
 void cache_prefault(struct cache *c, uint64_t bytes, const _Atomic bool *stop);
+/* The slab class an item of this key and value (without "\r\n") and these
+ * client flags takes; 0 when it is larger than the item size limit. */
+unsigned cache_class_of(struct cache *c, size_t nkey, size_t nvalue,
+                        uint32_t flags);
 /* Link a restored item with its own CAS, never evicting anything for it:
- * CACHE_NO_MEMORY means the memory limit is reached, CACHE_TOO_LARGE that
- * it can never fit, CACHE_NOT_STORED that it has expired or the key is
- * already present. Later CAS values start above every restored one. */
+ * CACHE_NO_MEMORY means that its slab class has no free chunk and the
+ * memory limit leaves no page to give it (other classes may still have
+ * room), CACHE_TOO_LARGE that it can never fit, CACHE_NOT_STORED that it
+ * has expired or the key is already present. Later CAS values start above
+ * every restored one. */
 enum cache_status cache_restore(struct cache *c,
                                 const struct cache_restore_item *r);
 /* Unlink every item nobody holds, at once: to undo a load that turned

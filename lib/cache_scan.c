@@ -159,6 +159,12 @@ static enum cache_status restore_hashed(struct cache *c,
     return st;
 }
 
+unsigned cache_class_of(struct cache *c, size_t nkey, size_t nvalue,
+                        uint32_t flags)
+{
+    return class_for_item(c, nkey, nvalue + 2, flags);
+}
+
 enum cache_status cache_restore(struct cache *c,
                                 const struct cache_restore_item *r)
 {

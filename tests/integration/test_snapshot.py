@@ -239,6 +239,35 @@ class Restart(unittest.TestCase):
         log = d.stderr()
         self.assertRegex(log, r"%d items left out" % (stored - loaded))
 
+    def test_smaller_memory_limit_fills_every_class(self):
+        # four sizes interleaved, 16 MB of each, into -m 8: every class
+        # that got pages fills them, even after another found no memory
+        sizes = (400, 2000, 10000, 50000)
+        d = snap_daemon(self.path, "-m", "128").start()
+        with d.connect() as c:
+            for size in sizes:
+                n = 16000000 // size
+                store_many(c, [(b"s%d-%d" % (size, i), 0, 0, b"v" * size)
+                               for i in range(n)], batch=200)
+            stored = int(c.stats()["curr_items"])
+        H.stop_checked(d)
+        self.assertEqual(stored, sum(16000000 // s for s in sizes))
+        d = snap_daemon(self.path, "-m", "8").start()
+        self.addCleanup(H.stop_checked, d)
+        with d.connect() as c:
+            loaded = int(c.stats()["curr_items"])
+            slabs = c.stats("slabs")
+        classes = {name.split(":")[0] for name in slabs if ":" in name}
+        with_pages = [k for k in classes
+                      if int(slabs[k + ":total_pages"]) > 0]
+        self.assertEqual(len(with_pages), len(sizes), slabs)
+        for k in with_pages:
+            self.assertEqual(slabs[k + ":free_chunks"], "0",
+                             "class %s: %s of %s chunks free" % (
+                                 k, slabs[k + ":free_chunks"],
+                                 slabs[k + ":total_chunks"]))
+        self.assertRegex(d.stderr(), r"%d items left out" % (stored - loaded))
+
 
 class Damaged(unittest.TestCase):
     def setUp(self):

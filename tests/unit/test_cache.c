@@ -1192,6 +1192,54 @@ static void restore_meets_the_set_limit(void **state)
     assert_true(cache_exists(e->cache, "big", 3));
 }
 
+/* cache_class_of() names the class a restore of the same record takes,
+ * and 0 where the restore is CACHE_TOO_LARGE. A class that finds no
+ * memory leaves the free chunks of the others usable: a load goes on
+ * filling them. */
+static void class_of_names_each_restore_class(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, false, true);
+    static char val[MiB];
+    memset(val, 'v', sizeof(val));
+    char key[16];
+    struct cache_restore_item r = {.key = key, .value = val};
+    unsigned small = cache_class_of(e->cache, 2, 10, 0);
+    unsigned large = cache_class_of(e->cache, 2, 100000, 0);
+    assert_true(small > 0 && large > small);
+    assert_int_equal(cache_class_of(e->cache, 2, 100000, 1), large);
+    assert_int_equal(cache_class_of(e->cache, 2, MiB, 0), 0);
+    assert_int_equal(cache_class_of(e->cache, 251, 10, 0), 0);
+    /* the small class takes a page first, then the large one takes the
+     * rest until it finds no memory */
+    r.nkey = (size_t)snprintf(key, sizeof(key), "s0");
+    r.nvalue = 10;
+    assert_int_equal(cache_restore(e->cache, &r), CACHE_OK);
+    unsigned cls = 0;
+    assert_int_equal(cache_touch(e->cache, key, r.nkey, 0, &cls), CACHE_OK);
+    assert_int_equal(cls, small);
+    r.nvalue = 100000;
+    enum cache_status st = CACHE_OK;
+    int n = 0;
+    for (; n < 100 && st == CACHE_OK; n++) {
+        r.nkey = (size_t)snprintf(key, sizeof(key), "L%d", n);
+        st = cache_restore(e->cache, &r);
+    }
+    assert_int_equal(st, CACHE_NO_MEMORY);
+    assert_true(n > 2);
+    r.nkey = (size_t)snprintf(key, sizeof(key), "L0");
+    assert_int_equal(cache_touch(e->cache, key, r.nkey, 0, &cls), CACHE_OK);
+    assert_int_equal(cls, large);
+    /* the small class still has room */
+    r.nvalue = 10;
+    for (int i = 1; i < 100; i++) {
+        r.nkey = (size_t)snprintf(key, sizeof(key), "s%d", i);
+        assert_int_equal(cache_restore(e->cache, &r), CACHE_OK);
+    }
+    cache_destroy(&e->cache);
+    clock_destroy(&e->clock);
+}
+
 /* cache_clear() takes every item out at once, except one a reader holds,
  * and the cache works as before afterwards. */
 static void clear_unlinks_everything_not_held(void **state)
@@ -1383,6 +1431,7 @@ int main(void)
         cmocka_unit_test(restore_stops_at_the_limit),
         cmocka_unit_test_setup_teardown(clear_unlinks_everything_not_held,
                                         setup, teardown),
+        cmocka_unit_test(class_of_names_each_restore_class),
         cmocka_unit_test_setup_teardown(restore_meets_the_set_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restore_batch_matches_single, setup,
