@@ -166,13 +166,11 @@ static void exec_mg(struct conn *c, const struct meta_request *req)
     };
     bool value = meta_has(req, 'v');
     send_line(c, value ? META_R_VA : META_R_HD, req, &mi);
-    /* A read that does not bump (u) is no later read to memcached's LRU
-     * either (reply.h) */
-    if (value)
-        reply_item(&c->reply, it, v.value, v.nbytes,
-                   !m.fetched || o.no_bump);
-    else
-        cache_release(c->srv->cache, it);
+    /* memcached keeps the item with the reply until it is written, value
+     * or not, which a counter's size shows (reply.h). A read that does
+     * not bump (u) is no later read to its LRU either. */
+    reply_item(&c->reply, it, v.value, value ? v.nbytes : 0,
+               !m.fetched || o.no_bump);
 }
 
 /* ------------------------------------------------------------------ ms */
@@ -404,9 +402,11 @@ static void exec_ma(struct conn *c, const struct meta_request *req)
 
 /* -------------------------------------------------------------- mn me */
 
+/* memcached writes out everything queued at mn (reply.h). */
 static void exec_mn(struct conn *c, const struct meta_request *req)
 {
     send_line(c, META_R_MN, req, NULL);
+    reply_mark_sent(&c->reply);
 }
 
 static void exec_me(struct conn *c, const struct meta_request *req)

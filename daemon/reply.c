@@ -154,11 +154,13 @@ static size_t fill_iov(struct reply *r, struct iovec *iov)
     return n;
 }
 
-/* Account for `done` bytes written, releasing finished segments. */
+/* Account for `done` bytes written, releasing finished segments (an
+ * empty one, which only holds an item, as soon as the bytes before it are
+ * out). */
 static void advance(struct reply *r, size_t done)
 {
     r->pending -= done;
-    while (done > 0 && r->first < r->nsegs) {
+    while (r->first < r->nsegs) {
         struct reply_seg *s = &r->segs[r->first];
         size_t left = s->len - r->first_done;
         if (done < left) {

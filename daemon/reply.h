@@ -85,11 +85,12 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
                 size_t n, bool first_read);
 
 /* memcached writes a text get's reply, and everything queued before it,
- * before it reads the next request, and lets go of the items then;
- * zeekdb writes once per batch. What a client can see of that is the
- * size of a counter after incr or decr (lib/cache.h, struct
- * cache_sent_refs). The text protocol marks the end of each get with
- * reply_mark_sent(); reply_sent_count(it, r), the cache_sent_refs
+ * before it reads the next request, and lets go of the items then; so it
+ * does at a meta mn. Otherwise it holds them until the batch's replies
+ * are written, as zeekdb always does. What a client can see of that is
+ * the size of a counter after incr or decr (lib/cache.h, struct
+ * cache_sent_refs). The text protocol marks the end of each get, and mn
+ * its reply, with reply_mark_sent(); reply_sent_count(it, r), the cache_sent_refs
  * callback, counts r's references to it held for segments before the
  * mark. Only first reads count: for a later one memcached's LRU takes a
  * reference of its own and keeps it a while (when the item is in its

@@ -425,5 +425,33 @@ class MetaBatch(MetaCase):
                     b"VA 1 ka\r\n1\r\nVA 1 kc\r\n3\r\nMN\r\n")
 
 
+class MetaHolds(unittest.TestCase):
+    """A meta get's reply holds its item until it is written, with a value
+    or without one; then the item is let go, so deleting it frees its
+    memory."""
+
+    def test_replies_let_go_of_items(self):
+        d = H.Daemon().start()
+        self.addCleanup(H.stop_checked, d)
+        c = d.connect()
+        self.addCleanup(c.close)
+        value = b"v" * 3000
+        c.send(b"".join(b"ms h%d %d q\r\n%s\r\n" % (i, len(value), value)
+                        for i in range(300)) + b"mn\r\n")
+        self.assertEqual(c.recv_line(timeout=30), b"MN\r\n")
+        for flags in (b"", b" s", b" v", b" k t q"):
+            c.send(b"".join(b"mg h%d%s\r\n" % (i, flags)
+                            for i in range(300)) + b"mn\r\n")
+            c.recv_until(b"MN\r\n", timeout=30)
+        c.send(b"".join(b"md h%d q\r\n" % i for i in range(300)) +
+               b"mn\r\n")
+        self.assertEqual(c.recv_line(timeout=30), b"MN\r\n")
+        slabs = c.stats("slabs")
+        used = {k: v for k, v in slabs.items()
+                if k.endswith(":used_chunks") and v != "0"}
+        self.assertEqual(used, {})
+        self.assertEqual(c.stats()["curr_items"], "0")
+
+
 if __name__ == "__main__":
     H.main()
