@@ -82,11 +82,12 @@ static void skip_value(struct conn *c, const struct bin_request *r)
 
 /* ------------------------------------------------------------ retrieval */
 
-/* A hit: flags, then the key and the value as the command asks; the
- * reply holds the item until the value is written. */
+/* A hit: flags, then the key and the value as the command asks. The
+ * reply holds the item until it is written, value or not, as memcached's
+ * does (reply.h); first_read: this request read it for the first time. */
 static void send_item(struct conn *c, const struct bin_request *r,
                       struct item *it, const struct cache_item_view *v,
-                      bool with_key, bool with_value)
+                      bool with_key, bool with_value, bool first_read)
 {
     uint16_t keylen = with_key ? (uint16_t)v->nkey : 0;
     uint32_t vlen = with_value ? (uint32_t)(v->nbytes - 2) : 0;
@@ -101,10 +102,7 @@ static void send_item(struct conn *c, const struct bin_request *r,
     bin_put32(dst + BIN_HEADER_LEN, v->flags);
     memcpy(dst + BIN_HEADER_LEN + 4, v->key, keylen);
     reply_commit(&c->reply, n);
-    if (with_value)
-        reply_item(&c->reply, it, v->value, vlen, false);
-    else
-        cache_release(c->srv->cache, it);
+    reply_item(&c->reply, it, v->value, vlen, first_read);
 }
 
 /* GET, GETK, TOUCH, GAT, GATK and their quiet variants. memcached counts
@@ -117,8 +115,9 @@ static void exec_get(struct conn *c, const struct bin_request *r)
     int64_t exptime = touch ? (int64_t)bin_get32(r->extras) : 0;
     struct thread_stats *ts = tstats(c);
     enum cache_miss why;
+    bool first_read;
     struct item *it = cache_get(c->srv->cache, r->key, r->keylen,
-                                touch ? &exptime : NULL, &why, NULL);
+                                touch ? &exptime : NULL, &why, &first_read);
     prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_GET);
     worker_note_key(c->worker, r->key, r->keylen);
     conn_request_done(c, touch ? LAT_TOUCH : LAT_GET);
@@ -147,7 +146,7 @@ static void exec_get(struct conn *c, const struct bin_request *r)
         CLASS_STAT_INC(ts, v.cls, hits[v.seg]);
     }
     prefix_stats_record(c->srv->prefix, r->key, r->keylen, PREFIX_HIT);
-    send_item(c, r, it, &v, with_key, r->cmd != BIN_CMD_TOUCH);
+    send_item(c, r, it, &v, with_key, r->cmd != BIN_CMD_TOUCH, first_read);
 }
 
 /* -------------------------------------------------------------- storage */
@@ -290,6 +289,7 @@ static void exec_delta(struct conn *c, const struct bin_request *r)
         .vivify = exp != BIN_DELTA_NO_CREATE,
         .vivify_exptime = (int64_t)exp,
         .initial = bin_get64(r->extras + 8),
+        .sent = {reply_sent_count, &c->reply},
     };
     struct cache_marith_result res = {0};
     enum cache_status st = cache_marith(c->srv->cache, r->key, r->keylen,
@@ -525,7 +525,9 @@ static void exec_request(struct conn *c, const struct bin_request *r)
     case BIN_CMD_FLUSH: exec_flush(c, r); break;
     case BIN_CMD_STAT: exec_stat(c, r); break;
     case BIN_CMD_NOOP:
+        /* memcached writes out everything queued at a noop (reply.h) */
         send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, NULL, 0, 0);
+        reply_mark_sent(&c->reply);
         break;
     case BIN_CMD_VERSION:
         send_packet(c, r, BIN_STATUS_OK, NULL, 0, NULL, 0, version,

@@ -222,10 +222,12 @@ ARITH = ("INCR", "DECR", "INCRQ", "DECRQ")
 def random_session(rng):
     """Steps of 1 to 4 requests. A counter that gets shorter is padded
     with spaces when updated in place, which happens only while no
-    response holds the item. zeekdb lets go of an item once its response
-    is written; memcached 1.6.18 holds a read's items until the
-    connection's next request is done with, and then not always, so no
-    arithmetic follows a read in the same or the previous step."""
+    response holds the item. Both servers hold a read's item until its
+    response is written (at the end of the step, or at a NOOP), but after
+    a read that is not the item's first, memcached 1.6.18's LRU may hold
+    it a while longer, depending on its maintainer thread's timing; so no
+    arithmetic follows a read in the same or the previous step (the fixed
+    cases are in tests/integration/test_binary.py)."""
     keys = [b"a", b"b", b"n", b"k:1"]
     steps = []
     prev_read = False

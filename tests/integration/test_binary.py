@@ -18,7 +18,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 
-OP = dict(GET=0x00, SET=0x01, DELETE=0x04, INCR=0x05, QUIT=0x07, NOOP=0x0a,
+OP = dict(GET=0x00, SET=0x01, DELETE=0x04, INCR=0x05, DECR=0x06, QUIT=0x07,
+          NOOP=0x0a,
           VERSION=0x0b, GETK=0x0c, GETKQ=0x0d, STAT=0x10, SETQ=0x11,
           TOUCH=0x1c, GAT=0x1d)
 HEADER = struct.Struct(">BBHBBHIIQ")
@@ -194,6 +195,31 @@ class Binary(H.SharedDaemonCase):
             "cmd_set", "cmd_get", "get_hits", "get_misses", "cmd_touch",
             "touch_hits", "touch_misses", "incr_hits", "delete_hits")],
             [1, 2, 1, 1, 2, 1, 1, 1, 1])
+
+    def test_counter_size_shows_when_replies_let_go(self):
+        # A counter that loses digits keeps its size (space-padded) when
+        # nobody else holds the item. A reply holds its item, with a value
+        # or without (TOUCH), until memcached writes it out: at the end of
+        # the batch, or at a NOOP, which writes out everything queued.
+        decr = packet(OP["DECR"], b"pad", struct.pack(">QQI", 98, 0,
+                                                      0xffffffff))
+        get = packet(OP["GETK"], b"pad")
+        noop = packet(OP["NOOP"])
+        for name, between, answers, padded in (
+                ("get", [packet(OP["GET"], b"pad")], 1, False),
+                ("touch", [packet(OP["TOUCH"], b"pad", b"\0\0\0\0")], 1,
+                 False),
+                ("get, noop", [get, noop], 2, True),
+                ("quiet get, noop", [packet(OP["GETKQ"], b"pad"), noop], 2,
+                 True),
+                ("nothing", [], 0, True)):
+            self.assertEqual(self.b.call(set_packet(b"pad", b"99")).status, 0)
+            self.b.send(b"".join(between) + decr)
+            replies = [self.b.recv() for _ in range(answers + 1)]
+            self.assertEqual((replies[-1].status, replies[-1].value),
+                             (0, struct.pack(">Q", 1)), name)
+            self.assertEqual(self.c.get_item(b"pad"),
+                             (0, b"1 " if padded else b"1"), name)
 
     def test_bad_request_is_answered_then_closed(self):
         r = self.b.call(packet(OP["GET"], b"k" * 251))
