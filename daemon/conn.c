@@ -619,8 +619,11 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
         goto close;
     conn_process(c);
     shrink_rbuf(c);
-    if (c->closing)
+    if (c->closing) {
+        reply_drop_unsent(&c->reply);
+        (void)conn_write(c);
         goto close;
+    }
     if (!conn_write(c))
         goto close;
     record_latency(c);

@@ -141,6 +141,20 @@ size_t reply_sent_count(const struct item *it, void *reply)
     return n;
 }
 
+void reply_drop_unsent(struct reply *r)
+{
+    size_t keep = r->sent_mark;
+    /* a segment partly written goes out whole */
+    if (keep < r->first + (r->first_done > 0))
+        keep = r->first + (r->first_done > 0);
+    if (keep >= r->nsegs)
+        return;
+    release_from(r, keep);
+    for (size_t i = keep; i < r->nsegs; i++)
+        r->pending -= r->segs[i].len - (i == r->first ? r->first_done : 0);
+    r->nsegs = keep;
+}
+
 static size_t fill_iov(struct reply *r, struct iovec *iov)
 {
     size_t n = 0;

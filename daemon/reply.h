@@ -68,8 +68,10 @@ static inline void reply_commit(struct reply *r, size_t used)
     if (used == 0)
         return;
     last = r->nsegs > r->first ? &r->segs[r->nsegs - 1] : NULL;
-    /* Text right after text extends the same segment. */
-    if (last != NULL && last->ptr == NULL && last->off + last->len == r->len) {
+    /* Text right after text extends the same segment, unless the sent
+     * mark lies between them (reply_drop_unsent cuts there). */
+    if (last != NULL && r->nsegs > r->sent_mark && last->ptr == NULL &&
+        last->off + last->len == r->len) {
         last->len += used;
         r->len += used;
         r->pending += used;
@@ -100,6 +102,10 @@ static inline void reply_mark_sent(struct reply *r)
     r->sent_mark = r->nsegs;
 }
 size_t reply_sent_count(const struct item *it, void *reply);
+/* memcached hangs up on some requests (a line too long, an HTTP request)
+ * without writing what it had not written yet: keep only the segments
+ * before the mark, letting go of the rest, then write those. */
+void reply_drop_unsent(struct reply *r);
 
 static inline size_t reply_pending(const struct reply *r)
 {
