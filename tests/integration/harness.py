@@ -23,6 +23,7 @@ import atexit
 import importlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -789,6 +790,47 @@ class PerlScenarioCase(ScriptScenarioCase):
     def setUpClass(cls):
         cls.probe = ("-M" + cls.module, "-e", "1")
         super().setUpClass()
+
+
+class BuiltClientCase(ScriptScenarioCase):
+    """A client program the test compiles first: a subclass's
+    build(build_dir) returns the program's path (raising HarnessError,
+    with the Debian packages to install, when it cannot be built). The
+    build directory is a temporary one, removed with the class."""
+
+    probe = None      # the program could not have been built without it
+
+    BUILD_TIMEOUT = 300
+
+    @classmethod
+    def build(cls, build_dir):
+        raise NotImplementedError
+
+    @classmethod
+    def compile(cls, argv, env=None):
+        """Run a build command; a failure names the packages it needs."""
+        p = subprocess.run(argv, env=env, capture_output=True,
+                           timeout=cls.BUILD_TIMEOUT)
+        if p.returncode != 0:
+            raise HarnessError("cannot build the client (Debian packages "
+                               "%s): %s" % (cls.package, p.stderr.decode()))
+
+    @classmethod
+    def setUpClass(cls):
+        cls.build_dir = tempfile.mkdtemp(prefix="zeekdb-client-")
+        try:
+            cls.interpreter = cls.build(cls.build_dir)
+            super().setUpClass()
+        except BaseException:
+            shutil.rmtree(cls.build_dir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.build_dir, ignore_errors=True)
 
 
 def _scenario_test(name):

@@ -9,7 +9,6 @@ binary requests move.
 """
 
 import os
-import socket
 import struct
 import sys
 import time

@@ -14,7 +14,6 @@ name is missing; the order of the lines does not matter to them.
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
