@@ -88,15 +88,16 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
 
 /* memcached writes a text get's reply, and everything queued before it,
  * before it reads the next request, and lets go of the items then; so it
- * does at a meta mn. Otherwise it holds them until the batch's replies
- * are written, as zeekdb always does. What a client can see of that is
- * the size of a counter after incr or decr (lib/cache.h, struct
- * cache_sent_refs). The text protocol marks the end of each get, and mn
- * its reply, with reply_mark_sent(); reply_sent_count(it, r), the cache_sent_refs
- * callback, counts r's references to it held for segments before the
- * mark. Only first reads count: for a later one memcached's LRU takes a
- * reference of its own and keeps it a while (when the item is in its
- * COLD segment, where items soon are). */
+ * does at a meta mn and a binary noop. Otherwise it holds them until the
+ * batch's replies are written, as zeekdb always does. What a client can
+ * see of that is the size of a counter after incr or decr (lib/cache.h,
+ * struct cache_sent_refs), and what a hang-up leaves unwritten
+ * (reply_drop_unsent). Those places call reply_mark_sent();
+ * reply_sent_count(it, r), the cache_sent_refs callback, counts r's
+ * references to it held for segments before the mark. Only first reads
+ * count: for a later one memcached's LRU takes a reference of its own and
+ * keeps it a while (when the item is in its COLD segment, where items
+ * soon are). */
 static inline void reply_mark_sent(struct reply *r)
 {
     r->sent_mark = r->nsegs;
@@ -104,7 +105,7 @@ static inline void reply_mark_sent(struct reply *r)
 size_t reply_sent_count(const struct item *it, void *reply);
 /* memcached hangs up on some requests (a line too long, an HTTP request)
  * without writing what it had not written yet: keep only the segments
- * before the mark, letting go of the rest, then write those. */
+ * before the mark, letting go of the rest; the caller writes those. */
 void reply_drop_unsent(struct reply *r);
 
 static inline size_t reply_pending(const struct reply *r)
