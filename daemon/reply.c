@@ -243,6 +243,7 @@ size_t reply_take(struct reply *r, char *dst, size_t cap)
  * made them grow to. */
 static void start_over(struct reply *r)
 {
+    release_from(r, r->first); /* empty segments that only hold items */
     r->len = 0;
     r->nsegs = 0;
     r->first = 0;
