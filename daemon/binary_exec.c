@@ -200,11 +200,11 @@ static void exec_store(struct conn *c, const struct bin_request *r)
 
 /* What memcached answers when a store did not happen: an add that found
  * the key, a replace that did not, anything else "not stored". */
-static uint16_t not_stored_status(const struct bin_request *r)
+static uint16_t not_stored_status(const struct bin_request *r, uint64_t cas)
 {
-    if (r->cas == 0 && r->cmd == BIN_CMD_ADD)
+    if (cas == 0 && r->cmd == BIN_CMD_ADD)
         return BIN_STATUS_KEY_EEXISTS;
-    if (r->cas == 0 && r->cmd == BIN_CMD_REPLACE)
+    if (cas == 0 && r->cmd == BIN_CMD_REPLACE)
         return BIN_STATUS_KEY_ENOENT;
     return BIN_STATUS_NOT_STORED;
 }
@@ -234,23 +234,26 @@ void binary_exec_store(struct conn *c)
     CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
     STAT_INC(tstats(c), cmd_set);
     /* A CAS makes any set, add or replace a compare-and-swap, and an
-     * append or prepend conditional on it, as in memcached. */
+     * append or prepend conditional on it, as in memcached. Under -C
+     * memcached has nowhere to keep the request's CAS and stores as if
+     * none came. */
+    uint64_t cas = c->srv->settings->use_cas ? r->cas : 0;
     struct cache_mstore_opts o = {
         .mode = is_append(r->cmd) ? store_mode(r)
-                : r->cas != 0 ? CACHE_SET : store_mode(r),
-        .compare = r->cas != 0,
-        .cas = r->cas,
+                : cas != 0 ? CACHE_SET : store_mode(r),
+        .compare = cas != 0,
+        .cas = cas,
     };
     struct cache_mstore_result res = {0};
     enum cache_status st = cache_mstore(cache, s.item, &o, &res);
     cache_release(cache, s.item);
-    if (r->cas != 0 && !is_append(r->cmd))
+    if (cas != 0 && !is_append(r->cmd))
         stats_count_cas(tstats(c), st, v.cls);
     switch (st) {
     case CACHE_OK: send_ok(c, r, NULL, 0, res.cas); break;
     case CACHE_EXISTS: send_error(c, r, BIN_STATUS_KEY_EEXISTS); break;
     case CACHE_NOT_FOUND: send_error(c, r, BIN_STATUS_KEY_ENOENT); break;
-    default: send_error(c, r, not_stored_status(r)); break;
+    default: send_error(c, r, not_stored_status(r, cas)); break;
     }
 }
 

@@ -17,10 +17,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 
-OP = dict(GET=0x00, SET=0x01, DELETE=0x04, INCR=0x05, DECR=0x06, QUIT=0x07,
-          NOOP=0x0a,
-          VERSION=0x0b, GETK=0x0c, GETKQ=0x0d, STAT=0x10, SETQ=0x11,
-          TOUCH=0x1c, GAT=0x1d)
+OP = dict(GET=0x00, SET=0x01, ADD=0x02, REPLACE=0x03, DELETE=0x04,
+          INCR=0x05, DECR=0x06, QUIT=0x07, NOOP=0x0a, VERSION=0x0b,
+          GETK=0x0c, GETKQ=0x0d, STAT=0x10, SETQ=0x11, TOUCH=0x1c, GAT=0x1d)
 HEADER = struct.Struct(">BBHBBHIIQ")
 MIB = 1024 * 1024
 
@@ -258,6 +257,28 @@ class Choice(unittest.TestCase):
         with d.connect() as c:   # a text line is not a request
             c.send(b"get foo bar baz qux quux corge\r\n")
             self.assertTrue(c.closed_by_peer(5))
+
+
+class WithoutCas(unittest.TestCase):
+    """-C: memcached has nowhere to keep a request's CAS, so a binary store
+    with one is a plain store. (Only the statuses are checked: memcached
+    1.6.18 -C loses items to later reads.)"""
+
+    def test_request_cas_is_ignored_by_stores(self):
+        if H.external_addr():
+            self.skipTest("needs its own daemon flags; ZEEKDB_ADDR is set")
+        d = H.Daemon(["-C"]).start()
+        self.addCleanup(d.stop)
+        b = BinClient(d)
+        self.addCleanup(b.close)
+        for op, cas, status in (("SET", 12345, 0),     # missing: stored
+                                ("SET", 99, 0),        # present: stored
+                                ("ADD", 7, 2),         # present: exists
+                                ("REPLACE", 7, 0)):    # present: replaced
+            r = b.call(set_packet(b"nocas", b"v", op=OP[op], cas=cas))
+            self.assertEqual(r.status, status, op)
+        r = b.call(set_packet(b"nocas-2", b"v", op=OP["REPLACE"], cas=7))
+        self.assertEqual(r.status, 1)   # missing: not found
 
 
 if __name__ == "__main__":
