@@ -147,12 +147,21 @@ void reply_drop_unsent(struct reply *r)
     /* a segment partly written goes out whole */
     if (keep < r->first + (r->first_done > 0))
         keep = r->first + (r->first_done > 0);
-    if (keep >= r->nsegs)
-        return;
     release_from(r, keep);
     for (size_t i = keep; i < r->nsegs; i++)
         r->pending -= r->segs[i].len - (i == r->first ? r->first_done : 0);
     r->nsegs = keep;
+    /* text queued after the mark may have extended the segment before it:
+     * cut that back too, unless it has been written */
+    if (keep == r->sent_mark && keep > r->first) {
+        struct reply_seg *s = &r->segs[keep - 1];
+        size_t done = keep - 1 == r->first ? r->first_done : 0;
+        size_t len = r->mark_len > done ? r->mark_len : done;
+        if (s->ptr == NULL && s->len > len) {
+            r->pending -= s->len - len;
+            s->len = len;
+        }
+    }
 }
 
 static size_t fill_iov(struct reply *r, struct iovec *iov)
@@ -248,7 +257,7 @@ static void start_over(struct reply *r)
     r->nsegs = 0;
     r->first = 0;
     r->first_done = 0;
-    r->sent_mark = 0;
+    r->sent_mark = r->mark_len = 0;
     if (r->cap > REPLY_KEEP_BYTES)
         free_buf(r);
     if (r->segs_cap > REPLY_KEEP_SEGS)

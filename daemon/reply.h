@@ -34,6 +34,8 @@ struct reply {
     size_t first_done; /* bytes of it already written */
     size_t pending;    /* bytes queued and not yet written */
     size_t sent_mark;  /* segments before it memcached would have sent */
+    size_t mark_len;   /* length then of the segment before the mark, which
+                          later text may extend */
 };
 
 enum reply_io {
@@ -68,10 +70,8 @@ static inline void reply_commit(struct reply *r, size_t used)
     if (used == 0)
         return;
     last = r->nsegs > r->first ? &r->segs[r->nsegs - 1] : NULL;
-    /* Text right after text extends the same segment, unless the sent
-     * mark lies between them (reply_drop_unsent cuts there). */
-    if (last != NULL && r->nsegs > r->sent_mark && last->ptr == NULL &&
-        last->off + last->len == r->len) {
+    /* Text right after text extends the same segment. */
+    if (last != NULL && last->ptr == NULL && last->off + last->len == r->len) {
         last->len += used;
         r->len += used;
         r->pending += used;
@@ -101,6 +101,7 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
 static inline void reply_mark_sent(struct reply *r)
 {
     r->sent_mark = r->nsegs;
+    r->mark_len = r->nsegs > 0 ? r->segs[r->nsegs - 1].len : 0;
 }
 size_t reply_sent_count(const struct item *it, void *reply);
 /* memcached hangs up on some requests (a line too long, an HTTP request)
