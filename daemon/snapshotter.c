@@ -141,20 +141,27 @@ static void remove_stale_temporaries(const char *path)
     closedir(d);
 }
 
-/* One loading thread: whole blocks at a time, until the file ends. A
- * class that found no memory is full for the rest of the load (nothing is
- * evicted or freed meanwhile), so its later records are only counted;
- * the other classes go on filling the pages they have. */
+/* The slab classes that found no memory, shared by the loading threads.
+ * Such a class is full for the rest of the load (nothing is evicted or
+ * freed meanwhile), so its later records are only counted; the other
+ * classes go on filling the pages they have. Until one is full no record
+ * needs its class looked up. */
+struct full_classes {
+    _Atomic bool any;
+    _Atomic bool cls[CACHE_CLASSES_MAX + 1];
+};
+
+/* One loading thread: whole blocks at a time, until the file ends. */
 struct loader {
     struct snapshotter *s;
     struct snapshot_reader *r;
-    _Atomic bool *class_full; /* CACHE_CLASSES_MAX + 1, shared */
+    struct full_classes *full;
     pthread_t thread;
     uint64_t loaded, bytes, expired, left_out;
 };
 
 static void count_one(struct loader *l, const struct cache_restore_item *it,
-                      unsigned cls, enum cache_status st)
+                      enum cache_status st)
 {
     switch (st) {
     case CACHE_OK:
@@ -162,8 +169,11 @@ static void count_one(struct loader *l, const struct cache_restore_item *it,
         l->bytes += it->nkey + it->nvalue;
         break;
     case CACHE_NO_MEMORY:
-        atomic_store_explicit(&l->class_full[cls], true,
-                              memory_order_relaxed);
+        atomic_store_explicit(&l->full->cls[cache_class_of(
+                                  l->s->cache, it->nkey, it->nvalue,
+                                  it->flags)],
+                              true, memory_order_relaxed);
+        atomic_store_explicit(&l->full->any, true, memory_order_relaxed);
         l->left_out++;
         break;
     case CACHE_TOO_LARGE:
@@ -175,21 +185,24 @@ static void count_one(struct loader *l, const struct cache_restore_item *it,
     }
 }
 
+static bool in_full_class(struct loader *l, const struct snapshot_record *r)
+{
+    unsigned cls = cache_class_of(l->s->cache, r->nkey, r->nvalue, r->flags);
+    return atomic_load_explicit(&l->full->cls[cls], memory_order_relaxed);
+}
+
 /* Up to CACHE_RESTORE_BATCH records of b into the cache; false at the
  * block's end. */
 static bool restore_some(struct loader *l, struct snapshot_block *b)
 {
-    struct cache *cache = l->s->cache;
     struct cache_restore_item it[CACHE_RESTORE_BATCH];
-    unsigned cls[CACHE_RESTORE_BATCH];
     enum cache_status st[CACHE_RESTORE_BATCH];
     struct snapshot_record rec;
+    bool any_full = atomic_load_explicit(&l->full->any, memory_order_relaxed);
     size_t n = 0, seen = 0;
     while (seen < CACHE_RESTORE_BATCH && snapshot_block_next(b, &rec)) {
         seen++;
-        cls[n] = cache_class_of(cache, rec.nkey, rec.nvalue, rec.flags);
-        if (atomic_load_explicit(&l->class_full[cls[n]],
-                                 memory_order_relaxed)) {
+        if (any_full && in_full_class(l, &rec)) {
             l->left_out++;
             continue;
         }
@@ -201,9 +214,9 @@ static bool restore_some(struct loader *l, struct snapshot_block *b)
         };
     }
     if (n > 0)
-        cache_restore_batch(cache, it, n, st);
+        cache_restore_batch(l->s->cache, it, n, st);
     for (size_t i = 0; i < n; i++)
-        count_one(l, &it[i], cls[i], st[i]);
+        count_one(l, &it[i], st[i]);
     return seen == CACHE_RESTORE_BATCH;
 }
 
@@ -265,14 +278,15 @@ static void load_records(struct snapshotter *s, struct snapshot_reader *r,
                          unsigned threads, struct loader *sum)
 {
     struct loader l[LOAD_THREADS_MAX];
-    _Atomic bool class_full[CACHE_CLASSES_MAX + 1];
+    struct full_classes full;
     unsigned started = 0;
+    atomic_init(&full.any, false);
     for (size_t i = 0; i <= CACHE_CLASSES_MAX; i++)
-        atomic_init(&class_full[i], false);
+        atomic_init(&full.cls[i], false);
     if (threads > LOAD_THREADS_MAX)
         threads = LOAD_THREADS_MAX;
     for (unsigned i = 0; i < threads; i++) {
-        l[i] = (struct loader){.s = s, .r = r, .class_full = class_full};
+        l[i] = (struct loader){.s = s, .r = r, .full = &full};
         /* the first one runs here; a thread that cannot start is
          * simply not used */
         if (i == 0 ||
