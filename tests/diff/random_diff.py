@@ -15,7 +15,7 @@ same ZEEKDB_BIN and MEMCACHED_BIN, exit 0 (no difference), 1 (some), 77
 (memcached missing), 99 (a server that will not start).
 
 Every step is one write() of one or more commands followed by a sentinel,
-"mg rdiff:end O<n>"; its reply ends at the sentinel's "EN O<n>" line, at
+"mg rdiff:end Oe<n>"; its reply ends at the sentinel's "EN Oe<n>" line, at
 the server's close, or after STEP_TIMEOUT seconds without it. On a
 difference the session is cut after the first step that differs, then
 earlier steps that do not matter are dropped, and the result is printed
@@ -54,8 +54,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as diff  # noqa: E402
 
 # Ends every write: a miss with an opaque no generated command can
-# produce, so its "EN O..." line marks the end of the write's replies even
-# when data read as commands holds "mn" lines.
+# produce (generated ones are O1, O3, O7, O9 and Oabc), so its "EN Oe..."
+# line marks the end of the write's replies even when data read as
+# commands holds "mn" lines.
 SENTINEL_KEY = b"rdiff:end"
 STEP_TIMEOUT = 2.0        # seconds to wait for a step's sentinel
 SESSION_BUDGET = 10.0     # seconds one session may take on one server
@@ -472,7 +473,7 @@ class Gen:
 # ---------------------------------------------------------------- replay
 
 def sentinel(n):
-    return b"mg %s O%d\r\n" % (SENTINEL_KEY, n), b"EN O%d" % n
+    return b"mg %s Oe%d\r\n" % (SENTINEL_KEY, n), b"EN Oe%d" % n
 
 
 def ends_with(data, line):
