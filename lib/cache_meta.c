@@ -242,9 +242,11 @@ enum cache_status cache_mstore(struct cache *c, struct item *it,
 /* A linked item that may be changed in place: `it` itself when nobody
  * else holds it and the value keeps its size, else a copy of it (the
  * first nbytes of its value; nbytes includes "\r\n") that replaces it
- * under a fresh CAS. NULL when there is no memory for the copy. */
+ * under a fresh CAS. A copy that stands for memcached's change in place
+ * (same_item) also keeps what that keeps: the fetched bit and the last
+ * access. NULL when there is no memory for the copy. */
 static struct item *own_locked(struct cache *c, struct item *it,
-                               uint64_t hv, size_t nbytes)
+                               uint64_t hv, size_t nbytes, bool same_item)
 {
     if (item_refcount(it) == 1 && nbytes == it->nbytes)
         return it;
@@ -255,8 +257,13 @@ static struct item *own_locked(struct cache *c, struct item *it,
     char *v = item_value(copy, c->use_cas);
     memcpy(v, item_value(it, c->use_cas), nbytes - 2);
     memcpy(v + nbytes - 2, "\r\n", 2);
-    item_flag_set(copy, item_iflags(it) & META_BITS);
+    item_flag_set(copy, item_iflags(it) &
+                            (same_item ? META_BITS | ITEM_FETCHED
+                                       : META_BITS));
+    rel_time_t atime = item_atime(it);
     replace_locked(c, it, copy, hv);
+    if (same_item)
+        item_set_atime(copy, atime); /* linking set it to now */
     cache_release(c, copy);
     return copy;
 }
@@ -273,7 +280,10 @@ static enum cache_status mdelete_locked(struct cache *c, struct item *it,
         unlink_locked(c, it, hv, false);
         return CACHE_OK;
     }
-    it = own_locked(c, it, hv, o->invalidate ? it->nbytes : 2);
+    /* memcached marks an item stale in place, and drops a value by
+     * storing a new, empty item */
+    it = own_locked(c, it, hv, o->invalidate ? it->nbytes : 2,
+                    o->invalidate);
     if (it == NULL)
         return CACHE_NO_MEMORY;
     if (o->invalidate) {

@@ -241,10 +241,17 @@ static void mdelete_invalidate_copies_a_held_item(void **state)
     struct item *held = cache_get(e->cache, "k", 1, NULL, NULL, NULL);
     struct cache_item_view before, after;
     cache_item_view(e->cache, held, &before);
+    clock_advance(e->clock, 5);
     struct cache_mdelete_opts inv = {.invalidate = true};
     assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv, NULL), CACHE_OK);
     cache_item_view(e->cache, held, &after);
     assert_int_equal(after.cas, before.cas); /* the reader's copy is intact */
+    /* the copy stands for memcached's change in place: still fetched,
+     * last accessed when the item was */
+    struct cache_mdebug d;
+    assert_true(cache_mdebug(e->cache, "k", 1, &d));
+    assert_true(d.fetched);
+    assert_int_equal(d.la, 5);
     struct cache_meta m;
     assert_true(mget(e->cache, "k", &(struct cache_mget_opts){0}, &m));
     assert_true(m.stale);
