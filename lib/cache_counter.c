@@ -60,10 +60,6 @@ bool parse_counter(const char *p, size_t len, uint64_t *out)
     return true;
 }
 
-/* The flags an item changed in place keeps (the others follow the link). */
-#define KEPT_IN_PLACE                                                         \
-    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
-
 /* Whether the caller's sent references (cache.h) are all that hold it
  * besides the hash table. */
 static bool only_sent_hold(const struct item *it,

@@ -155,6 +155,12 @@ static inline void note_cls(unsigned *cls, const struct item *it)
         *cls = it != NULL ? it->clsid : 0;
 }
 
+/* The flags a copy keeps when it stands for memcached's change of an
+ * item in place (the others follow the link); a copy that stands for a
+ * new item keeps only the meta protocol's. */
+#define KEPT_IN_PLACE                                                         \
+    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
+
 /* lib/cache_counter.c */
 bool parse_counter(const char *p, size_t len, uint64_t *out);
 /* True for a value incr/decr cannot be applied to whatever it holds:

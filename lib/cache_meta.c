@@ -20,7 +20,7 @@
 #include "lib/cache_internal.h"
 #include "lib/policy.h"
 
-/* The bits a copy of an item inherits. */
+/* The bits any copy of an item inherits. */
 #define META_BITS (ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
 
 static uint64_t fresh_cas(struct cache *c)
@@ -258,8 +258,7 @@ static struct item *own_locked(struct cache *c, struct item *it,
     memcpy(v, item_value(it, c->use_cas), nbytes - 2);
     memcpy(v + nbytes - 2, "\r\n", 2);
     item_flag_set(copy, item_iflags(it) &
-                            (same_item ? META_BITS | ITEM_FETCHED
-                                       : META_BITS));
+                            (same_item ? KEPT_IN_PLACE : META_BITS));
     rel_time_t atime = item_atime(it);
     replace_locked(c, it, copy, hv);
     if (same_item)
