@@ -75,6 +75,19 @@ stop_daemon() {
     pids=("${keep[@]}")
 }
 
+# start_pair MB [FLAGS...]: zeekdb and memcached with the same -m and
+# flags; sets z_pid z_port m_pid m_port (the caller's locals). stop_pair
+# stops both.
+start_pair() {
+    start_daemon zeekdb "$@" && z_pid=$daemon_pid z_port=$daemon_port
+    start_daemon memcached "$@" && m_pid=$daemon_pid m_port=$daemon_port
+}
+
+stop_pair() {
+    stop_daemon "$z_pid"
+    stop_daemon "$m_pid"
+}
+
 # ask PORT TIMEOUT COMMAND: send one command, print the first reply line.
 ask() {
     timeout "$2" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\r\n" "$2" >&3 &&

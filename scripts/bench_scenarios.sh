@@ -24,11 +24,9 @@ side_by_side() {
     vals=()
     echo
     echo "== $name: $desc; ${duration}s x $pairs pairs =="
-    start_daemon zeekdb "$mb" && z_pid=$daemon_pid z_port=$daemon_port
-    start_daemon memcached "$mb" && m_pid=$daemon_pid m_port=$daemon_port
+    start_pair "$mb"
     alternate zeekdb "$z_port" "$z_pid" memcached "$m_port" "$m_pid" "$@"
-    stop_daemon "$z_pid"
-    stop_daemon "$m_pid"
+    stop_pair
     add_pair_row "$name" "$text" "$f" "$target" zeekdb memcached
 }
 
@@ -67,8 +65,7 @@ sc_p99_fixed_rate() {
     echo
     echo "== p99_fixed_rate: get90 paced at $rate_pct% of memcached's max; 2x25 conns," \
          "${duration}s x $pairs pairs =="
-    start_daemon zeekdb 1024 && z_pid=$daemon_pid z_port=$daemon_port
-    start_daemon memcached 1024 && m_pid=$daemon_pid m_port=$daemon_port
+    start_pair 1024
     echo "  calibration: memcached closed loop"
     run_head
     for r in 1 2; do
@@ -82,8 +79,7 @@ sc_p99_fixed_rate() {
     vals=()
     alternate zeekdb "$z_port" "$z_pid" memcached "$m_port" "$m_pid" \
         "${conns50[@]}" -d "$duration" "${get90[@]}" --rate "$rate"
-    stop_daemon "$z_pid"
-    stop_daemon "$m_pid"
+    stop_pair
     # shellcheck disable=SC2086
     echo "  achieved ops/s: zeekdb $(median ${vals[zeekdb ops_per_sec]}), memcached" \
          "$(median ${vals[memcached ops_per_sec]}) (offered $rate)"
@@ -414,14 +410,12 @@ sc_memcslap() {
     echo
     echo "== memcslap: libmemcached's load generator, 50 threads x $memcslap_per_thread" \
          "sets then gets; $pairs pairs =="
-    start_daemon zeekdb 1024 && z_pid=$daemon_pid z_port=$daemon_port
-    start_daemon memcached 1024 && m_pid=$daemon_pid m_port=$daemon_port
+    start_pair 1024
     for ((r = 1; r <= pairs; r++)); do
         memcslap_run zeekdb "$z_port" "$r"
         memcslap_run memcached "$m_port" "$r"
     done
-    stop_daemon "$z_pid"
-    stop_daemon "$m_pid"
+    stop_pair
     add_pair_row memcslap_set "memcslap sets/s, 50 threads" sets "-" zeekdb memcached
     add_pair_row memcslap_get "memcslap gets/s, 50 threads" gets "-" zeekdb memcached
 }
@@ -439,8 +433,7 @@ sc_tls() {
         vals=()
         echo
         echo "== tls_$row: through TLS; ${duration}s x $pairs pairs =="
-        start_daemon zeekdb 1024 "${tls_args[@]}" && z_pid=$daemon_pid z_port=$daemon_port
-        start_daemon memcached 1024 "${tls_args[@]}" && m_pid=$daemon_pid m_port=$daemon_port
+        start_pair 1024 "${tls_args[@]}"
         if [[ $row == throughput ]]; then
             alternate zeekdb "$z_port" "$z_pid" memcached "$m_port" "$m_pid" --tls \
                 "${conns50[@]}" -d "$duration" "${get90[@]}"
@@ -452,8 +445,7 @@ sc_tls() {
             add_pair_row tls_cpu_pipelined "server CPU us/request, 16/batch, TLS" \
                 server_us_per_op "-" zeekdb memcached
         fi
-        stop_daemon "$z_pid"
-        stop_daemon "$m_pid"
+        stop_pair
     done
     probe_tls=no
 }
