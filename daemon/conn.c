@@ -396,10 +396,10 @@ static bool parse_one(struct conn *c)
         if (trace_on())
             trace_request(c->fd, c->rbuf + c->rpos, used);
         c->rpos += used;
-        text_exec_bad_retrieval(c, &req);
+        const char *why = text_exec_refused(c, &req);
         if (!req.noreply) {
             char line[256];
-            size_t n = text_client_error(line, sizeof(line), req.error);
+            size_t n = text_client_error(line, sizeof(line), why);
             reply_text(&c->reply, line, n);
         }
         if (req.swallow > 0) {

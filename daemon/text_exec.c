@@ -30,6 +30,8 @@
 #include "proto/token.h"
 
 #define MEMLIMIT_MIN_MB 8
+/* Answered to flush_all under -F, before its arguments are looked at. */
+#define FLUSH_REFUSED "flush_all not allowed"
 
 static struct thread_stats *tstats(struct conn *c)
 {
@@ -152,7 +154,7 @@ static void retrieve_keys(struct conn *c, const struct retrieval *r,
         retrieve_key(c, r, key, nkey);
 }
 
-void text_exec_bad_retrieval(struct conn *c, const struct text_request *req)
+static void refused_retrieval(struct conn *c, const struct text_request *req)
 {
     if (req->keys == NULL || req->keys_len == 0)
         return;
@@ -162,6 +164,20 @@ void text_exec_bad_retrieval(struct conn *c, const struct text_request *req)
     /* memcached drops what it had queued for this connection here,
      * letting go of the items (reply.h) */
     reply_mark_sent(&c->reply);
+}
+
+const char *text_exec_refused(struct conn *c, const struct text_request *req)
+{
+    if (req->cmd == TEXT_CMD_FLUSH_ALL) {
+        /* memcached counts a flush_all and checks -F before it reads the
+         * delay */
+        STAT_INC(tstats(c), cmd_flush);
+        if (!c->srv->settings->flush_enabled)
+            return FLUSH_REFUSED;
+        return req->error;
+    }
+    refused_retrieval(c, req);
+    return req->error;
 }
 
 static void exec_retrieve(struct conn *c, const struct text_request *req)
@@ -335,7 +351,7 @@ static void exec_flush_all(struct conn *c, const struct text_request *req)
     STAT_INC(tstats(c), cmd_flush);
     if (!c->srv->settings->flush_enabled) {
         if (!req->noreply)
-            say_str(c, "CLIENT_ERROR flush_all not allowed\r\n");
+            say_str(c, "CLIENT_ERROR " FLUSH_REFUSED "\r\n");
         return;
     }
     cache_flush(c->srv->cache, req->has_exptime ? req->exptime : 0);

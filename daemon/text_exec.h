@@ -16,10 +16,12 @@ void text_exec(struct conn *c, const struct text_request *req);
 /* The data block of a storage command is complete in the item. */
 void text_exec_store(struct conn *c);
 
-/* A retrieval line refused for a too-long key (TEXT_CLIENT_ERROR): look up,
- * and for gat/gats touch, the keys before that one, as memcached does
- * before it answers the error; no reply. Does nothing for other lines. */
-void text_exec_bad_retrieval(struct conn *c, const struct text_request *req);
+/* A line the parser refused (TEXT_CLIENT_ERROR): what memcached still does
+ * before it answers. A retrieval looks up, and gat/gats touches, the keys
+ * before the too-long one; flush_all counts itself. Returns the error
+ * text to answer (without "CLIENT_ERROR "), req->error unless memcached
+ * says something else first; queues no reply. */
+const char *text_exec_refused(struct conn *c, const struct text_request *req);
 /* Queue a fixed reply unless the request asked for none. */
 void text_exec_reply(struct conn *c, enum text_reply r);
 

@@ -469,7 +469,14 @@ class Admin(SharedDaemonCase):
         self.expect(b"flush_all\r\n", b"OK\r\n")   # cancels the delayed flush
 
     def test_flush_all_bad_delay(self):
+        """A delay that is not a number is refused but, as memcached
+        counts it, still a flush_all in cmd_flush; a line with too many
+        arguments is no flush_all at all."""
+        before = int(self.c.stats()["cmd_flush"])
         self.expect(b"flush_all abc\r\n", b"CLIENT_ERROR invalid exptime argument\r\n")
+        self.expect(b"flush_all 99999999999 noreply\r\nmn\r\n", b"MN\r\n")
+        self.expect(b"flush_all 1 2 3\r\n", b"ERROR\r\n")
+        self.assertEqual(int(self.c.stats()["cmd_flush"]), before + 2)
 
     def test_version(self):
         self.c.send(b"version\r\n")
@@ -1537,6 +1544,19 @@ class Flags(unittest.TestCase):
                 else "mlockall() failed"
             self.assertTrue(H.wait_until(lambda: said in d.stderr(), 5),
                             d.stderr())
+
+    def test_flush_disabled(self):
+        """-F refuses every flush_all before looking at its delay, and
+        counts each in cmd_flush; the items stay."""
+        d = own_daemon(self, ["-F"])
+        c = self.connect(d)
+        refused = b"CLIENT_ERROR flush_all not allowed\r\n"
+        self.exact(c, b"set k 0 0 1\r\nx\r\n", b"STORED\r\n")
+        for line in (b"flush_all", b"flush_all 0", b"flush_all abc"):
+            self.exact(c, line + b"\r\n", refused)
+        self.exact(c, b"flush_all noreply\r\nflush_all 1 2 3\r\nget k\r\n",
+                   b"ERROR\r\nVALUE k 0 1\r\nx\r\nEND\r\n")
+        self.assertEqual(int(c.stats()["cmd_flush"]), 4)
 
     def test_log_file_and_sighup_reopen(self):
         """-o log_file takes every log line; after a rotation moved it,
