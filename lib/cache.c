@@ -193,8 +193,8 @@ void cache_temp_lru(struct cache *c, bool *on, uint32_t *ttl)
     *ttl = atomic_load(&c->temp_ttl);
 }
 
-/* Stripe held. */
-void link_locked(struct cache *c, struct item *it, uint64_t hv)
+/* link_locked() but for total_items. Stripe held. */
+static void link_item(struct cache *c, struct item *it, uint64_t hv)
 {
     rel_time_t now = clock_now(c->clock);
     uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
@@ -209,12 +209,18 @@ void link_locked(struct cache *c, struct item *it, uint64_t hv)
     } else {
         c->pops->link(c->policy, it, now);
     }
-    count(&c->total_items, 1);
     size_t bytes = total_of(c, it);
     note_bytes(c, (int64_t)bytes);
     /* fresh items and unlinked ones carry no mark */
     if (size_hist_add(c->sizes, bytes))
         item_flag_set(it, ITEM_SIZED);
+}
+
+/* Stripe held. */
+void link_locked(struct cache *c, struct item *it, uint64_t hv)
+{
+    link_item(c, it, hv);
+    count(&c->total_items, 1);
 }
 
 /* Stripe held; policy_locked says the caller holds the policy's class
@@ -242,6 +248,14 @@ void replace_locked(struct cache *c, struct item *old,
 {
     unlink_locked(c, old, hv, false);
     link_locked(c, it, hv);
+}
+
+void replace_in_place_locked(struct cache *c, struct item *old,
+                             struct item *it, uint64_t hv)
+{
+    unlink_locked(c, old, hv, false);
+    link_item(c, it, hv);
+    note_change(c);
 }
 
 /* A live item for key, unlinking a dead one on the way; memcached's
@@ -837,7 +851,8 @@ void give_cas(struct cache *c, struct item *it, uint64_t cas)
 
 /* Links and unlinks are derived rather than counted, to keep another
  * shared write off the store path: every link adds one to total_items
- * and to the item count, every unlink takes one from the count. */
+ * and to the item count, every unlink takes one from the count (a copy
+ * that replaces an item in place counts as a change instead). */
 uint64_t cache_changes(struct cache *c)
 {
     return 2 * load(&c->total_items) - assoc_count(c->assoc) +

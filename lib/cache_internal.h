@@ -128,6 +128,10 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
                    bool policy_locked);
 void replace_locked(struct cache *c, struct item *old, struct item *it,
                     uint64_t hv);
+/* replace_locked() for a copy that stands for memcached's change of `old`
+ * in place: a change, not one more item in total_items. */
+void replace_in_place_locked(struct cache *c, struct item *old,
+                             struct item *it, uint64_t hv);
 /* A live item for key (no new reference), unlinking a dead one. */
 struct item *find_locked(struct cache *c, uint64_t hv, const char *key,
                          size_t nkey, enum cache_miss *why);

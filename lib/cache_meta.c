@@ -260,9 +260,12 @@ static struct item *own_locked(struct cache *c, struct item *it,
     item_flag_set(copy, item_iflags(it) &
                             (same_item ? KEPT_IN_PLACE : META_BITS));
     rel_time_t atime = item_atime(it);
-    replace_locked(c, it, copy, hv);
-    if (same_item)
+    if (same_item) {
+        replace_in_place_locked(c, it, copy, hv);
         item_set_atime(copy, atime); /* linking set it to now */
+    } else {
+        replace_locked(c, it, copy, hv);
+    }
     cache_release(c, copy);
     return copy;
 }

@@ -246,8 +246,11 @@ static void mdelete_invalidate_copies_a_held_item(void **state)
     assert_int_equal(cache_mdelete(e->cache, "k", 1, &inv, NULL), CACHE_OK);
     cache_item_view(e->cache, held, &after);
     assert_int_equal(after.cas, before.cas); /* the reader's copy is intact */
-    /* the copy stands for memcached's change in place: still fetched,
-     * last accessed when the item was */
+    /* the copy stands for memcached's change in place: no new item in
+     * total_items, still fetched, last accessed when the item was */
+    struct cache_stats st;
+    cache_stats(e->cache, &st);
+    assert_int_equal(st.total_items, 1);
     struct cache_mdebug d;
     assert_true(cache_mdebug(e->cache, "k", 1, &d));
     assert_true(d.fetched);
@@ -423,9 +426,14 @@ static void marith_keeps_size_unless_held(void **state)
     cache_item_view(e->cache, held, &v);
     struct sent_list list = {&held, 1};
     struct cache_sent_refs mine = {count_sent, &list};
+    struct cache_stats st;
+    cache_stats(e->cache, &st);
+    uint64_t items = st.total_items;
     assert_int_equal(marith_shrink(e->cache, "c", &mine, buf), 2);
     assert_string_equal(buf, "1 ");
     assert_memory_equal(v.value, "99\r\n", 4);
+    cache_stats(e->cache, &st); /* a change in place, not a new item */
+    assert_int_equal(st.total_items, items);
     struct cache_meta m;
     assert_true(mget(e->cache, "c", &(struct cache_mget_opts){0}, &m));
     assert_true(m.fetched);
@@ -437,7 +445,11 @@ static void marith_keeps_size_unless_held(void **state)
     struct item *other = cache_get(e->cache, "d", 1, NULL, NULL, &first);
     assert_false(first); /* the second read */
     list = (struct sent_list){&held, 1};
+    cache_stats(e->cache, &st);
+    items = st.total_items;
     assert_int_equal(marith_shrink(e->cache, "d", &mine, buf), 1);
+    cache_stats(e->cache, &st); /* memcached's new item */
+    assert_int_equal(st.total_items, items + 1);
     cache_release(e->cache, held);
     cache_release(e->cache, other);
 
