@@ -18,7 +18,9 @@ each server from that server's own replies.
 
 Every step is one write of one or more requests followed by a NOOP with
 an opaque of its own, which memcached always answers: a step's responses
-end at that NOOP's, at the server's close, or after STEP_TIMEOUT.
+end at that NOOP's, at the server's close, or after STEP_TIMEOUT. After
+the session a text stats on a new connection tells how far the counters
+clients watch moved (run.py's COUNTERS), compared as one more step.
 
 Left out, each for its reason:
   - STAT (each server reports its own figures; its framing is checked by
@@ -26,6 +28,8 @@ Left out, each for its reason:
   - an unknown opcode with a body: memcached 1.6.18 then discards the
     body plus as many bytes again as the extras and key took, eating into
     the next request; zeekdb discards exactly the body;
+  - the store_too_large and store_no_memory counters (COUNTERS says
+    why);
   - stored counters of 2^63 and more, which memcached 1.6.18 may take for
     non-numeric (tests/diff/random_diff.py says more). The fixed session
     "counters" wraps one that was set in the same write.
@@ -51,6 +55,12 @@ MAX_STEPS = 30
 # then goes into a new item instead of being padded in place, at random.
 SERVER_EXTRA = ["-I", "1m", "-o", "no_lru_maintainer"]
 SENTINEL_OPAQUE = 0x5e5e0000
+# memcached 1.6.18 counts a value refused for its size (or for want of
+# memory) in store_too_large (store_no_memory) on the text and meta
+# protocols only; protocol.txt defines both counters for every storage
+# request, and zeekdb counts binary ones too.
+COUNTERS = tuple(k for k in diff.COUNTERS
+                 if k not in (b"store_too_large", b"store_no_memory"))
 
 OP = dict(GET=0x00, SET=0x01, ADD=0x02, REPLACE=0x03, DELETE=0x04,
           INCR=0x05, DECR=0x06, QUIT=0x07, FLUSH=0x08, GETQ=0x09, NOOP=0x0a,
@@ -333,7 +343,16 @@ def learn_cas(step, packets, cas_by_key):
 
 
 def run_session(steps, server):
-    """Replay a session; a list of (packets, marker) per step."""
+    """Replay a session; a list of (packets, marker) per step, then no
+    packets and how far the counters moved (run.py's COUNTERS)."""
+    before = diff.counters(server)
+    transcript = run_steps(steps, server)
+    moved = diff.counters_moved(before, diff.counters(server), COUNTERS)
+    transcript.append(([], "counters: " + moved.decode().rstrip()))
+    return transcript
+
+
+def run_steps(steps, server):
     sock, marker = diff.connect(server)
     if sock is None:
         return [([], marker)]

@@ -16,7 +16,9 @@ same ZEEKDB_BIN and MEMCACHED_BIN, exit 0 (no difference), 1 (some), 77
 
 Every step is one write() of one or more commands followed by a sentinel,
 "mg rdiff:end Oe<n>"; its reply ends at the sentinel's "EN Oe<n>" line, at
-the server's close, or after STEP_TIMEOUT seconds without it. On a
+the server's close, or after STEP_TIMEOUT seconds without it. After the
+session a plain stats on a new connection tells how far the counters
+clients watch (COUNTERS) moved, compared as one more reply. On a
 difference the session is cut after the first step that differs, then
 earlier steps that do not matter are dropped, and the result is printed
 in the case-file format of tests/diff/README, ready to become a case.
@@ -35,7 +37,7 @@ What the generator deliberately leaves out, and why:
     not trusted as a reference: incr deltas and ma D/J stay below 2^40,
     and a wrapping incr (up to 2^64-1) only follows a set of a small
     counter in the same write;
-  - stats (each server reports its own internals), delayed flush_all and
+  - stats commands (each server reports its own internals), delayed flush_all and
     positive expiry that could pass during a session (timing);
   - more 1.6.18 quirks, each explained where the generator avoids it:
     long values that could be read as a command line, mg/ma N with b, T
@@ -70,7 +72,6 @@ MAX_STEPS = 40            # steps per session (plus the leading flush_all)
 # "0" rather than "0         ", at random. ZeekDB accepts and ignores it.
 SERVER_EXTRA = ["-I", "1m", "-o", "no_lru_maintainer"]
 ITEM_LIMIT = 1 << 20      # -I 1m
-
 # ---------------------------------------------------------------- generator
 
 KEYS = [b"a", b"b", b"c", b"k:1", b"n1", b"L" * 250]
@@ -500,7 +501,16 @@ def read_step(sock, step, end_line, deadline):
 
 def run_session(steps, server):
     """Replay steps on a fresh connection: a list of (step, reply,
-    marker), ending with what arrives after a half-close."""
+    marker), ending with what arrives after a half-close and then how
+    far the COUNTERS moved."""
+    before = diff.counters(server)
+    transcript = run_steps(steps, server)
+    transcript.append((None, diff.counters_moved(before, diff.counters(server)),
+                       None))
+    return transcript
+
+
+def run_steps(steps, server):
     transcript = []
     cas_seen = []
     end = time.monotonic() + SESSION_BUDGET
@@ -553,11 +563,13 @@ def compare(steps, ref, test):
 
 def shrink(steps, ref, test, first_index):
     """Cut the session after the first differing step, then drop earlier
-    steps one at a time while the session still differs."""
+    steps one at a time while the session still differs. A difference
+    after the last step (what came after the half-close, or the
+    counters) may lose any step but the leading flush_all."""
     end = time.monotonic() + SHRINK_BUDGET
     cur = steps[:first_index + 1]
     runs = 0
-    i = len(cur) - 2
+    i = len(cur) - 2 if first_index < len(steps) else len(cur) - 1
     while i >= 1 and runs < MAX_SHRINK_RUNS and time.monotonic() < end:
         cand = cur[:i] + cur[i + 1:]
         runs += 1
@@ -639,7 +651,7 @@ def main():
                 continue
             failed.append(seed)
             idx = d[0]
-            if not args.no_shrink and tr_ref and idx < len(steps):
+            if not args.no_shrink and tr_ref:
                 steps = shrink(steps, ref, test, idx)
                 d2, tr_ref2, tr_test2 = compare(steps, ref, test)
                 if d2 is not None:

@@ -54,6 +54,19 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 # server's own: "<fd>:addr", "<fd>:state", ...
 CONN_STAT_RE = re.compile(
     rb"^[0-9]+:(?=(addr|listen_addr|state|secs_since_last_cmd)$)")
+# The stats counters a session must move as memcached's do, compared by
+# random_diff.py and binary_diff.py once the server has answered every
+# request of the session.
+# Left out: bytes_read and bytes_written (a hang-up leaves unread bytes
+# behind as timing has it), and what memcached's own threads move or what
+# they change for later requests (get_expired, get_flushed, curr_items,
+# reclaimed, expired_unfetched: memcached reclaims dead items at the LRU
+# tails when it allocates or in the background, and a later get of such
+# a key is then a plain miss).
+COUNTERS = tuple(b"""cmd_get cmd_set cmd_flush cmd_touch cmd_meta get_hits
+    get_misses delete_misses delete_hits incr_misses incr_hits decr_misses
+    decr_hits cas_misses cas_hits cas_badval touch_hits touch_misses
+    store_too_large store_no_memory total_items""".split())
 
 
 class CorpusError(Exception):
@@ -334,6 +347,40 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self.proc = None
+
+
+def counters(server):
+    """The COUNTERS of a plain stats, as a dict; {} when it fails."""
+    sock, _ = connect(server)
+    if sock is None:
+        return {}
+    data = b""
+    try:
+        sock.sendall(b"stats\r\n")
+        deadline = time.monotonic() + STEP_TIMEOUT
+        for _ in range(1000):
+            if data.endswith(b"END\r\n"):
+                break
+            chunk = recv_some(sock, deadline)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        return {}
+    finally:
+        sock.close()
+    found = {}
+    for line in data.split(b"\r\n"):
+        f = line.split(b" ")
+        if len(f) == 3 and f[0] == b"STAT" and f[1] in COUNTERS:
+            found[f[1]] = int(f[2])
+    return found
+
+
+def counters_moved(before, after, names=COUNTERS):
+    """One reply-like line: how far each counter of names moved."""
+    return b" ".join(b"%s%+d" % (k, after.get(k, -1) - before.get(k, 0))
+                     for k in names) + b"\r\n"
 
 
 def executable(path):
