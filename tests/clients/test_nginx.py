@@ -101,20 +101,25 @@ http {
 
 
 class Nginx(H.ThirdPartyServer):
-    """nginx in one process, everything it writes kept in workdir."""
+    """nginx in one process, everything it writes kept in workdir. config:
+    its nginx.conf, with %(dir)s, %(host)s, %(port)d, %(daemon)s
+    (host:port), %(daemon_host)s, %(daemon_port)d and %(gzip_flag)d."""
 
-    def __init__(self, daemon, workdir):
+    def __init__(self, daemon, workdir, config=CONFIG):
         self.daemon = daemon
         self.workdir = workdir
+        self.config = config
         super().__init__("nginx", self._command,
                          os.path.join(workdir, "error.log"))
 
     def _command(self, port):
         conf = os.path.join(self.workdir, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(CONFIG % {
+            f.write(self.config % {
                 "dir": self.workdir, "host": H.HOST, "port": port,
                 "daemon": "%s:%d" % self.daemon.addr,
+                "daemon_host": self.daemon.addr[0],
+                "daemon_port": self.daemon.addr[1],
                 "gzip_flag": GZIP_FLAG})
         return [H.require_tool("/usr/sbin/nginx"), "-p", self.workdir,
                 "-c", conf, "-e", self.log]
@@ -132,14 +137,17 @@ class Nginx(H.ThirdPartyServer):
 
 
 class NginxCase(unittest.TestCase):
-    """A daemon and an nginx in front of it, for the class; the cache
-    flushed before each test."""
+    """A daemon (with daemon_args) and an nginx in front of it (with
+    config), for the class; the cache flushed before each test."""
+
+    config = CONFIG
+    daemon_args = ()
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="zeekdb-nginx-")
-        cls.daemon = H.Daemon().start()
-        cls.nginx = Nginx(cls.daemon, cls.tmp).start()
+        cls.daemon = H.Daemon(cls.daemon_args).start()
+        cls.nginx = Nginx(cls.daemon, cls.tmp, cls.config).start()
 
     @classmethod
     def tearDownClass(cls):
