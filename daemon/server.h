@@ -49,6 +49,9 @@ struct server {
     time_t started;                       /* wall time at start */
     _Atomic uint64_t curr_conns;
     _Atomic uint64_t total_conns;
+    /* memcached counts its listeners in total_connections until the
+     * first `stats reset` */
+    _Atomic bool total_conns_reset;
     _Atomic uint64_t rejected_conns;
     _Atomic uint64_t conn_structures;
     _Atomic uint64_t malloc_fails;        /* connections lost to malloc */

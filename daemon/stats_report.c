@@ -72,8 +72,9 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
       "open connections (clients, and listeners less one)",                   \
       atomic_load(&srv->curr_conns) + (internal > 0 ? internal - 1 : 0))      \
     X(total_connections, COUNTER, U64,                                        \
-      "connections accepted, and the listeners",                              \
-      atomic_load(&srv->total_conns) + internal)                              \
+      "connections accepted, and the listeners until a stats reset",         \
+      atomic_load(&srv->total_conns) +                                        \
+          (atomic_load(&srv->total_conns_reset) ? 0 : internal))              \
     X(rejected_connections, COUNTER, U64,                                     \
       "connections refused at the -c limit",                                  \
       atomic_load(&srv->rejected_conns))                                      \
@@ -387,6 +388,7 @@ void stats_report_reset(struct server *srv)
                                            (enum latency_group)g));
     }
     atomic_store(&srv->total_conns, 0);
+    atomic_store(&srv->total_conns_reset, true);
     atomic_store(&srv->rejected_conns, 0);
     atomic_store(&srv->malloc_fails, 0);
     atomic_store(&srv->listen_disabled, 0);

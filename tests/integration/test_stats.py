@@ -419,6 +419,23 @@ class Reset(unittest.TestCase):
         self.assertEqual([k for k, v in items.items()
                           if k.endswith(":evicted") and v != "0"], [])
 
+    def test_connections_counted_from_the_reset(self):
+        """memcached counts its listening sockets in total_connections
+        until a reset sets it to zero; connections accepted later count
+        from there."""
+        d = own_daemon(self, [])
+        c = d.connect()
+        self.addCleanup(c.close)
+        self.assertGreater(int(c.stats()["total_connections"]), 1)
+        self.assertEqual(c.request(b"stats reset\r\n"), b"RESET\r\n")
+        self.assertEqual(c.stats()["total_connections"], "0")
+        for _ in range(3):
+            d.connect().close()
+        # accepted by then or a moment later
+        self.assertTrue(H.wait_until(
+            lambda: c.stats()["total_connections"] == "3", 5),
+            c.stats()["total_connections"])
+
 
 class SlabSizes(unittest.TestCase):
     """-o slab_sizes sets the chunk sizes of the classes (memcached's
