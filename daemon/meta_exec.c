@@ -241,10 +241,6 @@ static void exec_ms(struct conn *c, const struct meta_request *req)
         ms_refuse(c, req, &k, st);
         return;
     }
-    struct cache_item_view v;
-    cache_item_view(c->srv->cache, it, &v);
-    CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
-    STAT_INC(tstats(c), cmd_set);
     c->store = (struct conn_store){.item = it, .meta = true};
     c->nread_dst = cache_item_value(c->srv->cache, it);
     c->nread_left = (size_t)req->datalen + 2;
@@ -282,6 +278,9 @@ void meta_exec_store(struct conn *c)
     c->store.item = NULL;
     conn_request_done(c, LAT_SET);
     cache_item_view(cache, it, &v);
+    /* counted once the data is in, as memcached does, a bad one too */
+    CLASS_STAT_INC(tstats(c), v.cls, cmd_set);
+    STAT_INC(tstats(c), cmd_set);
     if (!text_data_block_ok(v.value, v.nbytes)) {
         text_exec_reply(c, TEXT_R_ERR_BAD_CHUNK); /* even with q */
         cache_release(cache, it);

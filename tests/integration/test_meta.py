@@ -224,6 +224,24 @@ class MetaSet(MetaCase):
                     b"CLIENT_ERROR bad data chunk\r\nERROR\r\n")
         self.expect(b"mg k v\r\n", b"EN\r\n")
 
+    def test_counted_once_the_data_is_in(self):
+        """cmd_set counts an ms when its data block has arrived, a bad
+        one too, as memcached does; not one whose client hung up before
+        the data ended."""
+        before = self.c.stats()
+        other = self.daemon.connect()
+        other.send(b"ms k 10 T5\r\nabc")
+        other.close()
+        # the daemon has read all it sent once it has seen the close
+        self.assertTrue(H.wait_until(
+            lambda: self.c.stats()["curr_connections"] ==
+            before["curr_connections"], 5))
+        self.expect(b"ms k 2\r\nabcd\r\n",
+                    b"CLIENT_ERROR bad data chunk\r\nERROR\r\n")
+        self.expect(b"ms k 1\r\na\r\nmn\r\n", b"HD\r\nMN\r\n")
+        self.assertEqual(self.stat_delta(before, ("cmd_set",)),
+                         {"cmd_set": 2})
+
     def test_too_large_drops_old_value(self):
         self.expect(b"ms k 1\r\na\r\n", b"HD\r\n")
         big = 2 * 1024 * 1024
