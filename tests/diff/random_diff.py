@@ -443,8 +443,19 @@ class Gen:
     # its flags), always after a text get (1.6.18 does not hold those
     # items). ZeekDB holds the item for either until the reply is written,
     # so no arithmetic follows a read in the same write.
+    # A malformed line reads too when memcached takes it for a get (such
+    # as "get  a", two spaces).
     READS = {"retrieval", "mg"}
+    READ_WORDS = {b"get", b"gets", b"gat", b"gats", b"mg"}
     ARITH = {"arith", "ma", "counter_wrap"}
+
+    def reads(self, kind, parts):
+        if kind in self.READS:
+            return True
+        head = parts[0] if parts and isinstance(parts[0], bytes) else b""
+        words = head.split(None, 1)
+        return kind == "malformed" and words[:1] != [] and \
+            words[0] in self.READ_WORDS
 
     def command(self):
         """(kind, parts, must_be_first)"""
@@ -457,14 +468,14 @@ class Gen:
         steps = [Step([b"flush_all\r\n"], fixed=True)]
         for _ in range(self.r.randint(3, MAX_STEPS)):
             kind, parts, first = self.command()
-            read = kind in self.READS
+            read = self.reads(kind, parts)
             if not first and self.chance(0.25):
                 for _ in range(self.r.randint(1, 3)):
                     kind, more, must_first = self.command()
                     if must_first or (read and kind in self.ARITH):
                         continue
                     parts = parts + more
-                    read = read or kind in self.READS
+                    read = read or self.reads(kind, more)
             steps.append(Step(parts))
         if self.chance(0.05):
             steps.append(Step([b"quit\r\n"], last=True))
