@@ -443,19 +443,26 @@ class Gen:
     # its flags), always after a text get (1.6.18 does not hold those
     # items). ZeekDB holds the item for either until the reply is written,
     # so no arithmetic follows a read in the same write.
-    # A malformed line reads too when memcached takes it for a get (such
-    # as "get  a", two spaces).
+    # A malformed line reads or counts too when memcached still takes it
+    # for such a command ("get  a" with two spaces, "incr a 1 2").
     READS = {"retrieval", "mg"}
     READ_WORDS = {b"get", b"gets", b"gat", b"gats", b"mg"}
     ARITH = {"arith", "ma", "counter_wrap"}
+    ARITH_WORDS = {b"incr", b"decr", b"ma"}
 
-    def reads(self, kind, parts):
-        if kind in self.READS:
+    @staticmethod
+    def is_kind(kind, parts, kinds, words):
+        if kind in kinds:
             return True
         head = parts[0] if parts and isinstance(parts[0], bytes) else b""
-        words = head.split(None, 1)
-        return kind == "malformed" and words[:1] != [] and \
-            words[0] in self.READ_WORDS
+        first = head.split(None, 1)[:1]
+        return kind == "malformed" and first != [] and first[0] in words
+
+    def reads(self, kind, parts):
+        return self.is_kind(kind, parts, self.READS, self.READ_WORDS)
+
+    def counts(self, kind, parts):
+        return self.is_kind(kind, parts, self.ARITH, self.ARITH_WORDS)
 
     def command(self):
         """(kind, parts, must_be_first)"""
@@ -472,7 +479,7 @@ class Gen:
             if not first and self.chance(0.25):
                 for _ in range(self.r.randint(1, 3)):
                     kind, more, must_first = self.command()
-                    if must_first or (read and kind in self.ARITH):
+                    if must_first or (read and self.counts(kind, more)):
                         continue
                     parts = parts + more
                     read = read or self.reads(kind, more)
