@@ -41,6 +41,10 @@ struct listener {
     unsigned next_worker;
     struct event *backoff;
     uint64_t paused_at_us;  /* monotonic time accept was paused */
+    /* Pauses since the last connection accepted, and when the first of
+     * them began: one log line when they start, one when they end. */
+    unsigned pauses;
+    uint64_t out_since_us;
     char *unix_path;
     rel_time_t since;     /* when it started listening */
 };
@@ -66,9 +70,13 @@ static uint64_t mono_us(void)
  * attempt would fail the same way until some connection closes. */
 static void pause_accepting(struct listener *l)
 {
-    log_warn("out of file descriptors: pausing accept");
     set_listening(l, false);
     l->paused_at_us = mono_us();
+    if (l->pauses++ == 0) {
+        l->out_since_us = l->paused_at_us;
+        log_warn("out of file descriptors: pausing accept, trying again "
+                 "every %d ms", ACCEPT_BACKOFF_MS);
+    }
     atomic_store(&l->srv->accepting, false);
     atomic_fetch_add(&l->srv->listen_disabled, 1);
     struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
@@ -107,6 +115,12 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         if (errno == EMFILE || errno == ENFILE)
             pause_accepting(l);
         return;
+    }
+    if (l->pauses > 0) {
+        log_warn("accepting again after %.1f s out of file descriptors "
+                 "(%u pauses)", (double)(mono_us() - l->out_since_us) / 1e6,
+                 l->pauses);
+        l->pauses = 0;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
