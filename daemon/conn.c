@@ -481,10 +481,21 @@ static enum reply_io flush_replies(struct conn *c, size_t *written)
     return reply_flush(&c->reply, c->fd, written);
 }
 
-/* Write queued replies. False when the connection must close now. */
+/* memcached writes nothing while it waits for the rest of a data block
+ * (its nread and swallow states) but what it wrote before (reply_hold):
+ * a client that sends a command line and holds back the block gets the
+ * replies queued since the last get no sooner than from memcached. */
+static bool waits_for_data(const struct conn *c)
+{
+    return c->state == CONN_NREAD || c->state == CONN_SWALLOW;
+}
+
+/* Write queued replies, but those held while waiting for data. False
+ * when the connection must close now. */
 static bool conn_write(struct conn *c)
 {
     size_t written;
+    reply_hold(&c->reply, waits_for_data(c));
     enum reply_io io = flush_replies(c, &written);
     if (written > 0)
         STAT_ADD(worker_stats(c->worker), bytes_written, written);
@@ -493,7 +504,8 @@ static bool conn_write(struct conn *c)
         return false;
     }
     set_interest(c, io == REPLY_AGAIN ? EV_WRITE : EV_READ);
-    if (io == REPLY_DONE && c->close_after_write)
+    if (io == REPLY_DONE && c->close_after_write &&
+        reply_pending(&c->reply) == 0)
         return false;
     return true;
 }
@@ -513,7 +525,7 @@ static void show_state(struct conn *c)
         [CONN_STREAM] = SHOWN_WRITE,
     };
     int st = watching(c)                    ? SHOWN_WATCH
-             : reply_pending(&c->reply) > 0 ? SHOWN_WRITE
+             : reply_ready(&c->reply) > 0   ? SHOWN_WRITE
                                             : shown[c->state];
     atomic_store_explicit(&c->shown_state, st, memory_order_relaxed);
 }
@@ -608,7 +620,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     if (what & EV_WRITE) {
         if (!conn_write(c))
             goto close;
-        if (reply_pending(&c->reply) > 0) {
+        if (reply_ready(&c->reply) > 0) {
             show_state(c);
             return; /* still stuck: read nothing more */
         }
@@ -641,7 +653,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
         c->yielded = true;
     /* TLS records already decrypted wait in the session, where the
      * socket's readiness cannot announce them. */
-    if (reply_pending(&c->reply) == 0 &&
+    if (reply_ready(&c->reply) == 0 &&
         (c->yielded || (c->ssl != NULL && tls_pending(c->ssl))))
         event_active(c->ev, EV_READ, 0);
     show_state(c);

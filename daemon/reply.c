@@ -164,15 +164,35 @@ void reply_drop_unsent(struct reply *r)
     }
 }
 
-static size_t fill_iov(struct reply *r, struct iovec *iov)
+size_t reply_ready(const struct reply *r)
+{
+    if (!r->held)
+        return r->pending;
+    size_t n = 0;
+    for (size_t i = r->first; i < r->sent_mark; i++) {
+        size_t len = i + 1 == r->sent_mark ? r->mark_len : r->segs[i].len;
+        size_t done = i == r->first ? r->first_done : 0;
+        n += len > done ? len - done : 0;
+    }
+    return n;
+}
+
+/* At most `limit` bytes, in the order queued. */
+static size_t fill_iov(struct reply *r, struct iovec *iov, size_t limit)
 {
     size_t n = 0;
-    for (size_t i = r->first; i < r->nsegs && n < REPLY_IOV_MAX; i++, n++) {
+    for (size_t i = r->first; i < r->nsegs && n < REPLY_IOV_MAX && limit > 0;
+         i++) {
         const struct reply_seg *s = &r->segs[i];
         const char *base = s->ptr != NULL ? s->ptr : r->buf + s->off;
         size_t skip = i == r->first ? r->first_done : 0;
+        size_t len = s->len - skip < limit ? s->len - skip : limit;
+        if (len == 0)
+            continue; /* an empty segment: only holds an item */
         iov[n].iov_base = (void *)(base + skip);
-        iov[n].iov_len = s->len - skip;
+        iov[n].iov_len = len;
+        limit -= len;
+        n++;
     }
     return n;
 }
@@ -203,9 +223,10 @@ static void start_over(struct reply *r);
 enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
 {
     struct iovec iov[REPLY_IOV_MAX];
+    size_t ready;
     *written = 0;
-    while (r->pending > 0) {
-        size_t n = fill_iov(r, iov);
+    while ((ready = reply_ready(r)) > 0) {
+        size_t n = fill_iov(r, iov, ready);
         ssize_t w = writev(fd, iov, (int)n);
         if (w < 0) {
             if (errno == EINTR)
@@ -216,13 +237,17 @@ enum reply_io reply_flush(struct reply *r, int fd, size_t *written)
         *written += (size_t)w;
         advance(r, (size_t)w);
     }
-    start_over(r);
+    if (r->pending == 0)
+        start_over(r);
     return REPLY_DONE;
 }
 
 size_t reply_peek(struct reply *r, char *dst, size_t cap)
 {
     size_t got = 0;
+    size_t ready = reply_ready(r);
+    if (cap > ready)
+        cap = ready;
     for (size_t i = r->first; i < r->nsegs && got < cap; i++) {
         const struct reply_seg *s = &r->segs[i];
         const char *base = s->ptr != NULL ? s->ptr : r->buf + s->off;

@@ -36,6 +36,7 @@ struct reply {
     size_t sent_mark;  /* segments before it memcached would have sent */
     size_t mark_len;   /* length then of the segment before the mark, which
                           later text may extend */
+    bool held;         /* write only what is before the mark (reply_hold) */
 };
 
 enum reply_io {
@@ -114,7 +115,20 @@ static inline size_t reply_pending(const struct reply *r)
     return r->pending;
 }
 
-/* Write what is queued; *written gets the byte count. */
+/* memcached writes nothing while it waits for the rest of a data block,
+ * but what it wrote before, up to the sent mark: while `on`, the writing
+ * calls below stop at the mark, and the rest waits. */
+static inline void reply_hold(struct reply *r, bool on)
+{
+    r->held = on;
+}
+
+/* The bytes the next write may take: all pending ones, or those before
+ * the sent mark while held. */
+size_t reply_ready(const struct reply *r);
+
+/* Write what is ready; *written gets the byte count. REPLY_DONE once
+ * reply_ready() is 0. */
 enum reply_io reply_flush(struct reply *r, int fd, size_t *written);
 /* Copy up to cap queued bytes to dst and drop them from the queue, as if
  * written (UDP replies are cut into datagrams); returns the count. */

@@ -273,7 +273,7 @@ enum reply_io tls_flush(SSL *ssl, char *buf, size_t cap, size_t *retry,
                         struct reply *r, size_t *written)
 {
     *written = 0;
-    while (reply_pending(r) > 0) {
+    while (reply_ready(r) > 0) {
         /* After WANT_WRITE the same bytes must be offered again (from any
          * address: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); they are still
          * the head of the queue. */

@@ -598,6 +598,19 @@ class Client:
         out, self.buf = self.buf, b""
         return out
 
+    def silent_for(self, seconds):
+        """True when nothing is buffered and no byte arrives within
+        seconds (the peer closing counts as something)."""
+        if self.buf:
+            return False
+        try:
+            self._fill(time.monotonic() + seconds)
+        except socket.timeout:
+            return True
+        except ConnectionClosed:
+            return False
+        return False
+
 
 # -- running a test file ------------------------------------------------
 

@@ -1247,6 +1247,47 @@ class UnixSocketConns(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
+class HeldReplies(SharedDaemonCase):
+    """While it waits for the rest of a data block memcached writes
+    nothing but what it had written already: the replies up to the end
+    of the last get (or mn) go out, later ones wait for the block."""
+
+    QUIET = 0.3
+
+    def expect_then_silence(self, req, rep):
+        self.c.send(req)
+        self.assertEqual(self.c.recv_exact(len(rep)), rep, req)
+        self.assertTrue(self.c.silent_for(self.QUIET), self.c.drain())
+
+    def test_replies_after_the_last_get_wait_for_the_block(self):
+        self.set(b"a", b"x")
+        self.expect_then_silence(b"get a\r\nset b 0 0 5\r\nab",
+                                 b"VALUE a 0 1\r\nx\r\nEND\r\n")
+        self.expect(b"cde\r\n", b"STORED\r\n")
+        self.expect_then_silence(
+            b"get a\r\ndelete nope\r\nincr a 1\r\nms b 5 T0\r\nab",
+            b"VALUE a 0 1\r\nx\r\nEND\r\n")
+        self.expect(b"cde\r\n", b"NOT_FOUND\r\nCLIENT_ERROR cannot "
+                    b"increment or decrement non-numeric value\r\nHD\r\n")
+        self.expect_then_silence(b"delete b\r\nmn\r\nset b 0 0 5\r\nab",
+                                 b"DELETED\r\nMN\r\n")
+        self.expect(b"cde\r\n", b"STORED\r\n")
+
+    def test_a_refused_value_answers_once_skipped(self):
+        self.set(b"a", b"x")
+        big = 2 * 1024 * 1024
+        self.expect_then_silence(b"get a\r\nset b 0 0 %d\r\nab" % big,
+                                 b"VALUE a 0 1\r\nx\r\nEND\r\n")
+        self.expect(b"c" * (big - 2) + b"\r\n",
+                    b"SERVER_ERROR object too large for cache\r\n")
+
+    def test_without_a_get_nothing_goes_out(self):
+        self.expect_then_silence(b"set a 0 0 1\r\nx\r\nset b 0 0 5\r\nab",
+                                 b"")
+        self.expect(b"cde\r\n", b"STORED\r\nSTORED\r\n")
+
+
+# ---------------------------------------------------------------------------
 class Pipelining(SharedDaemonCase):
 
     def build(self, rng, n):
