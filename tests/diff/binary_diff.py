@@ -60,7 +60,8 @@ SENTINEL_OPAQUE = 0x5e5e0000
 # protocols only; protocol.txt defines both counters for every storage
 # request, and zeekdb counts binary ones too.
 COUNTERS = tuple(k for k in diff.COUNTERS
-                 if k not in (b"store_too_large", b"store_no_memory"))
+                 if k not in (b"store_too_large", b"store_no_memory")) + \
+    tuple(b"slabs:" + k for k in diff.CLASS_COUNTERS)
 
 OP = dict(GET=0x00, SET=0x01, ADD=0x02, REPLACE=0x03, DELETE=0x04,
           INCR=0x05, DECR=0x06, QUIT=0x07, FLUSH=0x08, GETQ=0x09, NOOP=0x0a,

@@ -67,6 +67,10 @@ COUNTERS = tuple(b"""cmd_get cmd_set cmd_flush cmd_touch cmd_meta get_hits
     get_misses delete_misses delete_hits incr_misses incr_hits decr_misses
     decr_hits cas_misses cas_hits cas_badval touch_hits touch_misses
     store_too_large store_no_memory total_items""".split())
+# Per class in stats slabs: compared as sums, since each server has its
+# own classes.
+CLASS_COUNTERS = tuple(b"""get_hits cmd_set delete_hits incr_hits decr_hits
+    cas_hits cas_badval touch_hits""".split())
 
 
 class CorpusError(Exception):
@@ -349,36 +353,52 @@ class Server:
         self.proc = None
 
 
+def stats_lines(sock, group):
+    """The STAT lines of `stats GROUP` as (name, value) pairs."""
+    sock.sendall(b"stats%s\r\n" % (b" " + group if group else b""))
+    data = b""
+    deadline = time.monotonic() + STEP_TIMEOUT
+    for _ in range(1000):
+        if data.endswith(b"END\r\n"):
+            break
+        chunk = recv_some(sock, deadline)
+        if not chunk:
+            break
+        data += chunk
+    for line in data.split(b"\r\n"):
+        f = line.split(b" ")
+        if len(f) == 3 and f[0] == b"STAT":
+            yield f[1], f[2]
+
+
 def counters(server):
-    """The COUNTERS of a plain stats, as a dict; {} when it fails."""
+    """The COUNTERS of a plain stats, and the CLASS_COUNTERS of stats
+    slabs summed over the classes (as "slabs:NAME"); {} when it fails."""
     sock, _ = connect(server)
     if sock is None:
         return {}
-    data = b""
+    found = {}
     try:
-        sock.sendall(b"stats\r\n")
-        deadline = time.monotonic() + STEP_TIMEOUT
-        for _ in range(1000):
-            if data.endswith(b"END\r\n"):
-                break
-            chunk = recv_some(sock, deadline)
-            if not chunk:
-                break
-            data += chunk
+        for name, value in stats_lines(sock, b""):
+            if name in COUNTERS:
+                found[name] = int(value)
+        for name, value in stats_lines(sock, b"slabs"):
+            name = name.split(b":", 1)[-1]
+            if name in CLASS_COUNTERS:
+                key = b"slabs:" + name
+                found[key] = found.get(key, 0) + int(value)
     except OSError:
         return {}
     finally:
         sock.close()
-    found = {}
-    for line in data.split(b"\r\n"):
-        f = line.split(b" ")
-        if len(f) == 3 and f[0] == b"STAT" and f[1] in COUNTERS:
-            found[f[1]] = int(f[2])
     return found
 
 
-def counters_moved(before, after, names=COUNTERS):
-    """One reply-like line: how far each counter of names moved."""
+def counters_moved(before, after, names=None):
+    """One reply-like line: how far each counter of names (all of them
+    by default) moved."""
+    if names is None:
+        names = COUNTERS + tuple(b"slabs:" + n for n in CLASS_COUNTERS)
     return b" ".join(b"%s%+d" % (k, after.get(k, -1) - before.get(k, 0))
                      for k in names) + b"\r\n"
 
