@@ -450,9 +450,14 @@ static void conn_process(struct conn *c)
             continue;
         }
         bool streaming = c->state == CONN_STREAM;
-        if ((!streaming && c->rpos == c->rlen) ||
-            reply_pending(&c->reply) > REPLY_HIGH_WATER)
+        if (!streaming && c->rpos == c->rlen)
             return;
+        if (reply_pending(&c->reply) > REPLY_HIGH_WATER) {
+            /* write first, then go on with what is buffered, even when
+             * the write takes it all at once and no event would come */
+            c->yielded = true;
+            return;
+        }
         if (budget-- <= 0) {
             c->yielded = true;
             STAT_INC(worker_stats(c->worker), conn_yields);

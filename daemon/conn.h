@@ -109,7 +109,8 @@ struct conn {
     bool sasl_stepping;     /* -S: an exchange waits for SASL_STEP */
     bool close_after_write; /* quit, or an unrecoverable error */
     bool closing;
-    bool yielded;           /* stopped after -R requests with work left */
+    bool yielded;           /* stopped with work left: after -R requests,
+                               or to write a large reply first */
     int close_why;          /* enum watch_close, for the watch log */
     /* Requests finished in the current event, per latency group: they
      * are all timed together, from event_start_ns (CLOCK_MONOTONIC). */

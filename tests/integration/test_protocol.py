@@ -1416,6 +1416,36 @@ class Sizes(SharedDaemonCase):
         self.assertEqual(self.store(lo + 1), b"SERVER_ERROR object too large for cache\r\n")
         self.expect(b"get small\r\n", b"END\r\n")
 
+    def test_requests_after_a_reply_over_4_mib(self):
+        """Past 4 MiB of queued replies the daemon writes before it parses
+        further; when that write goes out at once (a client with a large
+        receive buffer), it must still go on with the requests it has
+        read (it used to wait for more input, forever)."""
+        n = 1000000
+        for k in range(5):
+            self.assertEqual(self.store(n, b"v%d" % k), b"STORED\r\n")
+        sock = socket.socket()
+        self.addCleanup(sock.close)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        sock.settimeout(5)
+        sock.connect(self.daemon.addr)
+        sock.sendall(b"get v0 v1 v2 v3 v4\r\nmn\r\n")
+        time.sleep(0.5)   # let the whole reply land in the buffer
+        want = 5 * (len(b"VALUE v0 0 1000000\r\n") + n + 2) + 5 + 4
+        got = b""
+        for _ in range(10000):
+            if len(got) >= want:
+                break
+            try:
+                chunk = sock.recv(1 << 20)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            got += chunk
+        self.assertEqual(len(got), want)
+        self.assertTrue(got.endswith(b"\r\nEND\r\nMN\r\n"), got[-20:])
+
     def test_nonzero_flags_cost_four_bytes_of_the_limit(self):
         # as in memcached, which stores non-zero client flags in the item
         n = MIB - 56 - 3 - 1 - 2 - 4
