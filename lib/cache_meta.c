@@ -29,11 +29,12 @@ static uint64_t fresh_cas(struct cache *c)
                                      memory_order_relaxed) + 1;
 }
 
-/* Seconds left until exptime; -1 for never. A past exptime wraps as
- * memcached's unsigned subtraction does when printed. */
+/* Seconds left until exptime; -1 for never. A past exptime wraps here
+ * as memcached's unsigned subtraction does, so one second past is
+ * 4294967295, not the -1 of an item that never expires. */
 static int64_t remaining(rel_time_t exptime, rel_time_t now)
 {
-    return exptime == 0 ? -1 : (int64_t)exptime - (int64_t)now;
+    return exptime == 0 ? -1 : (int64_t)(uint32_t)(exptime - now);
 }
 
 static void set_key_bit(struct item *it, bool binary)

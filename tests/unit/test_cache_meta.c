@@ -133,6 +133,23 @@ static void mget_touch_reports_both_ttls(void **state)
     assert_false(mget(e->cache, "k", &(struct cache_mget_opts){0}, &m));
 }
 
+/* T-1 makes the item long expired (exptime 1), and the same request
+ * still reports its TTL: memcached's unsigned 1 - now, never the -1 of
+ * an item without expiry, even when now is 2. */
+static void mget_touch_into_the_past_wraps(void **state)
+{
+    struct env *e = *state;
+    struct cache_meta m;
+    struct cache_mget_opts o = {.touch = true, .touch_exptime = -1};
+    set(e->cache, "k", "v", 100);
+    assert_true(clock_now(e->clock) <= 2);
+    clock_advance(e->clock, 2 - clock_now(e->clock));
+    assert_true(mget(e->cache, "k", &o, &m));
+    assert_int_equal(m.ttl_before, 100);
+    assert_int_equal(m.ttl, 4294967295);
+    assert_false(mget(e->cache, "k", &(struct cache_mget_opts){0}, &m));
+}
+
 static void mget_vivify_wins_once(void **state)
 {
     struct env *e = *state;
@@ -493,6 +510,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             mget_reads_hit_and_access_before_bumping, setup, teardown),
         cmocka_unit_test_setup_teardown(mget_touch_reports_both_ttls, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(mget_touch_into_the_past_wraps, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(mget_vivify_wins_once, setup,
                                         teardown),
