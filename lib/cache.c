@@ -250,9 +250,14 @@ void replace_locked(struct cache *c, struct item *old,
     link_locked(c, it, hv);
 }
 
+/* The flags an item changed in place keeps (the others follow the link). */
+#define KEPT_IN_PLACE                                                         \
+    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
+
 void replace_in_place_locked(struct cache *c, struct item *old,
                              struct item *it, uint64_t hv)
 {
+    item_flag_set(it, item_iflags(old) & KEPT_IN_PLACE);
     unlink_locked(c, old, hv, false);
     link_item(c, it, hv);
     note_change(c);

@@ -106,12 +106,10 @@ enum cache_status delta_store_locked(struct cache *c, struct item *it,
     memcpy(v, digits, (size_t)n);
     memset(v + n, ' ', nbytes - 2 - (size_t)n);
     memcpy(v + nbytes - 2, "\r\n", 2);
-    if (padded) { /* what stays with an item changed in place */
-        item_flag_set(fresh, item_iflags(it) & KEPT_IN_PLACE);
+    if (padded)
         replace_in_place_locked(c, it, fresh, hv);
-    } else {
+    else
         replace_locked(c, it, fresh, hv);
-    }
     cache_release(c, fresh);
     return CACHE_OK;
 }

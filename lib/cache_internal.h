@@ -129,7 +129,8 @@ void unlink_locked(struct cache *c, struct item *it, uint64_t hv,
 void replace_locked(struct cache *c, struct item *old, struct item *it,
                     uint64_t hv);
 /* replace_locked() for a copy that stands for memcached's change of `old`
- * in place: a change, not one more item in total_items. */
+ * in place: it keeps the flags such a change keeps, and it is a change,
+ * not one more item in total_items. */
 void replace_in_place_locked(struct cache *c, struct item *old,
                              struct item *it, uint64_t hv);
 /* A live item for key (no new reference), unlinking a dead one. */
@@ -158,12 +159,6 @@ static inline void note_cls(unsigned *cls, const struct item *it)
     if (cls != NULL)
         *cls = it != NULL ? it->clsid : 0;
 }
-
-/* The flags a copy keeps when it stands for memcached's change of an
- * item in place (the others follow the link); a copy that stands for a
- * new item keeps only the meta protocol's. */
-#define KEPT_IN_PLACE                                                         \
-    (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)
 
 /* lib/cache_counter.c */
 bool parse_counter(const char *p, size_t len, uint64_t *out);

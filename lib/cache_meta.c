@@ -258,13 +258,12 @@ static struct item *own_locked(struct cache *c, struct item *it,
     char *v = item_value(copy, c->use_cas);
     memcpy(v, item_value(it, c->use_cas), nbytes - 2);
     memcpy(v + nbytes - 2, "\r\n", 2);
-    item_flag_set(copy, item_iflags(it) &
-                            (same_item ? KEPT_IN_PLACE : META_BITS));
     rel_time_t atime = item_atime(it);
     if (same_item) {
         replace_in_place_locked(c, it, copy, hv);
         item_set_atime(copy, atime); /* linking set it to now */
     } else {
+        item_flag_set(copy, item_iflags(it) & META_BITS);
         replace_locked(c, it, copy, hv);
     }
     cache_release(c, copy);
