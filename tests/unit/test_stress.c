@@ -302,7 +302,11 @@ static void stress_then_check(void **state)
     check_consistency(r.cache, cfg.limit);
     cache_stats(r.cache, &st);
     assert_true(before.evictions > 0);
-    assert_true(st.evictions > before.evictions);
+    /* The threads made room by evicting or by taking dead items: a
+     * flush late in the run can leave a cache whose memory all came back
+     * through the reaper or reclaims, with no eviction after it. */
+    assert_true(st.evictions + st.reclaimed >
+                before.evictions + before.reclaimed);
     cache_destroy(&r.cache);
     clock_destroy(&r.clock);
 }
