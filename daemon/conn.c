@@ -187,8 +187,8 @@ void conn_destroy(struct conn *c)
         cache_release(c->srv->cache, c->store.item);
     if (c->state == CONN_STREAM)
         c->stream.finish(c->stream.state);
-    if (c->stream_timer != NULL)
-        event_free(c->stream_timer);
+    if (c->resume_timer != NULL)
+        event_free(c->resume_timer);
     conn_free(c);
 }
 
@@ -591,24 +591,32 @@ static void record_latency(struct conn *c)
     }
 }
 
-static void stream_timer_fired(evutil_socket_t fd, short what, void *arg)
+static void resume_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
     (void)what;
-    c->yielded = true; /* continue without reading */
+    /* A stream goes on without reading: a waiting one reads (and sees
+     * its client leave) only when the socket itself wakes it. */
+    if (c->state == CONN_STREAM)
+        c->yielded = true;
     event_active(c->ev, EV_READ, 0);
 }
 
 #define STREAM_WAIT_MS 5
 
-static bool stream_wait(struct conn *c)
+/* Run the connection's event again after `ms`, and after the worker has
+ * polled its sockets even at 0: libevent runs an event activated from
+ * its own callback before it polls again, so a connection that yields
+ * that way (a long pipeline, a metadump) would hold the worker until it
+ * is done, and its other connections would wait that long. */
+static bool resume_after(struct conn *c, int ms)
 {
-    if (c->stream_timer == NULL)
-        c->stream_timer = evtimer_new(worker_base(c->worker),
-                                      stream_timer_fired, c);
-    struct timeval tv = {0, STREAM_WAIT_MS * 1000};
-    return c->stream_timer != NULL && evtimer_add(c->stream_timer, &tv) == 0;
+    if (c->resume_timer == NULL)
+        c->resume_timer = evtimer_new(worker_base(c->worker), resume_fired,
+                                      c);
+    struct timeval tv = {0, ms * 1000};
+    return c->resume_timer != NULL && evtimer_add(c->resume_timer, &tv) == 0;
 }
 
 static void conn_event(evutil_socket_t fd, short what, void *arg)
@@ -649,7 +657,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
      * still gets the whole listing; a waiting one, after a pause. */
     if (c->state == CONN_STREAM && c->stream_waiting) {
         c->stream_waiting = false;
-        if (!stream_wait(c))
+        if (!resume_after(c, STREAM_WAIT_MS))
             goto close;
         show_state(c);
         return;
@@ -659,8 +667,9 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     /* TLS records already decrypted wait in the session, where the
      * socket's readiness cannot announce them. */
     if (reply_ready(&c->reply) == 0 &&
-        (c->yielded || (c->ssl != NULL && tls_pending(c->ssl))))
-        event_active(c->ev, EV_READ, 0);
+        (c->yielded || (c->ssl != NULL && tls_pending(c->ssl))) &&
+        !resume_after(c, 0))
+        goto close;
     show_state(c);
     return;
 close:

@@ -96,7 +96,7 @@ struct conn {
     struct conn_store store;
     struct conn_stream stream; /* STREAM */
     struct meta_pending *meta; /* the last ms (daemon/meta_exec.c), or NULL */
-    struct event *stream_timer; /* STREAM: produce() said WAIT */
+    struct event *resume_timer; /* after a yield or a stream's WAIT */
     bool stream_waiting;
     struct reply reply;
     bool proto_chosen;      /* the first byte has been seen */

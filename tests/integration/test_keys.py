@@ -11,6 +11,7 @@ their format and for containing exactly the live keys.
 
 import os
 import re
+import select
 import subprocess
 import sys
 import time
@@ -180,6 +181,46 @@ class Listing(H.SharedDaemonCase):
         self.c.sock.shutdown(1)  # SHUT_WR: the listing must still arrive
         body = self.c.recv_until(b"END\r\n")
         self.assertIn(b"key=s ", body)
+
+
+class SharedWorker(unittest.TestCase):
+    """A listing and the other connections of its worker (-t 1)."""
+
+    def test_others_are_answered_while_a_listing_streams(self):
+        d = H.Daemon(["-t", "1", "-m", "256"]).start()
+        self.addCleanup(H.stop_checked, d)
+        lister, other = d.connect(timeout=60), d.connect()
+        self.addCleanup(lister.close)
+        self.addCleanup(other.close)
+        # about 30 MB of listing: long enough to see who goes first
+        pad = b"x" * 200
+        for start in range(0, 100000, 10000):
+            lister.send(b"".join(b"set %s%d 0 0 1 noreply\r\nv\r\n"
+                                 % (pad, i)
+                                 for i in range(start, start + 10000)))
+        self.assertEqual(lister.request(b"version\r\n")[:8], b"VERSION ")
+        lister.send(b"lru_crawler metadump all\r\n")
+        lister.recv_exact(1)  # it has begun
+        other.send(b"version\r\n")
+        # read both as fast as they come, keeping only the listing's tail,
+        # so it never waits for its reader; the version must not wait for
+        # the listing's end
+        order, tails = [], {lister.sock: b"", other.sock: b""}
+        ends = {lister.sock: ("listing", b"END\r\n"),
+                other.sock: ("version", b"\r\n")}
+        lister.sock.setblocking(False)
+        other.sock.setblocking(False)
+        deadline = time.monotonic() + 60
+        while len(order) < 2 and time.monotonic() < deadline:
+            ready, _, _ = select.select(list(tails), [], [], 1)
+            for sock in ready:
+                data = sock.recv(1 << 20)
+                self.assertTrue(data, "connection closed")
+                tails[sock] = (tails[sock] + data)[-16:]
+                name, end = ends[sock]
+                if tails[sock].endswith(end) and name not in order:
+                    order.append(name)
+        self.assertEqual(order, ["version", "listing"])
 
 
 class KeysScript(unittest.TestCase):
