@@ -619,6 +619,14 @@ static bool resume_after(struct conn *c, int ms)
     return c->resume_timer != NULL && evtimer_add(c->resume_timer, &tv) == 0;
 }
 
+/* A stream other than a watcher (a key listing) waiting for more reads
+ * nothing, so a client that has shut down its sending side still gets
+ * all of it; a watcher reads, and so sees its client leave. */
+static bool listing_waits(const struct conn *c)
+{
+    return c->state == CONN_STREAM && !c->stream.watch;
+}
+
 static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -640,8 +648,15 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     }
     /* A yield re-activates the event to continue buffered work without
      * reading; otherwise the socket is readable. */
-    if ((what & EV_READ) && !c->yielded && !conn_read(c))
-        goto close;
+    if ((what & EV_READ) && !c->yielded) {
+        if (listing_waits(c)) {
+            set_interest(c, 0); /* until its timer, then what it writes */
+            show_state(c);
+            return;
+        }
+        if (!conn_read(c))
+            goto close;
+    }
     conn_process(c);
     shrink_rbuf(c);
     if (c->closing) {
@@ -685,6 +700,7 @@ static void abandon(struct conn *c)
         c->store.item = NULL;
     } else if (c->state == CONN_STREAM) {
         c->stream.finish(c->stream.state);
+        c->stream_waiting = false;
     }
     c->state = CONN_PARSE;
 }

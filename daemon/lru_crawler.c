@@ -3,36 +3,26 @@
  */
 #include "daemon/lru_crawler.h"
 
-#include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/conn.h"
+#include "daemon/listing.h"
 #include "daemon/server.h"
 #include "daemon/text_exec.h"
-#include "lib/cache.h"
 #include "lib/slabs.h"
-#include "proto/meta.h"
 #include "proto/num.h"
 #include "proto/text.h"
-#include "proto/uri.h"
 
-/* Hash buckets per stream step: about 1.5 items each at full load, so a
- * step holds each stripe for microseconds and queues a few KiB. */
-#define DUMP_BUCKETS_PER_STEP 256
 /* memcached's limit for lru_crawler sleep, in microseconds. */
 #define CRAWLER_SLEEP_MAX 1000000
-
-enum dump_format { DUMP_META, DUMP_MG };
+/* Listings at once, each a thread; memcached's crawler lists one. */
+#define LISTINGS_MAX 4
 
 struct dump {
     struct server *srv;
-    struct cache *cache;
-    enum dump_format format;
-    uint64_t classes; /* bit per class id to list; all bits for all */
-    uint64_t cursor;
+    struct listing *listing;
 };
 
 static void say(struct conn *c, const char *s)
@@ -40,70 +30,24 @@ static void say(struct conn *c, const char *s)
     reply_text(&c->reply, s, strlen(s));
 }
 
-/* Longest line: the encoded key plus the fixed fields. */
-#define DUMP_LINE_MAX (3 * ITEM_KEY_MAX + 160)
-
-static size_t meta_line(char *dst, const struct cache_item_info *info)
-{
-    size_t n = (size_t)sprintf(dst, "key=");
-    n += uri_encode(dst + n, info->view.key, info->view.nkey);
-    n += (size_t)sprintf(dst + n,
-                         " exp=%" PRId64 " la=%" PRId64 " cas=%" PRIu64
-                         " fetch=%s cls=%u size=%zu\n",
-                         info->expires == 0 ? (int64_t)-1
-                                            : (int64_t)info->expires,
-                         (int64_t)info->atime, info->view.cas,
-                         info->fetched ? "yes" : "no", info->cls,
-                         info->total);
-    return n;
-}
-
-/* A binary key goes out in base64 with the b flag, so the line can be
- * sent back as it is. */
-static size_t mg_line(char *dst, const struct cache_item_info *info)
-{
-    size_t n = 3;
-    memcpy(dst, "mg ", 3);
-    if (info->key_binary) {
-        n += meta_key_encode((const unsigned char *)info->view.key,
-                             info->view.nkey, dst + n, DUMP_LINE_MAX - 16);
-        memcpy(dst + n, " b", 2);
-        n += 2;
-    } else {
-        memcpy(dst + n, info->view.key, info->view.nkey);
-        n += info->view.nkey;
-    }
-    memcpy(dst + n, "\r\n", 2);
-    return n + 2;
-}
-
-/* Under the item's stripe: format straight into the reply queue. */
-static void dump_item(const struct cache_item_info *info, void *arg)
-{
-    struct conn *c = arg;
-    struct dump *d = c->stream.state;
-    if (!(d->classes & ((uint64_t)1 << info->cls)))
-        return;
-    char *dst = reply_reserve(&c->reply, DUMP_LINE_MAX);
-    if (dst == NULL)
-        return; /* out of memory: the listing misses a key, as a cache may */
-    reply_commit(&c->reply, d->format == DUMP_META ? meta_line(dst, info)
-                                                   : mg_line(dst, info));
-}
-
 static enum conn_stream_step dump_produce(struct conn *c, void *state)
 {
     struct dump *d = state;
-    if (!cache_scan_step(d->cache, &d->cursor, DUMP_BUCKETS_PER_STEP,
-                         dump_item, c))
+    switch (listing_take(d->listing, &c->reply)) {
+    case LISTING_MORE:
         return CONN_STREAM_MORE;
-    say(c, d->format == DUMP_META ? "END\r\n" : "EN\r\n");
+    case LISTING_WAIT:
+        return CONN_STREAM_WAIT;
+    case LISTING_DONE:
+        break;
+    }
     return CONN_STREAM_DONE;
 }
 
 static void dump_finish(void *state)
 {
     struct dump *d = state;
+    listing_stop(d->listing);
     atomic_fetch_sub(&d->srv->crawler_running, 1);
     free(d);
 }
@@ -136,7 +80,7 @@ static bool parse_classes(const char *w, size_t n, uint64_t *out)
     return true;
 }
 
-static void start_dump(struct conn *c, enum dump_format format,
+static void start_dump(struct conn *c, enum listing_format format,
                        const char *w, size_t n)
 {
     uint64_t classes;
@@ -148,14 +92,24 @@ static void start_dump(struct conn *c, enum dump_format format,
         say(c, "NOTSTARTED no items to crawl\r\n");
         return;
     }
+    struct server *srv = c->srv;
+    /* memcached's answer while its crawler is busy */
+    if (atomic_fetch_add(&srv->crawler_running, 1) >= LISTINGS_MAX) {
+        atomic_fetch_sub(&srv->crawler_running, 1);
+        say(c, "BUSY currently processing crawler request\r\n");
+        return;
+    }
     struct dump *d = malloc(sizeof(*d));
-    if (d == NULL) {
+    if (d != NULL)
+        d->listing = listing_start(srv->cache, format, classes);
+    if (d == NULL || d->listing == NULL) {
+        free(d);
+        atomic_fetch_sub(&srv->crawler_running, 1);
         say(c, "SERVER_ERROR out of memory\r\n");
         return;
     }
-    *d = (struct dump){c->srv, c->srv->cache, format, classes, 0};
-    atomic_fetch_add(&c->srv->crawler_starts, 1);
-    atomic_fetch_add(&c->srv->crawler_running, 1);
+    d->srv = srv;
+    atomic_fetch_add(&srv->crawler_starts, 1);
     struct conn_stream s = {dump_produce, dump_finish, d, false};
     conn_stream_start(c, &s);
 }
@@ -189,7 +143,9 @@ static void exec_with_arg(struct conn *c, const char *sub, size_t nsub,
         } else if (!c->srv->settings->dump_enabled) {
             say(c, "ERROR metadump not allowed\r\n"); /* -X */
         } else {
-            start_dump(c, token_eq(sub, nsub, "metadump") ? DUMP_META : DUMP_MG,
+            start_dump(c,
+                       token_eq(sub, nsub, "metadump") ? LISTING_META
+                                                       : LISTING_MG,
                        w, n);
         }
     } else if (token_eq(sub, nsub, "sleep")) {

@@ -15,9 +15,11 @@
  *       one "mg <key>\r\n" line per live item, then "EN\r\n", so the
  *       output can be sent back as meta requests
  *
- * Both stream: a few hash buckets per step as the socket drains, holding
- * one stripe lock at a time, with memory bounded by the reply high-water
- * mark whatever the number of keys.
+ * Each listing is made on a thread of its own (daemon/listing.h), a few
+ * hash buckets per step, holding one stripe lock at a time, and streamed
+ * as the socket drains, with memory bounded whatever the number of keys.
+ * Four may run at once; a fifth is answered memcached's BUSY line, which
+ * memcached gives to a second one.
  */
 #ifndef ZK_DAEMON_LRU_CRAWLER_H
 #define ZK_DAEMON_LRU_CRAWLER_H

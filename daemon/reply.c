@@ -52,11 +52,17 @@ static void free_segs(struct reply *r)
     r->segs_cap = 0;
 }
 
+static void release_seg(struct reply *r, struct reply_seg *s)
+{
+    if (s->hold != NULL)
+        cache_release(r->cache, s->hold);
+    free(s->owned);
+}
+
 static void release_from(struct reply *r, size_t from)
 {
     for (size_t i = from; i < r->nsegs; i++)
-        if (r->segs[i].hold != NULL)
-            cache_release(r->cache, r->segs[i].hold);
+        release_seg(r, &r->segs[i]);
 }
 
 void reply_deinit(struct reply *r)
@@ -104,7 +110,7 @@ void reply_commit_seg(struct reply *r, size_t used)
     struct reply_seg *s = new_seg(r);
     if (s == NULL)
         return; /* out of memory: the text is dropped */
-    *s = (struct reply_seg){NULL, r->len, used, NULL, false};
+    *s = (struct reply_seg){NULL, r->len, used, NULL, false, NULL};
     r->len += used;
     r->pending += used;
 }
@@ -127,7 +133,19 @@ bool reply_item(struct reply *r, struct item *it, const char *value,
         cache_release(r->cache, it);
         return false;
     }
-    *s = (struct reply_seg){value, 0, n, it, first_read};
+    *s = (struct reply_seg){value, 0, n, it, first_read, NULL};
+    r->pending += n;
+    return true;
+}
+
+bool reply_owned(struct reply *r, void *mem, const char *p, size_t n)
+{
+    struct reply_seg *s = new_seg(r);
+    if (s == NULL) {
+        free(mem);
+        return false;
+    }
+    *s = (struct reply_seg){p, 0, n, NULL, false, mem};
     r->pending += n;
     return true;
 }
@@ -211,8 +229,7 @@ static void advance(struct reply *r, size_t done)
             return;
         }
         done -= left;
-        if (s->hold != NULL)
-            cache_release(r->cache, s->hold);
+        release_seg(r, s);
         r->first++;
         r->first_done = 0;
     }

@@ -21,6 +21,7 @@ struct reply_seg {
     size_t len;
     struct item *hold; /* released once the segment is written */
     bool first_read;   /* hold was read for the first time */
+    void *owned;       /* freed once the segment is written */
 };
 
 struct reply {
@@ -86,6 +87,9 @@ bool reply_text(struct reply *r, const char *s, size_t n);
  * (see reply_sent_count). */
 bool reply_item(struct reply *r, struct item *it, const char *value,
                 size_t n, bool first_read);
+/* Queue n bytes at p, which lie inside mem (from malloc), without copying
+ * them; takes mem over and frees it once they are written. */
+bool reply_owned(struct reply *r, void *mem, const char *p, size_t n);
 
 /* memcached writes a text get's reply, and everything queued before it,
  * before it reads the next request, and lets go of the items then; so it

@@ -223,6 +223,42 @@ class SharedWorker(unittest.TestCase):
         self.assertEqual(order, ["version", "listing"])
 
 
+class Concurrent(unittest.TestCase):
+
+    @unittest.skipUnless(H.is_zeekdb(), "memcached lists one at a time")
+    def test_four_listings_at_once_then_busy(self):
+        d = H.Daemon(["-m", "256"]).start()
+        self.addCleanup(H.stop_checked, d)
+        c = d.connect()
+        self.addCleanup(c.close)
+        # about 30 MB per listing: more than the server and the sockets
+        # buffer, so a listing nobody reads stays under way
+        pad = b"x" * 200
+        for start in range(0, 100000, 10000):
+            c.send(b"".join(b"set %s%d 0 0 1 noreply\r\nv\r\n" % (pad, i)
+                            for i in range(start, start + 10000)))
+        self.assertEqual(c.request(b"version\r\n")[:8], b"VERSION ")
+        listers = []
+        for _ in range(4):
+            lister = d.connect()
+            self.addCleanup(lister.close)
+            lister.send(b"lru_crawler metadump all\r\n")
+            self.assertEqual(lister.recv_exact(4), b"key=")
+            listers.append(lister)
+        self.assertEqual(c.stats()["lru_crawler_running"], "4")
+        self.assertEqual(c.request(b"lru_crawler metadump all\r\n"),
+                         b"BUSY currently processing crawler request\r\n")
+        self.assertEqual(c.request(b"lru_crawler mgdump 1\r\n"),
+                         b"BUSY currently processing crawler request\r\n")
+        for lister in listers:
+            lister.close()
+        self.assertTrue(H.wait_until(
+            lambda: c.stats()["lru_crawler_running"] == "0", 10))
+        c.send(b"lru_crawler mgdump all\r\n")
+        body = c.recv_until(b"EN\r\n", timeout=60)
+        self.assertEqual(body.count(b"\r\n"), 100001)
+
+
 class KeysScript(unittest.TestCase):
     def test_zeekdb_keys_lists_keys(self):
         if not os.access(KEYS_SCRIPT, os.X_OK):

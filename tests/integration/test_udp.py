@@ -103,6 +103,14 @@ class Udp(unittest.TestCase):
         self.assertEqual(self.tcp.stats()["log_watchers"], "0")
         self.assertTrue(self.message(b"version\r\n").startswith(b"VERSION "))
 
+    def test_metadump_answers_nothing_over_udp(self):
+        # as memcached 1.6.18: a listing has no datagram to go into
+        self.assertEqual(self.message(b"set listed 0 0 1\r\nx\r\n"),
+                         b"STORED\r\n")
+        self.assertEqual(self.exchange(b"lru_crawler metadump all\r\n"), [])
+        self.assertTrue(self.message(b"version\r\n").startswith(b"VERSION "))
+        self.assertEqual(self.tcp.stats()["lru_crawler_running"], "0")
+
     def test_udp_and_tcp_share_items(self):
         self.assertEqual(self.message(b"set shared 9 0 4\r\nudp!\r\n"),
                          b"STORED\r\n")

@@ -1,0 +1,229 @@
+/*
+ * daemon/listing.c - see listing.h.
+ */
+#include "daemon/listing.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/reply.h"
+#include "lib/cache.h"
+#include "proto/meta.h"
+#include "proto/uri.h"
+
+/* Hash buckets per step: about 1.5 items each at full load, so a step
+ * holds each stripe for microseconds. */
+#define BUCKETS_PER_STEP 256
+#define CHUNK_BYTES (64 * 1024)
+/* Made and not yet taken: the thread waits past this. With the reply's
+ * own high-water mark, what a listing to a slow reader holds. */
+#define QUEUE_MAX (1024 * 1024)
+/* Longest line: the encoded key plus the fixed fields. */
+#define LINE_MAX (3 * ITEM_KEY_MAX + 160)
+
+struct chunk {
+    struct chunk *next;
+    size_t len;
+    char data[CHUNK_BYTES];
+};
+
+struct listing {
+    struct cache *cache;
+    enum listing_format fmt;
+    uint64_t classes;
+    pthread_t thread;
+    /* The thread's own. */
+    uint64_t cursor;
+    struct chunk *fill;                /* being filled */
+    struct chunk *made, **made_tail;   /* full, not yet handed over */
+    size_t made_bytes;
+    /* Shared with the worker, under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t taken; /* the worker took the queue, or stop */
+    struct chunk *ready, **ready_tail;
+    size_t ready_bytes;
+    bool finished; /* ready holds the last lines (or they were taken) */
+    bool stopping;
+};
+
+static size_t meta_line(char *dst, const struct cache_item_info *info)
+{
+    size_t n = (size_t)sprintf(dst, "key=");
+    n += uri_encode(dst + n, info->view.key, info->view.nkey);
+    n += (size_t)sprintf(dst + n,
+                         " exp=%" PRId64 " la=%" PRId64 " cas=%" PRIu64
+                         " fetch=%s cls=%u size=%zu\n",
+                         info->expires == 0 ? (int64_t)-1
+                                            : (int64_t)info->expires,
+                         (int64_t)info->atime, info->view.cas,
+                         info->fetched ? "yes" : "no", info->cls,
+                         info->total);
+    return n;
+}
+
+/* A binary key goes out in base64 with the b flag, so the line can be
+ * sent back as it is. */
+static size_t mg_line(char *dst, const struct cache_item_info *info)
+{
+    size_t n = 3;
+    memcpy(dst, "mg ", 3);
+    if (info->key_binary) {
+        n += meta_key_encode((const unsigned char *)info->view.key,
+                             info->view.nkey, dst + n, LINE_MAX - 16);
+        memcpy(dst + n, " b", 2);
+        n += 2;
+    } else {
+        memcpy(dst + n, info->view.key, info->view.nkey);
+        n += info->view.nkey;
+    }
+    memcpy(dst + n, "\r\n", 2);
+    return n + 2;
+}
+
+static void made_append(struct listing *l, struct chunk *ch)
+{
+    ch->next = NULL;
+    *l->made_tail = ch;
+    l->made_tail = &ch->next;
+    l->made_bytes += ch->len;
+}
+
+/* Room for one line: NULL when memory runs out, and the listing misses
+ * the line, as a cache may. */
+static char *room(struct listing *l)
+{
+    if (l->fill != NULL && CHUNK_BYTES - l->fill->len >= LINE_MAX)
+        return l->fill->data + l->fill->len;
+    if (l->fill != NULL)
+        made_append(l, l->fill);
+    l->fill = malloc(sizeof(*l->fill));
+    if (l->fill == NULL)
+        return NULL;
+    l->fill->len = 0;
+    return l->fill->data;
+}
+
+/* Under the item's stripe. */
+static void list_item(const struct cache_item_info *info, void *arg)
+{
+    struct listing *l = arg;
+    if (!(l->classes & ((uint64_t)1 << info->cls)))
+        return;
+    char *dst = room(l);
+    if (dst == NULL)
+        return;
+    l->fill->len += l->fmt == LISTING_META ? meta_line(dst, info)
+                                           : mg_line(dst, info);
+}
+
+/* Hands what was made to the worker; waits while the queue is full.
+ * False when the listing is being stopped. */
+static bool hand_over(struct listing *l, bool finished)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->made != NULL) {
+        *l->ready_tail = l->made;
+        l->ready_tail = l->made_tail;
+        l->ready_bytes += l->made_bytes;
+        l->made = NULL;
+        l->made_tail = &l->made;
+        l->made_bytes = 0;
+    }
+    l->finished = finished;
+    while (!l->stopping && l->ready_bytes > QUEUE_MAX)
+        pthread_cond_wait(&l->taken, &l->mu);
+    bool go_on = !l->stopping;
+    pthread_mutex_unlock(&l->mu);
+    return go_on;
+}
+
+static void *listing_main(void *arg)
+{
+    struct listing *l = arg;
+    for (;;) {
+        bool done = cache_scan_step(l->cache, &l->cursor, BUCKETS_PER_STEP,
+                                    list_item, l);
+        if (done && l->fill != NULL) {
+            made_append(l, l->fill);
+            l->fill = NULL;
+        }
+        if (!hand_over(l, done) || done)
+            return NULL;
+    }
+}
+
+static void free_chunks(struct chunk *ch)
+{
+    while (ch != NULL) {
+        struct chunk *next = ch->next;
+        free(ch);
+        ch = next;
+    }
+}
+
+struct listing *listing_start(struct cache *cache, enum listing_format fmt,
+                              uint64_t classes)
+{
+    struct listing *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    l->cache = cache;
+    l->fmt = fmt;
+    l->classes = classes;
+    l->made_tail = &l->made;
+    l->ready_tail = &l->ready;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->taken, NULL);
+    if (pthread_create(&l->thread, NULL, listing_main, l) != 0) {
+        pthread_cond_destroy(&l->taken);
+        pthread_mutex_destroy(&l->mu);
+        free(l);
+        return NULL;
+    }
+    (void)pthread_setname_np(l->thread, "zk-listing");
+    return l;
+}
+
+enum listing_step listing_take(struct listing *l, struct reply *r)
+{
+    pthread_mutex_lock(&l->mu);
+    struct chunk *got = l->ready;
+    bool finished = l->finished;
+    l->ready = NULL;
+    l->ready_tail = &l->ready;
+    l->ready_bytes = 0;
+    pthread_cond_signal(&l->taken);
+    pthread_mutex_unlock(&l->mu);
+    bool any = got != NULL;
+    while (got != NULL) {
+        struct chunk *ch = got;
+        got = ch->next;
+        /* out of memory: lines lost, as above */
+        (void)reply_owned(r, ch, ch->data, ch->len);
+    }
+    if (finished) {
+        const char *end = l->fmt == LISTING_META ? "END\r\n" : "EN\r\n";
+        (void)reply_text(r, end, strlen(end));
+        return LISTING_DONE;
+    }
+    return any ? LISTING_MORE : LISTING_WAIT;
+}
+
+void listing_stop(struct listing *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stopping = true;
+    pthread_cond_signal(&l->taken);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    free_chunks(l->ready);
+    free_chunks(l->made);
+    free(l->fill);
+    pthread_cond_destroy(&l->taken);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
