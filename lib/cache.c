@@ -822,11 +822,30 @@ bool cache_automove(struct cache *c)
     return atomic_load_explicit(&c->automove, memory_order_relaxed);
 }
 
+/* A growth is spread over at most this many maintenance steps (about
+ * 3 s at the maintainer's pace) whatever the table's size: at a fixed
+ * budget a table of millions of buckets took minutes to double, and
+ * inserts at 100k/s outran it, lengthening every chain meanwhile. */
+#define GROW_STEPS_MAX 256
+
+/* Moves in batches of `budget` buckets, so no lock is held for long. */
+static bool grow_step(struct cache *c, unsigned budget)
+{
+    uint64_t old_buckets = ((uint64_t)1 << assoc_power(c->assoc)) / 2;
+    uint64_t want = old_buckets / GROW_STEPS_MAX, moved = 0;
+    bool more;
+    do {
+        more = assoc_grow_step(c->assoc, budget);
+        moved += budget;
+    } while (more && moved < want);
+    return more;
+}
+
 bool cache_maintain(struct cache *c, unsigned budget)
 {
     if (assoc_wants_growth(c->assoc))
         assoc_grow_start(c->assoc);
-    bool growing = assoc_grow_step(c->assoc, budget);
+    bool growing = grow_step(c, budget);
     bool reaping = reap_step(c, budget);
     bool moving = move_step(c, budget);
     bool juggling = c->pops->maintain != NULL &&

@@ -222,8 +222,9 @@ bool cache_automove(struct cache *c);
 
 /* Change the memory limit; false when it cannot be raised that far. */
 bool cache_set_limit(struct cache *c, uint64_t limit);
-/* Background work, at most budget units of each kind: hash table growth;
- * the expiry reaper, which sweeps the table and frees expired and flushed
+/* Background work, at most budget units of each kind: hash table growth
+ * (more when the table is large: a growth takes at most 256 calls); the
+ * expiry reaper, which sweeps the table and frees expired and flushed
  * items nobody holds; and page moves, which give a class that found no
  * memory a page from the class with the most (evicting what that page
  * holds). Returns true while there is more to do soon. Call from one

@@ -705,6 +705,31 @@ static void reaper_frees_expired_items_untouched(void **state)
     assert_non_null(get(c, "keep000999", buf, sizeof(buf)));
 }
 
+/* However small the budget, a growth ends within 256 calls: a table of
+ * millions of buckets must double in seconds, not minutes. */
+static void growth_ends_within_256_calls(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    fill(c, 100000, 0, "g");
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.hash_power, 10);
+    for (unsigned power = 11; power <= 17; power++) {
+        int calls = 0;
+        do {
+            cache_maintain(c, 1);
+            calls++;
+            cache_stats(c, &st);
+        } while (st.hash_growing && calls < 5000);
+        assert_false(st.hash_growing);
+        assert_int_equal(st.hash_power, power);
+        assert_true(calls <= 256);
+    }
+    char buf[128];
+    assert_non_null(get(c, "g099999", buf, sizeof(buf)));
+}
+
 static void reaper_frees_flushed_items(void **state)
 {
     struct env *e = *state;
@@ -1439,6 +1464,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(changes_track_every_kind_of_change,
                                         setup, teardown),
         cmocka_unit_test(class_segments_add_up),
+        cmocka_unit_test_setup_teardown(growth_ends_within_256_calls, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(operations_report_the_class_hit,
                                         setup, teardown),
     };
