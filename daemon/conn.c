@@ -705,9 +705,10 @@ static void abandon(struct conn *c)
     c->state = CONN_PARSE;
 }
 
-/* Passes over one datagram's requests: a listing streamed in reply
- * (lru_crawler metadump) ends there, cut short. */
+/* Passes over one datagram's requests, and milliseconds it waits for a
+ * listing's thread: a listing not done by then ends there, cut short. */
 #define DATAGRAM_ROUNDS_MAX 4096
+#define STREAM_POLL_NS (1000 * 1000)
 
 /* The buffer holds the whole datagram: it may grow past RBUF_MAX only
  * as far as a datagram goes (64 KiB). */
@@ -749,6 +750,13 @@ void conn_run_datagram(struct conn *c, const char *data, size_t len,
         conn_process(c);
         if (reply_pending(&c->reply) > 0)
             flush(c, arg);
+        if (c->state == CONN_STREAM && c->stream_waiting) {
+            /* a cachedump's thread: the datagram waits for it */
+            c->stream_waiting = false;
+            struct timespec ts = {0, STREAM_POLL_NS};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         if (c->closing || c->close_after_write ||
             (c->rpos == pos && c->state == st && !c->yielded))
             break;

@@ -35,6 +35,7 @@ struct listing {
     struct cache *cache;
     enum listing_format fmt;
     uint64_t classes;
+    uint64_t left; /* lines still to make */
     pthread_t thread;
     /* The thread's own. */
     uint64_t cursor;
@@ -84,6 +85,28 @@ static size_t mg_line(char *dst, const struct cache_item_info *info)
     return n + 2;
 }
 
+/* memcached's: the key as it is, the value's length, the expiry. */
+static size_t cachedump_line(char *dst, const struct cache_item_info *info)
+{
+    return (size_t)sprintf(dst, "ITEM %.*s [%zu b; %" PRId64 " s]\r\n",
+                           (int)info->view.nkey, info->view.key,
+                           info->view.nbytes - 2, (int64_t)info->expires);
+}
+
+static size_t format_line(const struct listing *l, char *dst,
+                          const struct cache_item_info *info)
+{
+    switch (l->fmt) {
+    case LISTING_META:
+        return meta_line(dst, info);
+    case LISTING_MG:
+        return mg_line(dst, info);
+    case LISTING_CACHEDUMP:
+        break;
+    }
+    return cachedump_line(dst, info);
+}
+
 static void made_append(struct listing *l, struct chunk *ch)
 {
     ch->next = NULL;
@@ -111,13 +134,13 @@ static char *room(struct listing *l)
 static void list_item(const struct cache_item_info *info, void *arg)
 {
     struct listing *l = arg;
-    if (!(l->classes & ((uint64_t)1 << info->cls)))
+    if (l->left == 0 || !(l->classes & ((uint64_t)1 << info->cls)))
         return;
     char *dst = room(l);
     if (dst == NULL)
         return;
-    l->fill->len += l->fmt == LISTING_META ? meta_line(dst, info)
-                                           : mg_line(dst, info);
+    l->fill->len += format_line(l, dst, info);
+    l->left--;
 }
 
 /* Hands what was made to the worker; waits while the queue is full.
@@ -146,7 +169,8 @@ static void *listing_main(void *arg)
     struct listing *l = arg;
     for (;;) {
         bool done = cache_scan_step(l->cache, &l->cursor, BUCKETS_PER_STEP,
-                                    list_item, l);
+                                    list_item, l) ||
+                    l->left == 0;
         if (done && l->fill != NULL) {
             made_append(l, l->fill);
             l->fill = NULL;
@@ -166,7 +190,7 @@ static void free_chunks(struct chunk *ch)
 }
 
 struct listing *listing_start(struct cache *cache, enum listing_format fmt,
-                              uint64_t classes)
+                              uint64_t classes, uint64_t limit)
 {
     struct listing *l = calloc(1, sizeof(*l));
     if (l == NULL)
@@ -174,6 +198,7 @@ struct listing *listing_start(struct cache *cache, enum listing_format fmt,
     l->cache = cache;
     l->fmt = fmt;
     l->classes = classes;
+    l->left = limit > 0 ? limit : UINT64_MAX;
     l->made_tail = &l->made;
     l->ready_tail = &l->ready;
     pthread_mutex_init(&l->mu, NULL);
@@ -206,7 +231,7 @@ enum listing_step listing_take(struct listing *l, struct reply *r)
         (void)reply_owned(r, ch, ch->data, ch->len);
     }
     if (finished) {
-        const char *end = l->fmt == LISTING_META ? "END\r\n" : "EN\r\n";
+        const char *end = l->fmt == LISTING_MG ? "EN\r\n" : "END\r\n";
         (void)reply_text(r, end, strlen(end));
         return LISTING_DONE;
     }

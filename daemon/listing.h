@@ -26,6 +26,9 @@ struct listing;
 enum listing_format {
     LISTING_META, /* "key=... exp=... ...\n" lines, then "END\r\n" */
     LISTING_MG,   /* "mg <key>\r\n" lines, then "EN\r\n" */
+    /* stats cachedump: "ITEM <key> [<value bytes> b; <unix expiry, 0 for
+     * none> s]\r\n" lines, then "END\r\n" */
+    LISTING_CACHEDUMP,
 };
 
 enum listing_step {
@@ -34,10 +37,10 @@ enum listing_step {
     LISTING_DONE, /* the whole listing, end line included, is queued */
 };
 
-/* classes: bit per class id to list. NULL when the thread or memory
- * cannot be had. */
+/* classes: bit per class id to list; limit: lines at most (0: no
+ * limit). NULL when the thread or memory cannot be had. */
 struct listing *listing_start(struct cache *cache, enum listing_format fmt,
-                              uint64_t classes);
+                              uint64_t classes, uint64_t limit);
 /* Moves what the thread has made into r. */
 enum listing_step listing_take(struct listing *l, struct reply *r);
 void listing_stop(struct listing *l);

@@ -23,6 +23,7 @@
 struct dump {
     struct server *srv;
     struct listing *listing;
+    bool crawler; /* counted in lru_crawler_running (not cachedump) */
 };
 
 static void say(struct conn *c, const char *s)
@@ -48,8 +49,50 @@ static void dump_finish(void *state)
 {
     struct dump *d = state;
     listing_stop(d->listing);
-    atomic_fetch_sub(&d->srv->crawler_running, 1);
+    if (d->crawler)
+        atomic_fetch_sub(&d->srv->crawler_running, 1);
+    atomic_fetch_sub(&d->srv->listings, 1);
     free(d);
+}
+
+/* Streams a listing made on its own thread, or answers why not. */
+static void start_listing(struct conn *c, enum listing_format format,
+                          uint64_t classes, uint64_t limit)
+{
+    struct server *srv = c->srv;
+    /* memcached's answer while its crawler is busy */
+    if (atomic_fetch_add(&srv->listings, 1) >= LISTINGS_MAX) {
+        atomic_fetch_sub(&srv->listings, 1);
+        say(c, "BUSY currently processing crawler request\r\n");
+        return;
+    }
+    struct dump *d = malloc(sizeof(*d));
+    if (d != NULL)
+        d->listing = listing_start(srv->cache, format, classes, limit);
+    if (d == NULL || d->listing == NULL) {
+        free(d);
+        atomic_fetch_sub(&srv->listings, 1);
+        say(c, "SERVER_ERROR out of memory\r\n");
+        return;
+    }
+    d->srv = srv;
+    d->crawler = format != LISTING_CACHEDUMP;
+    if (d->crawler) {
+        atomic_fetch_add(&srv->crawler_starts, 1);
+        atomic_fetch_add(&srv->crawler_running, 1);
+    }
+    struct conn_stream s = {dump_produce, dump_finish, d, false};
+    conn_stream_start(c, &s);
+}
+
+/* memcached caps a cachedump reply at 2 MB; so do we, by lines. */
+#define CACHEDUMP_MAX_LINES 20000
+
+void lru_crawler_cachedump(struct conn *c, unsigned cls, uint64_t limit)
+{
+    if (limit == 0 || limit > CACHEDUMP_MAX_LINES)
+        limit = CACHEDUMP_MAX_LINES;
+    start_listing(c, LISTING_CACHEDUMP, (uint64_t)1 << cls, limit);
 }
 
 /* "all", "hash" or "1,2,...": the class bits, false for a bad list. */
@@ -92,26 +135,9 @@ static void start_dump(struct conn *c, enum listing_format format,
         say(c, "NOTSTARTED no items to crawl\r\n");
         return;
     }
-    struct server *srv = c->srv;
-    /* memcached's answer while its crawler is busy */
-    if (atomic_fetch_add(&srv->crawler_running, 1) >= LISTINGS_MAX) {
-        atomic_fetch_sub(&srv->crawler_running, 1);
-        say(c, "BUSY currently processing crawler request\r\n");
-        return;
-    }
-    struct dump *d = malloc(sizeof(*d));
-    if (d != NULL)
-        d->listing = listing_start(srv->cache, format, classes);
-    if (d == NULL || d->listing == NULL) {
-        free(d);
-        atomic_fetch_sub(&srv->crawler_running, 1);
-        say(c, "SERVER_ERROR out of memory\r\n");
-        return;
-    }
-    d->srv = srv;
-    atomic_fetch_add(&srv->crawler_starts, 1);
-    struct conn_stream s = {dump_produce, dump_finish, d, false};
-    conn_stream_start(c, &s);
+    if (c->fd < 0)
+        return; /* a datagram: memcached 1.6.18 answers nothing */
+    start_listing(c, format, classes, 0);
 }
 
 /* A sub-command with its one argument. */

@@ -64,6 +64,8 @@ struct server {
     _Atomic bool crawler_off;             /* lru_crawler disable */
     _Atomic uint64_t crawler_starts;      /* listings and crawls begun */
     _Atomic uint64_t crawler_running;     /* listings streaming now */
+    _Atomic unsigned listings;            /* listing threads, cachedumps
+                                             included */
     _Atomic uint64_t maintainer_rounds;   /* maintainer wake-ups */
     _Atomic int slab_automove;            /* -o slab_automove, or the last
                                              `slabs automove` */

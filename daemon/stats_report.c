@@ -25,7 +25,6 @@
 #include "lib/topk.h"
 
 /* "ITEM <key> [<bytes> b; <unix time> s]\r\n" */
-#define TEXT_LINE_FOR_DUMP (5 + 250 + 64)
 
 struct emitter {
     stats_emit_fn emit;
@@ -582,36 +581,6 @@ void stats_report_items(struct server *srv,
         sum_class(srv, cls, &sum);
         ITEMS_CLASS_STATS(PUT_ITEMS_ROW)
     }
-}
-
-/* memcached caps a cachedump reply at 2 MB; so do we, by lines. */
-#define CACHEDUMP_MAX_LINES 20000
-
-struct dump_emit {
-    void (*emit)(const char *line, size_t len, void *arg);
-    void *arg;
-};
-
-static void put_dump_line(const struct cache_item_view *v, time_t expires,
-                          void *arg)
-{
-    struct dump_emit *d = arg;
-    char line[TEXT_LINE_FOR_DUMP];
-    int n = snprintf(line, sizeof(line), "ITEM %.*s [%zu b; %llu s]\r\n",
-                     (int)v->nkey, v->key, v->nbytes - 2,
-                     (unsigned long long)expires);
-    d->emit(line, (size_t)n, d->arg);
-}
-
-void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
-                            void (*emit)(const char *line, size_t len,
-                                         void *arg),
-                            void *arg)
-{
-    struct dump_emit d = {emit, arg};
-    if (limit == 0 || limit > CACHEDUMP_MAX_LINES)
-        limit = CACHEDUMP_MAX_LINES;
-    cache_dump_class(srv->cache, cls, limit, put_dump_line, &d);
 }
 
 /* Percentiles `stats latency` reports, with their line names. */

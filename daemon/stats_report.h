@@ -59,11 +59,6 @@ void stats_report_items(struct server *srv,
 void stats_report_sizes(struct server *srv, stats_emit_fn emit, void *arg);
 void stats_sizes_enable(struct server *srv, stats_emit_fn emit, void *arg);
 void stats_sizes_disable(struct server *srv, stats_emit_fn emit, void *arg);
-/* `stats cachedump`: "ITEM ..." lines for up to limit items of cls. */
-void stats_report_cachedump(struct server *srv, unsigned cls, unsigned limit,
-                            void (*emit)(const char *line, size_t len,
-                                         void *arg),
-                            void *arg);
 /* `stats latency`: per command group, requests timed and their p50, p90,
  * p99, p99.9 and max latency in microseconds (from the moment the worker's
  * loop woke for the event that finished the request to its reply being

@@ -487,8 +487,7 @@ static void stats_cachedump(struct conn *c, const char *cur, const char *end)
     } else if (cls < 1 || cls > cache_nclasses(c->srv->cache)) {
         text_exec_reply(c, TEXT_R_END);
     } else {
-        stats_report_cachedump(c->srv, cls, limit, emit_raw_line, c);
-        text_exec_reply(c, TEXT_R_END);
+        lru_crawler_cachedump(c, cls, limit);
     }
 }
 

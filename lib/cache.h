@@ -310,12 +310,6 @@ void cache_policy_stats(struct cache *c,
 unsigned cache_nclasses(struct cache *c);
 void cache_class_stats(struct cache *c, unsigned cls,
                        struct cache_class_stats *out);
-/* Visit up to `limit` items of slab class cls (a debugging aid: it walks
- * the whole hash table). expires is a unix time, 0 for never. */
-typedef void (*cache_dump_fn)(const struct cache_item_view *v, time_t expires,
-                              void *arg);
-void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
-                      cache_dump_fn fn, void *arg);
 
 /* One live item as a scan sees it. */
 struct cache_item_info {

@@ -23,35 +23,6 @@ void cache_prefault(struct cache *c, uint64_t bytes, const _Atomic bool *stop)
     slabs_prefault(c->slabs, bytes, stop);
 }
 
-struct dump_ctx {
-    struct cache *c;
-    unsigned cls;
-    unsigned left;
-    cache_dump_fn fn;
-    void *arg;
-};
-
-static void dump_item(struct item *it, void *arg)
-{
-    struct dump_ctx *d = arg;
-    if (d->left == 0 || it->clsid != d->cls)
-        return;
-    struct cache_item_view v;
-    cache_item_view(d->c, it, &v);
-    time_t expires = it->exptime == 0
-                         ? 0
-                         : clock_epoch(d->c->clock) + (time_t)it->exptime;
-    d->fn(&v, expires, d->arg);
-    d->left--;
-}
-
-void cache_dump_class(struct cache *c, unsigned cls, unsigned limit,
-                      cache_dump_fn fn, void *arg)
-{
-    struct dump_ctx d = {c, cls, limit, fn, arg};
-    assoc_foreach(c->assoc, dump_item, &d);
-}
-
 /* Item flags that survive a restart (ITEM_LINKED is the cache's own). */
 #define SNAPSHOT_BITS                                                         \
     (ITEM_FETCHED | ITEM_STALE | ITEM_TOKEN_SENT | ITEM_KEY_BINARY)

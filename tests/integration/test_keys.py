@@ -156,6 +156,19 @@ class Listing(H.SharedDaemonCase):
         self.assertEqual(self.c.recv_until(b"END\r\n"),
                          b"VALUE p 0 1\r\nx\r\nEND\r\n")
 
+    @unittest.skipUnless(H.is_zeekdb(), "memcached's lists only COLD items")
+    def test_cachedump_in_a_pipeline_keeps_its_place(self):
+        self.c.request(b"set cd 0 0 2\r\nxy\r\n")
+        cls = [k.split(":")[1] for k in self.c.stats("items")
+               if k.endswith(":number")]
+        self.c.send(b"".join(b"stats cachedump %s 0\r\n" % c.encode()
+                             for c in cls) + b"get cd\r\n")
+        dumps = b"".join(self.c.recv_until(b"END\r\n") for _ in cls)
+        self.assertIn(b"ITEM cd [2 b; 0 s]\r\n", dumps)
+        self.assertEqual(self.c.recv_until(b"END\r\n"),
+                         b"VALUE cd 0 2\r\nxy\r\nEND\r\n")
+        self.assertEqual(self.c.stats()["lru_crawler_running"], "0")
+
     def test_large_listing_streams_every_key_once(self):
         n = 60000
         batch = b"".join(b"set key:%d 0 0 10 noreply\r\n0123456789\r\n" % i

@@ -111,6 +111,17 @@ class Udp(unittest.TestCase):
         self.assertTrue(self.message(b"version\r\n").startswith(b"VERSION "))
         self.assertEqual(self.tcp.stats()["lru_crawler_running"], "0")
 
+    def test_stats_cachedump_over_udp(self):
+        self.assertEqual(self.message(b"set udpdump 0 0 3\r\nabc\r\n"),
+                         b"STORED\r\n")
+        cls = [k.split(":")[1] for k in self.tcp.stats("items")
+               if k.endswith(":number")]
+        reply = b"".join(self.message(b"stats cachedump %s 0\r\n"
+                                      % c.encode()) for c in cls)
+        self.assertTrue(reply.endswith(b"END\r\n"), reply)
+        if H.is_zeekdb():  # memcached's lists only its COLD items
+            self.assertIn(b"ITEM udpdump [3 b; 0 s]\r\n", reply)
+
     def test_udp_and_tcp_share_items(self):
         self.assertEqual(self.message(b"set shared 9 0 4\r\nudp!\r\n"),
                          b"STORED\r\n")

@@ -1,5 +1,6 @@
-/* Unit tests for daemon/listing.c: key listings made on their own thread
- * and moved into a reply, end line included; a listing stopped early,
+/* Unit tests for daemon/listing.c: key listings (metadump, mgdump,
+ * cachedump) made on their own thread and moved into a reply, end line
+ * included; a listing stopped early,
  * with its thread waiting on a full queue or still walking. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,10 +73,10 @@ static void pause_1ms(void)
 }
 
 /* The whole listing as one string (caller frees). */
-static char *list_all(struct env *e, enum listing_format fmt,
-                      uint64_t classes, size_t *len)
+static char *list_some(struct env *e, enum listing_format fmt,
+                       uint64_t classes, uint64_t limit, size_t *len)
 {
-    struct listing *l = listing_start(e->cache, fmt, classes);
+    struct listing *l = listing_start(e->cache, fmt, classes, limit);
     assert_non_null(l);
     enum listing_step step = LISTING_WAIT;
     for (int i = 0; i < TAKES_MAX && step != LISTING_DONE; i++) {
@@ -92,6 +93,12 @@ static char *list_all(struct env *e, enum listing_format fmt,
     out[n] = '\0';
     *len = n;
     return out;
+}
+
+static char *list_all(struct env *e, enum listing_format fmt,
+                      uint64_t classes, size_t *len)
+{
+    return list_some(e, fmt, classes, 0, len);
 }
 
 static size_t count_of(const char *s, const char *needle)
@@ -170,6 +177,31 @@ static void only_the_classes_asked_for(void **state)
     free(some);
 }
 
+static void cachedump_lines_up_to_the_limit(void **state)
+{
+    struct env *e = *state;
+    put(e, "one", 3, 0);
+    put(e, "two", 3, 100);
+    size_t n;
+    char *all = list_all(e, LISTING_CACHEDUMP, ALL_CLASSES, &n);
+    assert_non_null(strstr(all, "ITEM one [3 b; 0 s]\r\n"));
+    char want[64];
+    snprintf(want, sizeof(want), "ITEM two [3 b; %d s]\r\n", T0 + 100);
+    assert_non_null(strstr(all, want));
+    assert_int_equal(count_of(all, "\r\n"), 3);
+    assert_string_equal(all + n - 5, "END\r\n");
+    free(all);
+    for (int i = 0; i < 5000; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "k%d", i);
+        put(e, key, 3, 0);
+    }
+    char *some = list_some(e, LISTING_CACHEDUMP, ALL_CLASSES, 1000, &n);
+    assert_int_equal(count_of(some, "ITEM "), 1000);
+    assert_string_equal(some + n - 5, "END\r\n");
+    free(some);
+}
+
 /* Over 1 MiB of lines nobody takes: the thread fills its queue and
  * waits; stopping wakes it, and nothing leaks (ASan). */
 static void stop_while_the_queue_is_full(void **state)
@@ -181,7 +213,7 @@ static void stop_while_the_queue_is_full(void **state)
         snprintf(key + 200, sizeof(key) - 200, "%d", i);
         put(e, key, 1, 0);
     }
-    struct listing *l = listing_start(e->cache, LISTING_META, ALL_CLASSES);
+    struct listing *l = listing_start(e->cache, LISTING_META, ALL_CLASSES, 0);
     assert_non_null(l);
     /* Wait (bounded) for some of the listing, then more of it: the
      * thread is ahead, its queue full. */
@@ -207,7 +239,7 @@ static void stop_at_once(void **state)
         put(e, key, 10, 0);
     }
     for (int i = 0; i < 20; i++)
-        listing_stop(listing_start(e->cache, LISTING_MG, ALL_CLASSES));
+        listing_stop(listing_start(e->cache, LISTING_MG, ALL_CLASSES, 0));
 }
 
 int main(void)
@@ -221,6 +253,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(only_the_classes_asked_for, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(cachedump_lines_up_to_the_limit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(stop_while_the_queue_is_full, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stop_at_once, setup, teardown),
