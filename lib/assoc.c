@@ -480,6 +480,29 @@ static void scan_bucket(struct assoc *a, const struct assoc_state *st,
         scan_old_chain(a, st->old[ob], mask, b, fn, arg);
 }
 
+/* Increment the reversed cursor: the high (unmasked) bits are set first
+ * so the carry leaves the masked range only at the end (0: done). */
+static uint64_t next_cursor(uint64_t cursor, uint64_t mask)
+{
+    return reverse_bits(reverse_bits(cursor | ~mask) + 1);
+}
+
+/* Buckets ahead of the scan whose heads, then first items, are fetched
+ * early: the cursor jumps across the table, and a miss per bucket and
+ * per item made a scan three times slower than a walk in order. */
+#define SCAN_AHEAD 8
+
+/* Fetch what bucket b and its first item will need: grow_lock held,
+ * which keeps the tables alive, so the head may be read unlocked. */
+static void scan_prefetch(struct assoc *a, const struct assoc_state *st,
+                          uint64_t bucket_ahead, uint64_t item_ahead)
+{
+    __builtin_prefetch(&st->table[bucket_ahead]);
+    uint32_t ref = __atomic_load_n(&st->table[item_ahead], __ATOMIC_RELAXED);
+    if (ref != 0)
+        __builtin_prefetch(item_at(a, ref));
+}
+
 bool assoc_scan_step(struct assoc *a, uint64_t *cursor, unsigned budget,
                      void (*fn)(struct item *it, void *arg), void *arg)
 {
@@ -487,15 +510,26 @@ bool assoc_scan_step(struct assoc *a, uint64_t *cursor, unsigned budget,
     pthread_mutex_lock(&a->grow_lock);
     const struct assoc_state *st = shape(a);
     uint64_t mask = ((uint64_t)1 << st->power) - 1;
+    /* Two cursors ahead: buckets at 2 x SCAN_AHEAD, items at SCAN_AHEAD.
+     * Past the end they wrap to the start: a few wasted fetches. */
+    uint64_t near = *cursor, far;
+    for (int i = 0; i < SCAN_AHEAD; i++)
+        near = next_cursor(near, mask);
+    far = near;
+    for (int i = 0; i < SCAN_AHEAD; i++) {
+        __builtin_prefetch(&st->table[far & mask]);
+        far = next_cursor(far, mask);
+    }
     for (unsigned n = 0; n < budget && !done; n++) {
+        scan_prefetch(a, st, far & mask, near & mask);
+        near = next_cursor(near, mask);
+        far = next_cursor(far, mask);
         uint64_t b = *cursor & mask;
         pthread_mutex_t *stripe = &a->stripes[b & a->stripe_mask];
         pthread_mutex_lock(stripe);
         scan_bucket(a, st, b, fn, arg);
         pthread_mutex_unlock(stripe);
-        /* Increment the reversed cursor: the high (unmasked) bits are set
-         * first so the carry leaves the masked range only at the end. */
-        *cursor = reverse_bits(reverse_bits(*cursor | ~mask) + 1);
+        *cursor = next_cursor(*cursor, mask);
         done = *cursor == 0;
     }
     pthread_mutex_unlock(&a->grow_lock);
