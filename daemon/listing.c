@@ -23,7 +23,7 @@
  * own high-water mark, what a listing to a slow reader holds. */
 #define QUEUE_MAX (1024 * 1024)
 /* Longest line: the encoded key plus the fixed fields. */
-#define LINE_MAX (3 * ITEM_KEY_MAX + 160)
+#define LISTING_LINE_MAX (3 * ITEM_KEY_MAX + 160)
 
 struct chunk {
     struct chunk *next;
@@ -74,7 +74,7 @@ static size_t mg_line(char *dst, const struct cache_item_info *info)
     memcpy(dst, "mg ", 3);
     if (info->key_binary) {
         n += meta_key_encode((const unsigned char *)info->view.key,
-                             info->view.nkey, dst + n, LINE_MAX - 16);
+                             info->view.nkey, dst + n, LISTING_LINE_MAX - 16);
         memcpy(dst + n, " b", 2);
         n += 2;
     } else {
@@ -119,7 +119,7 @@ static void made_append(struct listing *l, struct chunk *ch)
  * the line, as a cache may. */
 static char *room(struct listing *l)
 {
-    if (l->fill != NULL && CHUNK_BYTES - l->fill->len >= LINE_MAX)
+    if (l->fill != NULL && CHUNK_BYTES - l->fill->len >= LISTING_LINE_MAX)
         return l->fill->data + l->fill->len;
     if (l->fill != NULL)
         made_append(l, l->fill);
