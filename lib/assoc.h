@@ -62,6 +62,9 @@ void assoc_prefetch(struct assoc *a, const uint64_t *hv, size_t n);
 
 /* True when the load factor calls for a bigger table. */
 bool assoc_wants_growth(struct assoc *a);
+/* True when the items are already too many for the table being grown
+ * into, or for the table when none is: the growth has fallen behind. */
+bool assoc_behind(struct assoc *a);
 /* Begin a growth; false if one is running, the table is at its maximum or
  * the new buckets cannot be charged. */
 bool assoc_grow_start(struct assoc *a);

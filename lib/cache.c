@@ -827,12 +827,18 @@ bool cache_automove(struct cache *c)
  * budget a table of millions of buckets took minutes to double, and
  * inserts at 100k/s outran it, lengthening every chain meanwhile. */
 #define GROW_STEPS_MAX 256
+/* ... and over this many when the items already outgrow even the bigger
+ * table: a fill faster than the pace above leaves the table doublings
+ * behind, and each doubling waits for the one before. */
+#define GROW_STEPS_BEHIND 16
 
 /* Moves in batches of `budget` buckets, so no lock is held for long. */
 static bool grow_step(struct cache *c, unsigned budget)
 {
     uint64_t old_buckets = ((uint64_t)1 << assoc_power(c->assoc)) / 2;
-    uint64_t want = old_buckets / GROW_STEPS_MAX, moved = 0;
+    uint64_t want = old_buckets / (assoc_behind(c->assoc) ? GROW_STEPS_BEHIND
+                                                          : GROW_STEPS_MAX),
+             moved = 0;
     bool more;
     do {
         more = assoc_grow_step(c->assoc, budget);
