@@ -1,6 +1,6 @@
 /*
- * daemon/listing.h - a key listing (lru_crawler metadump / mgdump)
- * formatted on a thread of its own.
+ * daemon/listing.h - a key listing (lru_crawler metadump / mgdump, stats
+ * cachedump) formatted on a thread of its own.
  *
  * Formatting a listing costs about a microsecond per item: done on the
  * worker, a listing of millions of keys held the worker's other

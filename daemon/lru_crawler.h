@@ -31,11 +31,10 @@ struct conn;
 
 /* arg: the text after "lru_crawler " (narg 0 when there is none). */
 void lru_crawler_exec(struct conn *c, const char *arg, size_t narg);
-/* stats cachedump: up to limit (0 or past 20000: 20000, memcached's 2 MB
- * cap) "ITEM ..." lines of class
- * cls, then END, made by a listing thread like the crawler's listings
- * (and counted with them against the four at once), not in
- * lru_crawler_running. */
+/* stats cachedump: up to limit "ITEM ..." lines of class cls (0 or more
+ * than 20000: 20000, memcached's 2 MB cap), then END, made by a listing
+ * thread like the crawler's listings and counted with them against the
+ * four at once, but not in lru_crawler_running. */
 void lru_crawler_cachedump(struct conn *c, unsigned cls, uint64_t limit);
 
 #endif

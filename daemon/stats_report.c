@@ -24,8 +24,6 @@
 #include "lib/histogram.h"
 #include "lib/topk.h"
 
-/* "ITEM <key> [<bytes> b; <unix time> s]\r\n" */
-
 struct emitter {
     stats_emit_fn emit;
     void *arg;

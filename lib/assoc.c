@@ -271,21 +271,19 @@ bool assoc_wants_growth(struct assoc *a)
     return wants;
 }
 
-bool assoc_behind(struct assoc *a)
-{
-    pthread_mutex_lock(&a->grow_lock);
-    unsigned power = shape(a)->power;
-    pthread_mutex_unlock(&a->grow_lock);
-    return power < ASSOC_MAX_POWER &&
-           atomic_load(&a->count) * ASSOC_LOAD_DEN >
-               ((uint64_t)1 << power) * ASSOC_LOAD_NUM;
-}
-
 /* Buckets the load factor wants for n items. */
 static bool too_small_for(unsigned power, uint64_t n)
 {
     return power < ASSOC_MAX_POWER &&
            n * ASSOC_LOAD_DEN > ((uint64_t)1 << power) * ASSOC_LOAD_NUM;
+}
+
+bool assoc_behind(struct assoc *a)
+{
+    pthread_mutex_lock(&a->grow_lock);
+    unsigned power = shape(a)->power;
+    pthread_mutex_unlock(&a->grow_lock);
+    return too_small_for(power, atomic_load(&a->count));
 }
 
 void assoc_presize(struct assoc *a, uint64_t n)

@@ -823,7 +823,7 @@ bool cache_automove(struct cache *c)
 }
 
 /* A growth is spread over at most this many maintenance steps (about
- * 3 s at the maintainer's pace) whatever the table's size: at a fixed
+ * 5 s at the maintainer's pace, measured) whatever the table's size: at a fixed
  * budget a table of millions of buckets took minutes to double, and
  * inserts at 100k/s outran it, lengthening every chain meanwhile. */
 #define GROW_STEPS_MAX 256

@@ -72,18 +72,27 @@ static void pause_1ms(void)
     nanosleep(&ts, NULL);
 }
 
+/* The next step that is not a wait, 1 ms between tries (bounded). */
+static enum listing_step next_step(struct env *e, struct listing *l)
+{
+    enum listing_step step = LISTING_WAIT;
+    for (int i = 0; i < TAKES_MAX && step == LISTING_WAIT; i++) {
+        step = listing_take(l, &e->r);
+        if (step == LISTING_WAIT)
+            pause_1ms();
+    }
+    return step;
+}
+
 /* The whole listing as one string (caller frees). */
 static char *list_some(struct env *e, enum listing_format fmt,
                        uint64_t classes, uint64_t limit, size_t *len)
 {
     struct listing *l = listing_start(e->cache, fmt, classes, limit);
     assert_non_null(l);
-    enum listing_step step = LISTING_WAIT;
-    for (int i = 0; i < TAKES_MAX && step != LISTING_DONE; i++) {
-        step = listing_take(l, &e->r);
-        if (step == LISTING_WAIT)
-            pause_1ms();
-    }
+    enum listing_step step = LISTING_MORE;
+    for (int i = 0; i < TAKES_MAX && step == LISTING_MORE; i++)
+        step = next_step(e, l);
     assert_int_equal(step, LISTING_DONE);
     listing_stop(l);
     size_t n = reply_pending(&e->r);
@@ -215,15 +224,9 @@ static void stop_while_the_queue_is_full(void **state)
     }
     struct listing *l = listing_start(e->cache, LISTING_META, ALL_CLASSES, 0);
     assert_non_null(l);
-    /* Wait (bounded) for some of the listing, then more of it: the
-     * thread is ahead, its queue full. */
-    enum listing_step step = LISTING_WAIT;
-    for (int i = 0; i < TAKES_MAX && step == LISTING_WAIT; i++) {
-        step = listing_take(l, &e->r);
-        if (step == LISTING_WAIT)
-            pause_1ms();
-    }
-    assert_int_equal(step, LISTING_MORE);
+    /* Wait for some of the listing, then more of it: the thread is
+     * ahead, its queue full. */
+    assert_int_equal(next_step(e, l), LISTING_MORE);
     for (int i = 0; i < 50; i++)
         pause_1ms();
     listing_stop(l);
