@@ -343,9 +343,9 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     f = snapshot_reader_status(r, &err);
     snapshot_reader_close(&r);
     if (f != SNAPSHOT_OK) {
-        /* A block read back differently than it was verified (the file
-         * was changed in place), or could not be read again: what came
-         * before is sound, but it is not the whole snapshot. */
+        /* The file is checked as it loads: a damaged block, or an end
+         * that does not add up, refuses it. What came before is sound,
+         * but it is not the whole snapshot. */
         cache_clear(s->cache);
         log_refused(s, &err);
         if (strict)

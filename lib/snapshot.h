@@ -89,8 +89,8 @@ struct snapshot_record {
     int64_t atime;    /* unix time of the last access */
 };
 
-/* What a committed file holds (commit) or what a verified file holds
- * (reader_info). */
+/* What a committed file holds (commit) or what a file's header says it
+ * holds (reader_info). */
 struct snapshot_summary {
     int64_t created;
     uint64_t items;
@@ -167,30 +167,33 @@ struct snapshot_error {
 
 struct snapshot_reader;
 
-/* Opens the file and verifies ALL of it (header, every block header and
- * payload checksum, every record's framing, counts, digest, no trailing
- * bytes) before returning SNAPSHOT_OK, so a caller never loads part of a
- * damaged file. On any other result *out is NULL and err (may be NULL)
- * says what and where. */
+/* Opens the file and checks its header (magic, version, checksum, a
+ * finished writer). The blocks are checked as they are read: every block
+ * header and payload checksum and every record's framing before its
+ * records are handed out, then, once the last block has been taken, the
+ * block count, the counts, the digest and that nothing follows. So the
+ * records handed out are always what was written, but a damaged file is
+ * only known to be whole at its end: a caller that loads records must
+ * drop them unless snapshot_reader_status() is SNAPSHOT_OK after the
+ * last. On a result other than SNAPSHOT_OK *out is NULL and err (may be
+ * NULL) says what and where. */
 enum snapshot_fault snapshot_reader_open(struct snapshot_reader **out,
                                          const char *path,
                                          struct snapshot_error *err);
 
 /* The next record in file order, pointing into the reader's block buffer
  * (valid until the reader moves on to the next block); false after the
- * last, or when a block no longer reads as it did at open
- * (snapshot_reader_status() says). */
+ * last, or at a fault (snapshot_reader_status() says). */
 bool snapshot_reader_next(struct snapshot_reader *r,
                           struct snapshot_record *out);
 
 /* Parallel loading: threads take whole blocks, then walk their records.
  * next_block() is safe to call from several threads at once (the only
  * reader call that is). It reads the block into out's buffer and checks
- * it again, so the records it hands out are exactly what was verified
- * even if the file changed since open; they stay valid until the next
- * call with the same out. Start each thread's block zeroed and release it
- * with snapshot_block_free(). false after the last block, or after a
- * block failed its second check. Do not mix with snapshot_reader_next(). */
+ * it; the records stay valid until the next call with the same out.
+ * Start each thread's block zeroed and release it with
+ * snapshot_block_free(). false after the last block, or once any thread
+ * has met a fault. Do not mix with snapshot_reader_next(). */
 struct snapshot_block {
     unsigned char *buf;
     size_t cap;
@@ -202,12 +205,14 @@ bool snapshot_block_next(struct snapshot_block *b,
                          struct snapshot_record *out);
 void snapshot_block_free(struct snapshot_block *b);
 
-/* SNAPSHOT_OK, or the first fault the load pass met (a block that read
- * differently than at open: the file was changed in place), with err
- * (may be NULL) filled. Records handed out before it are sound. */
+/* SNAPSHOT_OK, or the first fault met while reading, with err (may be
+ * NULL) filled. Only final once next() or next_block() has returned
+ * false: the file-wide checks run then. */
 enum snapshot_fault snapshot_reader_status(struct snapshot_reader *r,
                                            struct snapshot_error *err);
 
+/* What the file header claims (capped at what a file of its size could
+ * hold); the blocks confirm it by the end. */
 void snapshot_reader_info(const struct snapshot_reader *r,
                           struct snapshot_summary *out);
 

@@ -7,13 +7,14 @@
  * that blocks moved or changed meet the digest check; with the digest
  * recomputed too, so that changes reach the header fields and the record
  * framing behind the checksums; and with the header's counts recomputed
- * as well. Each time the file must either
- * be refused with a named fault, no reader and a one-line reason, or be
- * accepted with a summary that matches the file's own header and size;
- * then walking it with snapshot_reader_next() and, on a second reader,
- * with snapshot_reader_next_block() must hand out exactly the items the
- * summary claims, keys of 1 to SNAPSHOT_KEY_MAX bytes, and every byte of
- * every key and value readable (AddressSanitizer watches).
+ * as well. Each time the file is walked with snapshot_reader_next()
+ * and, on a second reader, with snapshot_reader_next_block(); every
+ * record handed out has a key of 1 to SNAPSHOT_KEY_MAX bytes and every
+ * byte of its key and value readable (AddressSanitizer watches). The
+ * file must either be refused, at open or by the end of both walks
+ * alike, with a named fault and a one-line reason, or be accepted with a
+ * summary that matches the file's own header and size, both walks
+ * handing out exactly the items the summary claims.
  *
  * The reader takes a path: the file is a memfd created once per process,
  * rewritten for each try and opened as /proc/self/fd/N.
@@ -128,19 +129,25 @@ static void reseal(unsigned char *b, size_t n, enum seal seal)
 
 /* ------------------------------------------------------------- checks */
 
-static void check_refused(enum snapshot_fault f,
-                          const struct snapshot_reader *r,
-                          const struct snapshot_error *err)
+static void check_fault(enum snapshot_fault f,
+                        const struct snapshot_error *err)
 {
     FUZZ_CHECK(f > SNAPSHOT_OK && f <= SNAPSHOT_BAD_RECORD);
     FUZZ_CHECK(f != SNAPSHOT_MISSING);
-    FUZZ_CHECK(r == NULL);
     FUZZ_CHECK(err->fault == f);
     FUZZ_CHECK(strcmp(snapshot_fault_name(f), "unknown") != 0);
     FUZZ_CHECK(memchr(err->detail, '\0', sizeof(err->detail)) != NULL);
     FUZZ_CHECK(err->detail[0] != '\0');
     FUZZ_CHECK(strchr(err->detail, '\n') == NULL);
     FUZZ_CHECK(err->block >= -1);
+}
+
+static void check_refused(enum snapshot_fault f,
+                          const struct snapshot_reader *r,
+                          const struct snapshot_error *err)
+{
+    check_fault(f, err);
+    FUZZ_CHECK(r == NULL);
 }
 
 /* An accepted file is what its header says, exactly. */
@@ -223,30 +230,36 @@ static void check_walk(const struct snapshot_summary *s,
     FUZZ_CHECK(t->bytes == s->item_bytes);
 }
 
-/* Opens the file twice more if the first open accepts it: once per way
- * of walking it. */
-static void check_accepted(struct snapshot_reader *r, const char *path,
-                           const unsigned char *b, size_t n)
+/* Walks the opened file, then opens it again and walks its blocks: the
+ * two walks must reach the same verdict, and if it is SNAPSHOT_OK, the
+ * file must be what its header says. */
+static void check_opened(struct snapshot_reader *r, const char *path,
+                         const unsigned char *b, size_t n)
 {
     struct snapshot_summary s;
+    struct snapshot_error err;
     struct tally seq = {0}, par = {0};
     uint64_t blocks = 0;
 
     snapshot_reader_info(r, &s);
-    check_summary(&s, b, n);
     walk_records(r, n, &seq);
-    FUZZ_CHECK(snapshot_reader_status(r, NULL) == SNAPSHOT_OK);
-    check_walk(&s, &seq);
+    enum snapshot_fault f = snapshot_reader_status(r, &err);
     snapshot_reader_close(&r);
     FUZZ_CHECK(r == NULL);
 
     FUZZ_CHECK(snapshot_reader_open(&r, path, NULL) == SNAPSHOT_OK);
     walk_blocks(r, n, &par, &blocks);
-    FUZZ_CHECK(snapshot_reader_status(r, NULL) == SNAPSHOT_OK);
+    FUZZ_CHECK(snapshot_reader_status(r, NULL) == f);
+    snapshot_reader_close(&r);
+    if (f != SNAPSHOT_OK) {
+        check_fault(f, &err);
+        return;
+    }
+    check_summary(&s, b, n);
+    check_walk(&s, &seq);
     check_walk(&s, &par);
     FUZZ_CHECK(blocks == s.blocks);
     FUZZ_CHECK(par.sum == seq.sum);
-    snapshot_reader_close(&r);
 }
 
 static void try_file(const unsigned char *b, size_t n)
@@ -261,7 +274,7 @@ static void try_file(const unsigned char *b, size_t n)
     if (fault != SNAPSHOT_OK)
         check_refused(fault, r, &err);
     else
-        check_accepted(r, f->path, b, n);
+        check_opened(r, f->path, b, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

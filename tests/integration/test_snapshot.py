@@ -311,6 +311,12 @@ class Damaged(unittest.TestCase):
             f.truncate(self.size - 100)
         self.check_refused("truncated")
 
+    def test_bytes_after_the_last_block(self):
+        # found only once every item has been loaded: all of them go
+        with open(self.path, "ab") as f:
+            f.write(b"\0")
+        self.check_refused("bad_record")
+
     def test_strict_refuses_to_start(self):
         self.corrupt_at(self.size // 2)
         cmd = snap_daemon(self.path, "-o", "snapshot_strict").command(

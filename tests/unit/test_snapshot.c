@@ -133,14 +133,22 @@ static void records_stay_valid_within_their_block(void **state)
     snapshot_reader_close(&r);
 }
 
-/* Three blocks of 100 records written and opened (verified); then byte
- * `at` of block `block`'s payload flipped in place (same inode: the open
- * reader sees it), every checksum recomputed if `resealed`. Reads all it
- * can and checks the records handed out are the first `intact` written,
- * then that the status names `fault` at `block`, at `offset` into it. */
-static void change_after_open(const struct tmp *t, size_t block, size_t at,
-                              bool resealed, uint64_t intact,
-                              enum snapshot_fault fault, size_t offset)
+/* Three blocks of 100 records written and opened; then byte `at` of
+ * block `block`'s payload flipped in place (same inode: the open reader
+ * sees it), every checksum recomputed if `resealed`. Reads all it can,
+ * checks that the first `intact` records handed out are the ones written
+ * and that `total` were handed out, then that the status names `fault`
+ * at `offset`, into block `block` (or into the file header, block -1). */
+struct change {
+    size_t block, at;
+    bool resealed;
+    uint64_t intact, total;
+    enum snapshot_fault fault;
+    int64_t fault_block;
+    size_t offset;
+};
+
+static void change_after_open(const struct tmp *t, const struct change *c)
 {
     struct snapshot_reader *r;
     struct snapshot_record rec;
@@ -153,43 +161,49 @@ static void change_after_open(const struct tmp *t, size_t block, size_t at,
     unsigned char *b = slurp(t->path, &n);
     parse_layout(b, n, &l);
     assert_int_equal(l.nblocks, 3);
-    b[l.off[block] + BHDR + at] ^= 0x01;
-    if (resealed)
+    b[l.off[c->block] + BHDR + c->at] ^= 0x01;
+    if (c->resealed)
         reseal(b, n);
     spill(t->path, b, n);
     free(b);
-    if (resealed) { /* a sound file on its own */
-        struct snapshot_reader *fresh;
-        assert_int_equal(snapshot_reader_open(&fresh, t->path, NULL),
-                         SNAPSHOT_OK);
-        snapshot_reader_close(&fresh);
-    }
+    if (c->resealed) /* a sound file on its own */
+        assert_int_equal(count_items(t->path), 300);
     uint64_t got = 0;
-    while (snapshot_reader_next(r, &rec))
-        assert_record_equal(&rec, gen_record(&g, got++, 40, 300));
-    assert_int_equal(got, intact);
-    assert_int_equal(snapshot_reader_status(r, &err), fault);
-    assert_int_equal(err.block, (int64_t)block);
-    assert_int_equal(err.offset, l.off[block] + offset);
+    while (snapshot_reader_next(r, &rec)) {
+        if (got < c->intact)
+            assert_record_equal(&rec, gen_record(&g, got, 40, 300));
+        got++;
+    }
+    assert_int_equal(got, c->total);
+    assert_int_equal(snapshot_reader_status(r, &err), c->fault);
+    assert_int_equal(err.block, c->fault_block);
+    size_t base = c->fault_block < 0 ? 0 : l.off[c->fault_block];
+    assert_int_equal(err.offset, base + c->offset);
     assert_int_equal(err.sys_errno, 0);
     assert_false(snapshot_reader_next(r, &rec));
     snapshot_reader_close(&r);
 }
 
-/* The file changed in place after it was verified: the load pass stops
- * at the block that no longer matches and says which; the records handed
- * out before it are the ones written. */
+/* The file changed in place after it was opened: the read stops at the
+ * block that no longer matches its checksum and says which; the records
+ * handed out before it are the ones written. */
 static void change_after_open_stops_at_that_block(void **state)
 {
-    change_after_open(*state, 1, 5, false, 100, SNAPSHOT_BAD_CHECKSUM, BHDR);
+    change_after_open(*state, &(struct change){
+        .block = 1, .at = 5, .intact = 100, .total = 100,
+        .fault = SNAPSHOT_BAD_CHECKSUM, .fault_block = 1, .offset = BHDR});
 }
 
 /* A block replaced after open by another valid one (checksums and digest
- * recomputed: a sound file on its own) is not loaded either: its header
- * is not the one verified. */
+ * recomputed: a sound file on its own, but not the one whose header was
+ * read) is refused at the end: its header does not chain into the digest
+ * the file header gave at open. */
 static void valid_but_different_block_after_open_is_refused(void **state)
 {
-    change_after_open(*state, 2, RHDR, true, 200, SNAPSHOT_BAD_CHECKSUM, 24);
+    change_after_open(*state, &(struct change){
+        .block = 2, .at = RHDR, .resealed = true, .intact = 200,
+        .total = 300, .fault = SNAPSHOT_BAD_CHECKSUM, .fault_block = -1,
+        .offset = 56});
 }
 
 /* Two threads taking blocks see every record exactly once, each intact.
@@ -238,6 +252,21 @@ static void *take_blocks(void *arg)
     return NULL;
 }
 
+/* A block taker that only counts. */
+static void *count_blocks(void *arg)
+{
+    struct block_taker *t = arg;
+    struct snapshot_block b = {0};
+    struct snapshot_record rec;
+    while (snapshot_reader_next_block(t->r, &b)) {
+        t->blocks++;
+        while (snapshot_block_next(&b, &rec))
+            t->records++;
+    }
+    snapshot_block_free(&b);
+    return NULL;
+}
+
 static void blocks_split_between_threads(void **state)
 {
     struct tmp *t = *state;
@@ -263,8 +292,38 @@ static void blocks_split_between_threads(void **state)
     assert_int_equal(a.blocks + b.blocks, (n + 69) / 70);
     for (uint64_t i = 0; i < n; i++)
         assert_int_equal(seen[i], 1);
+    assert_int_equal(snapshot_reader_status(r, NULL), SNAPSHOT_OK);
     free(seen);
     free(index);
+    snapshot_reader_close(&r);
+}
+
+/* Threads taking blocks run the file-wide checks too: bytes after the
+ * last block are found once the blocks are all taken. */
+static void threads_meet_the_end_checks(void **state)
+{
+    struct tmp *t = *state;
+    struct snapshot_reader *r;
+    struct snapshot_error err;
+    size_t n;
+    write_stream(t->path, 3000, 70, NULL);
+    unsigned char *b = slurp(t->path, &n);
+    unsigned char *longer = realloc(b, n + 1);
+    assert_non_null(longer);
+    longer[n] = 0;
+    spill(t->path, longer, n + 1);
+    free(longer);
+    assert_int_equal(snapshot_reader_open(&r, t->path, NULL), SNAPSHOT_OK);
+    struct block_taker a = {.r = r}, c = a;
+    pthread_t ta, tc;
+    assert_int_equal(pthread_create(&ta, NULL, count_blocks, &a), 0);
+    assert_int_equal(pthread_create(&tc, NULL, count_blocks, &c), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tc, NULL);
+    assert_int_equal(a.records + c.records, 3000);
+    assert_int_equal(snapshot_reader_status(r, &err), SNAPSHOT_BAD_RECORD);
+    assert_int_equal(err.offset, n);
+    assert_int_equal(err.block, -1);
     snapshot_reader_close(&r);
 }
 
@@ -719,6 +778,33 @@ static void bad_framing_with_good_checksums(void **state)
     free(b);
 }
 
+/* A header (checksum and all) claiming more than the file could hold:
+ * what open reports is capped, for callers that size things by it, and
+ * the claim itself is refused at the end. */
+static void header_counts_beyond_the_file_are_capped(void **state)
+{
+    struct tmp *t = *state;
+    struct snapshot_reader *r;
+    struct snapshot_summary info;
+    size_t n;
+    write_small(t->path);
+    unsigned char *b = slurp(t->path, &n);
+    wr(b + 32, 8, UINT64_MAX / 2);
+    wr(b + 48, 8, (uint64_t)1 << 50);
+    reseal(b, n);
+    spill(t->other, b, n);
+    assert_int_equal(snapshot_reader_open(&r, t->other, NULL), SNAPSHOT_OK);
+    snapshot_reader_info(r, &info);
+    assert_true(info.items <= (n - HDR) / (RHDR + 1));
+    assert_true(info.record_bytes <= n - HDR);
+    assert_true(info.item_bytes <= info.record_bytes);
+    snapshot_reader_close(&r);
+    struct snapshot_error err = expect_fault(t->other, SNAPSHOT_BAD_RECORD);
+    assert_int_equal(err.offset, 32);
+    assert_int_equal(err.block, -1);
+    free(b);
+}
+
 /* Two blocks of the same size swapped: each is valid on its own and the
  * counts agree, only the file digest can tell. */
 static void reordered_blocks_fail_the_digest(void **state)
@@ -824,6 +910,8 @@ int main(void)
         TMP_TEST(change_after_open_stops_at_that_block),
         TMP_TEST(valid_but_different_block_after_open_is_refused),
         TMP_TEST(blocks_split_between_threads),
+        TMP_TEST(threads_meet_the_end_checks),
+        TMP_TEST(header_counts_beyond_the_file_are_capped),
         TMP_TEST(add_rejects_bad_lengths),
         TMP_TEST(add_is_memory_only),
         TMP_TEST(commit_replaces_old_file),
