@@ -488,11 +488,27 @@ static void scan_bucket(struct assoc *a, const struct assoc_state *st,
         scan_old_chain(a, st->old[ob], mask, b, fn, arg);
 }
 
-/* Increment the reversed cursor: the high (unmasked) bits are set first
- * so the carry leaves the masked range only at the end (0: done). */
-static uint64_t next_cursor(uint64_t cursor, uint64_t mask)
+/* Whether bucket b holds nothing, read without its stripe (heads are
+ * stored atomically). grow_lock held, so nothing migrates meanwhile: an
+ * item that stays linked all along is seen, and one linked or unlinked
+ * while the scan passes may or may not be, as with the stripe taken. A
+ * sparse table (a small cache, or one just flushed) is then scanned at
+ * the speed of reading it rather than a lock per bucket. */
+static bool scan_sees_empty(struct assoc *a, const struct assoc_state *st,
+                            uint64_t b, uint64_t mask)
 {
-    return reverse_bits(reverse_bits(cursor | ~mask) + 1);
+    if (__atomic_load_n(&st->table[b], __ATOMIC_RELAXED) != 0)
+        return false;
+    uint64_t ob = b & (mask >> 1);
+    return !st->growing || ob < atomic_load(&a->migrated) ||
+           __atomic_load_n(&st->old[ob], __ATOMIC_RELAXED) == 0;
+}
+
+/* v's low `power` bits reversed (power 1..63): a bucket index from its
+ * place in the scan's order, and back. */
+static uint64_t reverse_low(uint64_t v, unsigned power)
+{
+    return reverse_bits(v) >> (64 - power);
 }
 
 /* Buckets ahead of the scan whose heads, then first items, are fetched
@@ -517,29 +533,29 @@ bool assoc_scan_step(struct assoc *a, uint64_t *cursor, unsigned budget,
     bool done = false;
     pthread_mutex_lock(&a->grow_lock);
     const struct assoc_state *st = shape(a);
-    uint64_t mask = ((uint64_t)1 << st->power) - 1;
-    /* Two cursors ahead: buckets at 2 x SCAN_AHEAD, items at SCAN_AHEAD.
-     * Past the end they wrap to the start: a few wasted fetches. */
-    uint64_t near = *cursor, far;
-    for (int i = 0; i < SCAN_AHEAD; i++)
-        near = next_cursor(near, mask);
-    far = near;
-    for (int i = 0; i < SCAN_AHEAD; i++) {
-        __builtin_prefetch(&st->table[far & mask]);
-        far = next_cursor(far, mask);
-    }
+    unsigned power = st->power;
+    uint64_t end = (uint64_t)1 << power, mask = end - 1;
+    /* k counts the buckets in the order they are visited: the cursor
+     * (a bucket index) reversed. Heads are fetched 2 x SCAN_AHEAD
+     * buckets ahead, first items SCAN_AHEAD ahead; past the end they
+     * wrap to the start: a few wasted fetches. */
+    uint64_t k = reverse_low(*cursor & mask, power);
+    for (uint64_t i = SCAN_AHEAD; i < 2 * SCAN_AHEAD; i++)
+        __builtin_prefetch(&st->table[reverse_low((k + i) & mask, power)]);
     for (unsigned n = 0; n < budget && !done; n++) {
-        scan_prefetch(a, st, far & mask, near & mask);
-        near = next_cursor(near, mask);
-        far = next_cursor(far, mask);
-        uint64_t b = *cursor & mask;
-        pthread_mutex_t *stripe = &a->stripes[b & a->stripe_mask];
-        pthread_mutex_lock(stripe);
-        scan_bucket(a, st, b, fn, arg);
-        pthread_mutex_unlock(stripe);
-        *cursor = next_cursor(*cursor, mask);
-        done = *cursor == 0;
+        scan_prefetch(a, st,
+                      reverse_low((k + 2 * SCAN_AHEAD) & mask, power),
+                      reverse_low((k + SCAN_AHEAD) & mask, power));
+        uint64_t b = reverse_low(k, power);
+        if (!scan_sees_empty(a, st, b, mask)) {
+            pthread_mutex_t *stripe = &a->stripes[b & a->stripe_mask];
+            pthread_mutex_lock(stripe);
+            scan_bucket(a, st, b, fn, arg);
+            pthread_mutex_unlock(stripe);
+        }
+        done = ++k == end;
     }
+    *cursor = done ? 0 : reverse_low(k, power);
     pthread_mutex_unlock(&a->grow_lock);
     return done;
 }

@@ -298,6 +298,10 @@ struct scan_count {
     uint64_t n;
 };
 
+/* Numbers from CHURN_BASE up belong to items linked and unlinked while
+ * a scan runs: they may or may not be seen. */
+#define CHURN_BASE 1000000000ull
+
 static void count_visit(struct item *it, void *arg)
 {
     struct scan_count *sc = arg;
@@ -305,6 +309,8 @@ static void count_visit(struct item *it, void *arg)
     memcpy(key, item_key(it, true), it->nkey);
     key[it->nkey] = '\0';
     uint64_t i = strtoull(key + 4, NULL, 10);
+    if (i >= CHURN_BASE)
+        return;
     assert_true(i < sc->n);
     sc->visits[i]++;
 }
@@ -355,6 +361,79 @@ static void scan_survives_growth(void **state)
     scan_and_check(5000, 6, 1);
 }
 
+/* Mostly empty buckets, which the scan passes without their stripes. */
+static void sparse_scan_visits_each_once(void **state)
+{
+    (void)state;
+    scan_and_check(50, 14, 0);
+}
+
+/* A writer links and unlinks other items while the table is scanned and
+ * grows: every item linked all along is still visited exactly once (and
+ * TSan judges the unlocked reads of empty buckets). */
+struct churn {
+    struct fixture *f;
+    struct item *items[64];
+    atomic_bool stop;
+    atomic_uint rounds;
+};
+
+static void *churner(void *arg)
+{
+    struct churn *c = arg;
+    while (!atomic_load(&c->stop)) {
+        for (int i = 0; i < 64; i++)
+            insert(c->f, c->items[i]);
+        for (int i = 0; i < 64; i++)
+            assert_true(remove_item(c->f, c->items[i]));
+        atomic_fetch_add(&c->rounds, 1);
+    }
+    return NULL;
+}
+
+static void scan_beside_writers(void **state)
+{
+    (void)state;
+    static struct churn c;
+    struct fixture f;
+    const uint64_t n = 300;
+    setup_sized(&f, 64 * MiB, 12);
+    for (uint64_t i = 0; i < n; i++)
+        insert(&f, new_item(&f, i));
+    memset(&c, 0, sizeof(c));
+    c.f = &f;
+    for (int i = 0; i < 64; i++)
+        c.items[i] = new_item(&f, CHURN_BASE + (uint64_t)i);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, churner, &c), 0);
+    /* the writer has started before the scans (bounded wait) */
+    for (int i = 0; i < 5000 && atomic_load(&c.rounds) == 0; i++) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    assert_true(atomic_load(&c.rounds) > 0);
+    struct scan_count sc = {calloc(n, sizeof(unsigned)), n};
+    assert_non_null(sc.visits);
+    for (int pass = 0; pass < 20; pass++) {
+        memset(sc.visits, 0, n * sizeof(unsigned));
+        uint64_t cursor = 0;
+        bool done = false;
+        for (unsigned steps = 0; !done; steps++) {
+            assert_true(steps < 1000u * 1000);
+            done = assoc_scan_step(f.assoc, &cursor, 16, count_visit, &sc);
+            if (pass % 4 == 1 && steps == 10 && assoc_grow_start(f.assoc))
+                while (assoc_grow_step(f.assoc, 64))
+                    ;
+        }
+        for (uint64_t i = 0; i < n; i++)
+            assert_int_equal(sc.visits[i], 1);
+    }
+    atomic_store(&c.stop, true);
+    pthread_join(t, NULL);
+    free(sc.visits);
+    teardown_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +444,8 @@ int main(void)
         cmocka_unit_test(concurrent_growth),
         cmocka_unit_test(scan_visits_each_once),
         cmocka_unit_test(scan_survives_growth),
+        cmocka_unit_test(sparse_scan_visits_each_once),
+        cmocka_unit_test(scan_beside_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
