@@ -169,6 +169,19 @@ void conn_destroy_datagram(struct conn *c)
         conn_free(c);
 }
 
+static void resume_fired(evutil_socket_t fd, short what, void *arg);
+
+/* The stream's end, also when the connection goes first: its wake-up
+ * event goes before the stream's state (and its descriptor) does. */
+static void stream_finish(struct conn *c)
+{
+    if (c->stream_wake != NULL) {
+        event_free(c->stream_wake);
+        c->stream_wake = NULL;
+    }
+    c->stream.finish(c->stream.state);
+}
+
 void conn_destroy(struct conn *c)
 {
     if (trace_on())
@@ -186,7 +199,7 @@ void conn_destroy(struct conn *c)
     if (c->store.item != NULL)
         cache_release(c->srv->cache, c->store.item);
     if (c->state == CONN_STREAM)
-        c->stream.finish(c->stream.state);
+        stream_finish(c);
     if (c->resume_timer != NULL)
         event_free(c->resume_timer);
     conn_free(c);
@@ -323,6 +336,10 @@ void conn_stream_start(struct conn *c, const struct conn_stream *s)
 {
     c->stream = *s;
     c->state = CONN_STREAM;
+    /* without it (or a datagram), the stream is asked again on a timer */
+    if (s->wake_fd >= 0 && c->fd >= 0)
+        c->stream_wake = event_new(worker_base(c->worker), s->wake_fd,
+                                   EV_READ, resume_fired, c);
     /* A watcher shows as one from now: its OK may reach the client, and
      * the client ask `stats conns`, before this event ends. */
     if (s->watch)
@@ -342,7 +359,7 @@ static bool stream_step(struct conn *c)
     case CONN_STREAM_DONE:
         break;
     }
-    c->stream.finish(c->stream.state);
+    stream_finish(c);
     c->state = CONN_PARSE;
     return true;
 }
@@ -619,6 +636,15 @@ static bool resume_after(struct conn *c, int ms)
     return c->resume_timer != NULL && evtimer_add(c->resume_timer, &tv) == 0;
 }
 
+/* A waiting stream goes on when its wake-up descriptor says so, or
+ * else after a pause. */
+static bool resume_when_woken(struct conn *c)
+{
+    if (c->stream_wake != NULL)
+        return event_add(c->stream_wake, NULL) == 0;
+    return resume_after(c, STREAM_WAIT_MS);
+}
+
 /* A stream other than a watcher (a key listing) waiting for more reads
  * nothing, so a client that has shut down its sending side still gets
  * all of it; a watcher reads, and so sees its client leave. */
@@ -672,7 +698,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
      * still gets the whole listing; a waiting one, after a pause. */
     if (c->state == CONN_STREAM && c->stream_waiting) {
         c->stream_waiting = false;
-        if (!resume_after(c, STREAM_WAIT_MS))
+        if (!resume_when_woken(c))
             goto close;
         show_state(c);
         return;
@@ -699,7 +725,7 @@ static void abandon(struct conn *c)
         cache_release(c->srv->cache, c->store.item);
         c->store.item = NULL;
     } else if (c->state == CONN_STREAM) {
-        c->stream.finish(c->stream.state);
+        stream_finish(c);
         c->stream_waiting = false;
     }
     c->state = CONN_PARSE;

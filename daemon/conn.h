@@ -42,7 +42,8 @@ enum conn_state {
 /* A reply built in steps: a long one (a key listing) or one that waits
  * for another thread (the snapshot command). produce() appends the next
  * part to the connection's reply queue and says whether there is more now,
- * more later (it is called again a few milliseconds on) or nothing more;
+ * more later (it is called again once wake_fd is readable, or a few
+ * milliseconds on without one) or nothing more;
  * finish() then frees state (also when the connection closes first). One
  * produce() call counts as one request against -R. */
 enum conn_stream_step {
@@ -56,6 +57,7 @@ struct conn_stream {
     void (*finish)(void *state);
     void *state;
     bool watch;   /* a `watch` log: stats conns shows conn_watch */
+    int wake_fd;  /* readable when a WAIT is over; -1: none */
 };
 
 /* What `stats conns` shows, in memcached's words. */
@@ -97,6 +99,7 @@ struct conn {
     struct conn_stream stream; /* STREAM */
     struct meta_pending *meta; /* the last ms (daemon/meta_exec.c), or NULL */
     struct event *resume_timer; /* after a yield or a stream's WAIT */
+    struct event *stream_wake;  /* on the stream's wake_fd, or NULL */
     bool stream_waiting;
     struct reply reply;
     bool proto_chosen;      /* the first byte has been seen */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "daemon/reply.h"
 #include "lib/cache.h"
@@ -49,6 +51,9 @@ struct listing {
     size_t ready_bytes;
     bool finished; /* ready holds the last lines (or they were taken) */
     bool stopping;
+    bool waiter;   /* the worker found nothing and waits on wake_fd */
+    bool woken;    /* wake_fd was written and not yet read */
+    int wake_fd;   /* an eventfd, or -1: the worker asks again later */
 };
 
 static size_t meta_line(char *dst, const struct cache_item_info *info)
@@ -157,6 +162,12 @@ static bool hand_over(struct listing *l, bool finished)
         l->made_bytes = 0;
     }
     l->finished = finished;
+    if (l->waiter && (l->ready != NULL || finished)) {
+        uint64_t one = 1;
+        l->waiter = false;
+        /* nonblocking: only full after 2^64-2 unread wake-ups */
+        l->woken = write(l->wake_fd, &one, sizeof(one)) == sizeof(one);
+    }
     while (!l->stopping && l->ready_bytes > QUEUE_MAX)
         pthread_cond_wait(&l->taken, &l->mu);
     bool go_on = !l->stopping;
@@ -201,9 +212,12 @@ struct listing *listing_start(struct cache *cache, enum listing_format fmt,
     l->left = limit > 0 ? limit : UINT64_MAX;
     l->made_tail = &l->made;
     l->ready_tail = &l->ready;
+    l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->taken, NULL);
     if (pthread_create(&l->thread, NULL, listing_main, l) != 0) {
+        if (l->wake_fd >= 0)
+            close(l->wake_fd);
         pthread_cond_destroy(&l->taken);
         pthread_mutex_destroy(&l->mu);
         free(l);
@@ -218,11 +232,20 @@ enum listing_step listing_take(struct listing *l, struct reply *r)
     pthread_mutex_lock(&l->mu);
     struct chunk *got = l->ready;
     bool finished = l->finished;
+    bool woken = l->woken;
     l->ready = NULL;
     l->ready_tail = &l->ready;
     l->ready_bytes = 0;
+    l->woken = false;
+    /* Nothing yet: the thread writes wake_fd when it hands something
+     * over, so the worker need not ask again until then. */
+    l->waiter = got == NULL && !finished && l->wake_fd >= 0;
     pthread_cond_signal(&l->taken);
     pthread_mutex_unlock(&l->mu);
+    if (woken) {
+        uint64_t n;
+        (void)read(l->wake_fd, &n, sizeof(n)); /* readable no more */
+    }
     bool any = got != NULL;
     while (got != NULL) {
         struct chunk *ch = got;
@@ -238,6 +261,11 @@ enum listing_step listing_take(struct listing *l, struct reply *r)
     return any ? LISTING_MORE : LISTING_WAIT;
 }
 
+int listing_wake_fd(const struct listing *l)
+{
+    return l->wake_fd;
+}
+
 void listing_stop(struct listing *l)
 {
     pthread_mutex_lock(&l->mu);
@@ -248,6 +276,8 @@ void listing_stop(struct listing *l)
     free_chunks(l->ready);
     free_chunks(l->made);
     free(l->fill);
+    if (l->wake_fd >= 0)
+        close(l->wake_fd);
     pthread_cond_destroy(&l->taken);
     pthread_mutex_destroy(&l->mu);
     free(l);

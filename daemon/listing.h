@@ -43,6 +43,10 @@ struct listing *listing_start(struct cache *cache, enum listing_format fmt,
                               uint64_t classes, uint64_t limit);
 /* Moves what the thread has made into r. */
 enum listing_step listing_take(struct listing *l, struct reply *r);
+/* A descriptor that becomes readable once a listing_take() that said
+ * LISTING_WAIT has something to take (it stays readable until the next
+ * listing_take()), or -1: then ask again after a pause. */
+int listing_wake_fd(const struct listing *l);
 void listing_stop(struct listing *l);
 
 #endif

@@ -81,7 +81,8 @@ static void start_listing(struct conn *c, enum listing_format format,
         atomic_fetch_add(&srv->crawler_starts, 1);
         atomic_fetch_add(&srv->crawler_running, 1);
     }
-    struct conn_stream s = {dump_produce, dump_finish, d, false};
+    struct conn_stream s = {dump_produce, dump_finish, d, false,
+                            listing_wake_fd(d->listing)};
     conn_stream_start(c, &s);
 }
 

@@ -608,7 +608,8 @@ static void exec_snapshot(struct conn *c, const struct text_request *req)
     w->snapshotter = srv->snapshotter;
     w->ticket = snapshotter_request(srv->snapshotter);
     maintainer_wake(srv->maintainer);
-    struct conn_stream s = {snapshot_produce, snapshot_wait_free, w, false};
+    struct conn_stream s = {snapshot_produce, snapshot_wait_free, w, false,
+                            -1};
     conn_stream_start(c, &s);
 }
 
@@ -727,7 +728,7 @@ static void exec_watch(struct conn *c, const struct text_request *req)
     }
     w->watch = c->srv->watch;
     say_str(c, "OK\r\n");
-    struct conn_stream s = {watch_produce, watch_finish, w, true};
+    struct conn_stream s = {watch_produce, watch_finish, w, true, -1};
     conn_stream_start(c, &s);
 }
 

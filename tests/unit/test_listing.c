@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <poll.h>
 
 #include "daemon/listing.h"
 #include "daemon/reply.h"
@@ -18,7 +19,8 @@
 
 #define T0 1700000000
 #define ALL_CLASSES (~(uint64_t)0)
-#define TAKES_MAX 20000 /* 1 ms apart at most: 20 s */
+#define TAKES_MAX 20000
+#define WAKE_WAIT_MS 10000
 
 struct env {
     struct clock *clock;
@@ -66,22 +68,50 @@ static void put(struct env *e, const char *key, size_t nvalue, int64_t exp)
     cache_release(e->cache, it);
 }
 
+/* Keys "<prefix><i>" for i in 0..n-1, each with nvalue bytes. */
+static void put_many(struct env *e, const char *prefix, int n, size_t nvalue)
+{
+    for (int i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "%s%d", prefix, i);
+        put(e, key, nvalue, 0);
+    }
+}
+
 static void pause_1ms(void)
 {
     struct timespec ts = {0, 1000 * 1000};
     nanosleep(&ts, NULL);
 }
 
-/* The next step that is not a wait, 1 ms between tries (bounded). */
+/* The next step that is not a wait. After each wait the wake-up
+ * descriptor must turn readable: the thread says when it has handed
+ * something over (the bound is a hang's, not a speed target). */
 static enum listing_step next_step(struct env *e, struct listing *l)
 {
     enum listing_step step = LISTING_WAIT;
+    int fd = listing_wake_fd(l);
+    assert_true(fd >= 0);
     for (int i = 0; i < TAKES_MAX && step == LISTING_WAIT; i++) {
         step = listing_take(l, &e->r);
-        if (step == LISTING_WAIT)
-            pause_1ms();
+        if (step == LISTING_WAIT) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            assert_int_equal(poll(&p, 1, WAKE_WAIT_MS), 1);
+        }
     }
     return step;
+}
+
+/* What the reply holds, as a string (caller frees). */
+static char *reply_string(struct env *e, size_t *len)
+{
+    size_t n = reply_pending(&e->r);
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    assert_int_equal(reply_take(&e->r, out, n), n);
+    out[n] = '\0';
+    *len = n;
+    return out;
 }
 
 /* The whole listing as one string (caller frees). */
@@ -95,13 +125,7 @@ static char *list_some(struct env *e, enum listing_format fmt,
         step = next_step(e, l);
     assert_int_equal(step, LISTING_DONE);
     listing_stop(l);
-    size_t n = reply_pending(&e->r);
-    char *out = malloc(n + 1);
-    assert_non_null(out);
-    assert_int_equal(reply_take(&e->r, out, n), n);
-    out[n] = '\0';
-    *len = n;
-    return out;
+    return reply_string(e, len);
 }
 
 static char *list_all(struct env *e, enum listing_format fmt,
@@ -200,11 +224,7 @@ static void cachedump_lines_up_to_the_limit(void **state)
     assert_int_equal(count_of(all, "\r\n"), 3);
     assert_string_equal(all + n - 5, "END\r\n");
     free(all);
-    for (int i = 0; i < 5000; i++) {
-        char key[32];
-        snprintf(key, sizeof(key), "k%d", i);
-        put(e, key, 3, 0);
-    }
+    put_many(e, "k", 5000, 3);
     char *some = list_some(e, LISTING_CACHEDUMP, ALL_CLASSES, 1000, &n);
     assert_int_equal(count_of(some, "ITEM "), 1000);
     assert_string_equal(some + n - 5, "END\r\n");
@@ -233,14 +253,44 @@ static void stop_while_the_queue_is_full(void **state)
     assert_true(reply_pending(&e->r) > 0);
 }
 
+static bool readable_now(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+/* The wake-up stays readable until the next take, which clears it; once
+ * the listing is done, nothing is left readable (a worker that still
+ * watched the descriptor would not spin). */
+static void the_wake_up_lasts_until_the_next_take(void **state)
+{
+    struct env *e = *state;
+    put_many(e, "key-", 3000, 10);
+    struct listing *l = listing_start(e->cache, LISTING_MG, ALL_CLASSES, 0);
+    assert_non_null(l);
+    int fd = listing_wake_fd(l);
+    enum listing_step step = LISTING_MORE;
+    for (int i = 0; i < TAKES_MAX && step != LISTING_DONE; i++) {
+        step = listing_take(l, &e->r);
+        if (step != LISTING_WAIT)
+            continue;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, WAKE_WAIT_MS), 1);
+        assert_true(readable_now(fd));
+    }
+    assert_int_equal(step, LISTING_DONE);
+    assert_false(readable_now(fd));
+    listing_stop(l);
+    size_t n;
+    char *out = reply_string(e, &n);
+    assert_int_equal(count_of(out, "mg key-"), 3000);
+    free(out);
+}
+
 static void stop_at_once(void **state)
 {
     struct env *e = *state;
-    for (int i = 0; i < 1000; i++) {
-        char key[32];
-        snprintf(key, sizeof(key), "k%d", i);
-        put(e, key, 10, 0);
-    }
+    put_many(e, "k", 1000, 10);
     for (int i = 0; i < 20; i++)
         listing_stop(listing_start(e->cache, LISTING_MG, ALL_CLASSES, 0));
 }
@@ -260,6 +310,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(stop_while_the_queue_is_full, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(the_wake_up_lasts_until_the_next_take,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(stop_at_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
