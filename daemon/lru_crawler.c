@@ -180,13 +180,17 @@ static void exec_with_arg(struct conn *c, const char *sub, size_t nsub,
             text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
         else if (v > CRAWLER_SLEEP_MAX)
             say(c, "CLIENT_ERROR sleep must be one second or less\r\n");
-        else
+        else {
+            atomic_store(&c->srv->crawler_sleep, v);
             say(c, "OK\r\n");
+        }
     } else if (token_eq(sub, nsub, "tocrawl")) {
         if (!num_u32(&tk, &v))
             text_exec_reply(c, TEXT_R_ERR_BAD_FORMAT);
-        else
+        else {
+            atomic_store(&c->srv->crawler_tocrawl, v);
             say(c, "OK\r\n");
+        }
     } else {
         text_exec_reply(c, TEXT_R_ERROR);
     }

@@ -286,6 +286,9 @@ static void start_engine(struct runtime *rt)
         log_slab_classes(srv->cache);
     srv->request_shutdown = request_shutdown;
     atomic_store(&srv->slab_automove, rt->settings.slab_automove);
+    atomic_store(&srv->crawler_sleep, (uint32_t)rt->settings.lru_crawler_sleep);
+    atomic_store(&srv->crawler_tocrawl,
+                 (uint32_t)rt->settings.lru_crawler_tocrawl);
     cache_set_automove(srv->cache, rt->settings.slab_automove != 0);
     if (rt->settings.temporary_ttl >= 0)
         cache_set_temp_lru(srv->cache, true,

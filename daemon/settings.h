@@ -170,6 +170,14 @@ X(slab_automove, INT, 0, NULL, "slab_automove", NULL,                         \
   "1", "0..2", "level",                                                       \
   "1 or 2: a slab class that runs out of memory gets a page from the "      \
   "class with the most; 0: never (also `slabs automove`)")                    \
+X(lru_crawler_sleep, INT, 0, NULL, "lru_crawler_sleep", NULL,                 \
+  "100", "0..1000000", "us",                                                  \
+  "memcached's crawler pause: shown by `stats settings`, as `lru_crawler "   \
+  "sleep` sets it (the reaper paces itself)")                                \
+X(lru_crawler_tocrawl, INT, 0, NULL, "lru_crawler_tocrawl", NULL,             \
+  "0", "0..", "num",                                                          \
+  "memcached's items per crawl: shown by `stats settings`, as `lru_crawler " \
+  "tocrawl` sets it (the reaper sweeps every item)")                         \
 X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
   "sieve", "lru|fifo|random|sieve|lfu", "name",                               \
   "eviction policy")                                                          \
@@ -310,8 +318,6 @@ SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")    \
 /* window, memcached's log and response buffers, chunked items */            \
 SETTINGS_IGNORED_OKEY(X, hot_max_factor)                                      \
 SETTINGS_IGNORED_OKEY(X, warm_max_factor)                                     \
-SETTINGS_IGNORED_OKEY(X, lru_crawler_sleep)                                   \
-SETTINGS_IGNORED_OKEY(X, lru_crawler_tocrawl)                                 \
 SETTINGS_IGNORED_OKEY(X, slab_automove_ratio)                                 \
 SETTINGS_IGNORED_OKEY(X, slab_automove_window)                                \
 SETTINGS_IGNORED_OKEY(X, slab_automove_freeratio)                             \

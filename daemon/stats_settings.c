@@ -117,6 +117,8 @@ static void collect(struct server *srv, struct stats_lines *ls)
                             !cache_lru_flat(srv->cache) ? "yes" : "no",
                     ls);
     put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
+    put_u64(ls, "lru_crawler_sleep", atomic_load(&srv->crawler_sleep));
+    put_u64(ls, "lru_crawler_tocrawl", atomic_load(&srv->crawler_tocrawl));
     bool temp_on;
     uint32_t temp_ttl;
     cache_temp_lru(srv->cache, &temp_on, &temp_ttl);

@@ -147,6 +147,23 @@ class Lines(H.SharedDaemonCase):
         self.assertEqual(s["num_threads_per_udp"], s["num_threads"])
         self.assertEqual(c.request(b"verbosity 0\r\n"), b"OK\r\n")
 
+    def test_settings_follow_the_crawler_knobs(self):
+        d = own_daemon(self, ["-o", "lru_crawler_sleep=50,"
+                                    "lru_crawler_tocrawl=9"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        s = c.stats("settings")
+        self.assertEqual((s["lru_crawler_sleep"], s["lru_crawler_tocrawl"]),
+                         ("50", "9"))
+        for req in (b"lru_crawler sleep 250\r\n",
+                    b"lru_crawler tocrawl 77\r\n"):
+            self.assertEqual(c.request(req), b"OK\r\n")
+        self.assertEqual(c.request(b"lru_crawler sleep 1000001\r\n"),
+                         b"CLIENT_ERROR sleep must be one second or less\r\n")
+        s = c.stats("settings")
+        self.assertEqual((s["lru_crawler_sleep"], s["lru_crawler_tocrawl"]),
+                         ("250", "77"))
+
     def test_detail_enabled_follows_stats_detail(self):
         self.assertEqual(self.c.request(b"stats detail on\r\n"), b"OK\r\n")
         self.addCleanup(self.c.request, b"stats detail off\r\n")
