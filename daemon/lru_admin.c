@@ -49,6 +49,8 @@ static void tune(struct conn *c, const struct token *w, int nw, bool quiet)
         say(c, quiet, "ERROR hot/warm age factors must be greater than 0\r\n");
     else {
         cache_set_lru_shares(c->srv->cache, hot, warm);
+        atomic_store(&c->srv->hot_max_factor, hot_factor);
+        atomic_store(&c->srv->warm_max_factor, warm_factor);
         say(c, quiet, "OK\r\n");
     }
 }

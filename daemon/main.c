@@ -289,6 +289,8 @@ static void start_engine(struct runtime *rt)
     atomic_store(&srv->crawler_sleep, (uint32_t)rt->settings.lru_crawler_sleep);
     atomic_store(&srv->crawler_tocrawl,
                  (uint32_t)rt->settings.lru_crawler_tocrawl);
+    atomic_store(&srv->hot_max_factor, rt->settings.hot_max_factor);
+    atomic_store(&srv->warm_max_factor, rt->settings.warm_max_factor);
     cache_set_automove(srv->cache, rt->settings.slab_automove != 0);
     if (rt->settings.temporary_ttl >= 0)
         cache_set_temp_lru(srv->cache, true,

@@ -64,6 +64,8 @@ struct server {
     _Atomic bool crawler_off;             /* lru_crawler disable */
     _Atomic uint32_t crawler_sleep;       /* lru_crawler sleep, shown in */
     _Atomic uint32_t crawler_tocrawl;     /* stats settings: tocrawl */
+    _Atomic double hot_max_factor;        /* lru tune's age factors, */
+    _Atomic double warm_max_factor;       /* shown in stats settings */
     _Atomic uint64_t crawler_starts;      /* listings and crawls begun */
     _Atomic uint64_t crawler_running;     /* listings streaming now */
     _Atomic unsigned listings;            /* listing threads, cachedumps

@@ -289,6 +289,7 @@ X(watch_enabled, BOOL, 'W', "disable-watch", NULL, "watch_enabled",         \
   "refuse the watch command (its log streams)")                              \
 X(napi_ids_, IGNORED, 'N', "napi-ids", NULL, NULL,                            \
   NULL, NULL, "count", NULL)                                                  \
+SETTINGS_ECHOED_OKEYS(X)                                                      \
 SETTINGS_IGNORED_OKEYS(X)
 
 /* memcached's -o tuning keys for engine parts zeekdb does differently:
@@ -299,6 +300,27 @@ SETTINGS_IGNORED_OKEYS(X)
  * describes what zeekdb does instead. */
 #define SETTINGS_IGNORED_OKEY_AS(X, key, stat, value) \
     X(o_##key##_, IGNORED, 0, NULL, #key, stat, value, NULL, NULL, NULL)
+/* memcached's tuning of parts zeekdb does differently, kept as given only
+ * so that `stats settings` shows it as memcached would (stat NULL: shown
+ * by daemon/stats_settings.c, in memcached's units or as changed at run
+ * time). The bounds are memcached's, but for tail_repair_time's: memcached
+ * refuses below 10 s, its own default 0 included. */
+#define SETTINGS_ECHOED_OKEY(X, key, type, stat, def, range)                  \
+    X(key, type, 0, NULL, #key, stat, def, range, "value",                    \
+      "memcached's " #key ": shown by `stats settings`, no effect")
+#define SETTINGS_ECHOED_OKEYS(X)                                              \
+SETTINGS_ECHOED_OKEY(X, hot_max_factor, DOUBLE, NULL, "0.2", ">0..")          \
+SETTINGS_ECHOED_OKEY(X, warm_max_factor, DOUBLE, NULL, "2.0", ">0..")         \
+SETTINGS_ECHOED_OKEY(X, slab_automove_ratio, DOUBLE, "slab_automove_ratio",   \
+                     "0.8", ">0..1")                                          \
+SETTINGS_ECHOED_OKEY(X, slab_automove_window, INT, "slab_automove_window",    \
+                     "30", "3..")                                             \
+SETTINGS_ECHOED_OKEY(X, slab_automove_freeratio, DOUBLE, NULL, "0.01", "0..") \
+SETTINGS_ECHOED_OKEY(X, worker_logbuf_size, INT, NULL, "64", "0..")           \
+SETTINGS_ECHOED_OKEY(X, tail_repair_time, INT, "tail_repair_time", "0",       \
+                     "0..")                                                   \
+SETTINGS_ECHOED_OKEY(X, read_buf_mem_limit, MB, "read_buf_mem_limit", "0",    \
+                     NULL)
 #define SETTINGS_IGNORED_OKEYS(X)                                             \
 SETTINGS_IGNORED_OKEY(X, modern)                                              \
 /* -c is enforced on accept with memcached's error line */                    \
@@ -312,16 +334,7 @@ SETTINGS_IGNORED_OKEY(X, slab_chunk_max)                                      \
 SETTINGS_IGNORED_OKEY_AS(X, lru_crawler, "lru_crawler", "yes")                \
 SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
 SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
-SETTINGS_IGNORED_OKEY_AS(X, tail_repair_time, "tail_repair_time", "0")        \
-SETTINGS_IGNORED_OKEY_AS(X, read_buf_mem_limit, "read_buf_mem_limit", "0")    \
-/* the segmented LRU's age limits and crawler pacing, the page mover's */    \
-/* window, memcached's log and response buffers, chunked items */            \
-SETTINGS_IGNORED_OKEY(X, hot_max_factor)                                      \
-SETTINGS_IGNORED_OKEY(X, warm_max_factor)                                     \
-SETTINGS_IGNORED_OKEY(X, slab_automove_ratio)                                 \
-SETTINGS_IGNORED_OKEY(X, slab_automove_window)                                \
-SETTINGS_IGNORED_OKEY(X, slab_automove_freeratio)                             \
-SETTINGS_IGNORED_OKEY(X, worker_logbuf_size)                                  \
+/* memcached's response buffers and chunked items */                         \
 SETTINGS_IGNORED_OKEY(X, resp_obj_mem_limit)                                  \
 SETTINGS_IGNORED_OKEY(X, chunked_items)                                       \
 SETTINGS_IGNORED_OKEY(X, inline_ascii_resp)                                   \

@@ -73,6 +73,15 @@ static void put_u64(struct stats_lines *ls, const char *name, uint64_t v)
     stats_lines_put(name, buf, ls);
 }
 
+/* A fraction with memcached's number of decimals. */
+static void put_fixed(struct stats_lines *ls, const char *name,
+                      const char *fmt, double v)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), fmt, v);
+    stats_lines_put(name, buf, ls);
+}
+
 /* memcached's ssl_* lines: the -o rows as the table prints them, then
  * memcached's own words where they differ ("(null)" for the certificate
  * and key, the buffer in bytes). */
@@ -133,6 +142,13 @@ static void collect(struct server *srv, struct stats_lines *ls)
     cache_lru_shares(srv->cache, &hot, &warm);
     put_u64(ls, "hot_lru_pct", hot);
     put_u64(ls, "warm_lru_pct", warm);
+    put_fixed(ls, "hot_max_factor", "%.2f", atomic_load(&srv->hot_max_factor));
+    put_fixed(ls, "warm_max_factor", "%.2f",
+              atomic_load(&srv->warm_max_factor));
+    put_fixed(ls, "slab_automove_freeratio", "%.3f",
+              srv->settings->slab_automove_freeratio);
+    put_u64(ls, "worker_logbuf_size",
+            (uint64_t)srv->settings->worker_logbuf_size * 1024);
     /* items are never split into chunks: the largest chunk holds the
      * largest item */
     put_u64(ls, "slab_chunk_max", cache_item_size_max(srv->cache));

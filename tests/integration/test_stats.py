@@ -164,6 +164,29 @@ class Lines(H.SharedDaemonCase):
         self.assertEqual((s["lru_crawler_sleep"], s["lru_crawler_tocrawl"]),
                          ("250", "77"))
 
+    def test_settings_show_memcached_tunables_as_given(self):
+        d = own_daemon(self, ["-o", "hot_max_factor=0.3,"
+                                    "slab_automove_ratio=0.5,"
+                                    "slab_automove_window=10,"
+                                    "slab_automove_freeratio=0.02,"
+                                    "worker_logbuf_size=128,"
+                                    "tail_repair_time=15,"
+                                    "read_buf_mem_limit=7"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        want = {"hot_max_factor": "0.30", "warm_max_factor": "2.00",
+                "slab_automove_ratio": "0.50", "slab_automove_window": "10",
+                "slab_automove_freeratio": "0.020",
+                "worker_logbuf_size": str(128 * 1024),
+                "tail_repair_time": "15",
+                "read_buf_mem_limit": str(7 * 1024 * 1024)}
+        s = c.stats("settings")
+        self.assertEqual({k: s.get(k) for k in want}, want)
+        self.assertEqual(c.request(b"lru tune 10 20 0.5 3\r\n"), b"OK\r\n")
+        s = c.stats("settings")
+        self.assertEqual((s["hot_max_factor"], s["warm_max_factor"]),
+                         ("0.50", "3.00"))
+
     def test_detail_enabled_follows_stats_detail(self):
         self.assertEqual(self.c.request(b"stats detail on\r\n"), b"OK\r\n")
         self.addCleanup(self.c.request, b"stats detail off\r\n")

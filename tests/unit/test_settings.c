@@ -413,6 +413,34 @@ static void test_extended_bool_forms(void **state)
     assert_false(f->s.enable_debugtime);
 }
 
+/* memcached's tunables kept to be shown: as given, in memcached's bounds. */
+static void test_extended_memcached_tunables_echoed(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(PARSE(f, "-o", "hot_max_factor=0.3,warm_max_factor=1.5,"
+                           "slab_automove_ratio=0.5,slab_automove_window=10,"
+                           "slab_automove_freeratio=0.02,"
+                           "worker_logbuf_size=128,tail_repair_time=15,"
+                           "read_buf_mem_limit=7,lru_crawler_sleep=50,"
+                           "lru_crawler_tocrawl=9"), 0);
+    assert_true(f->s.hot_max_factor == 0.3 && f->s.warm_max_factor == 1.5);
+    assert_true(f->s.slab_automove_freeratio == 0.02);
+    assert_int_equal(f->s.slab_automove_window, 10);
+    assert_int_equal(f->s.worker_logbuf_size, 128);
+    assert_int_equal(f->s.tail_repair_time, 15);
+    assert_int_equal(f->s.read_buf_mem_limit, 7 << 20);
+    assert_int_equal(f->s.lru_crawler_sleep, 50);
+    assert_int_equal(f->s.lru_crawler_tocrawl, 9);
+    static char *refused[] = {
+        "hot_max_factor=0", "warm_max_factor=-1", "slab_automove_ratio=0",
+        "slab_automove_ratio=1.5", "slab_automove_window=2",
+        "lru_crawler_sleep=1000001", "hot_max_factor=abc",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        assert_int_equal(PARSE(f, "-o", refused[i]), -1);
+}
+
 static void test_extended_memcached_tunables_ignored(void **state)
 {
     struct fixture *f = *state;
@@ -425,13 +453,10 @@ static void test_extended_memcached_tunables_ignored(void **state)
                            "slab_chunk_max=512,track_sizes,no_modern,"
                            "read_buf_mem_limit=0,lru_segmented"), 0);
     assert_true(f->s.track_sizes);
-    /* the rest of memcached 1.6.18's -o keys, extstore tuning included
+    /* the rest of memcached 1.6.18's -o keys (those only shown are in
+     * test_extended_memcached_tunables_echoed), extstore tuning included
      * (inert there too without ext_path) */
-    assert_int_equal(PARSE(f, "-o", "hot_max_factor=0.2,warm_max_factor=2.0,"
-                           "lru_crawler_sleep=100,lru_crawler_tocrawl=0,"
-                           "slab_automove_ratio=0.8,slab_automove_window=30,"
-                           "slab_automove_freeratio=0.01,"
-                           "watcher_logbuf_size=256,worker_logbuf_size=64,"
+    assert_int_equal(PARSE(f, "-o", "watcher_logbuf_size=256,"
                            "resp_obj_mem_limit=0,no_chunked_items,"
                            "no_inline_ascii_resp,drop_privileges,"
                            "no_drop_privileges,no_slab_automove"), 0);
@@ -800,16 +825,20 @@ static void collect_stat(const char *name, const char *value, void *arg)
                                 "%s %s\n", name, value);
 }
 
-/* The lines of options zeekdb accepts and ignores: what it does instead,
- * whatever was asked (settings.h). They follow stat_key_prefix (-D). */
+/* The lines of memcached's tunables that zeekdb keeps only to show, at
+ * their defaults, then of options it accepts and ignores: what it does
+ * instead, whatever was asked (settings.h). They follow stat_key_prefix
+ * (-D). */
 #define IGNORED_STATS                                                        \
+    "slab_automove_ratio 0.80\n"                                              \
+    "slab_automove_window 30\n"                                               \
+    "tail_repair_time 0\n"                                                    \
+    "read_buf_mem_limit 0\n"                                                  \
     "maxconns_fast yes\n"                                                     \
     "hash_algorithm xxh3\n"                                                   \
     "slab_reassign yes\n"                                                     \
     "lru_crawler yes\n"                                                       \
     "lru_maintainer_thread yes\n"                                             \
-    "tail_repair_time 0\n"                                                    \
-    "read_buf_mem_limit 0\n"                                                  \
     "inline_ascii_response no\n"
 
 static void test_stats_defaults_match_memcached(void **state)
@@ -966,6 +995,7 @@ int main(void)
         T(test_extended_list),
         T(test_extended_repeated_and_empty_items),
         T(test_extended_bool_forms),
+        T(test_extended_memcached_tunables_echoed),
         T(test_extended_memcached_tunables_ignored),
         T(test_error_unknown_extended_key),
         T(test_error_extended_forms),
