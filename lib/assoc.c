@@ -24,7 +24,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -57,20 +59,65 @@ static uint64_t table_bytes(unsigned power)
     return ((uint64_t)1 << power) * sizeof(uint32_t);
 }
 
+/* Tables this large get huge pages of their own, made resident at once. */
+#define TABLE_HUGE ((size_t)2 << 20)
+
+/* Zeroed memory of `bytes` (a multiple of TABLE_HUGE) on a TABLE_HUGE
+ * boundary, or NULL. */
+static void *map_huge_aligned(size_t bytes)
+{
+    char *m = mmap(NULL, bytes + TABLE_HUGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    char *start = (char *)(((uintptr_t)m + TABLE_HUGE - 1) &
+                           ~(uintptr_t)(TABLE_HUGE - 1));
+    if (start > m)
+        munmap(m, (size_t)(start - m));
+    munmap(start + bytes, (size_t)(m + TABLE_HUGE - start)); /* > 0 */
+    return start;
+}
+
+/* A large table is touched all over: every bucket is read by lookups and
+ * the growth before any is written, and a read of untouched memory maps
+ * the shared zero page, so the first write to each 4 KiB page faulted
+ * again and flushed every worker's TLB (an interrupt per page). Huge
+ * pages, populated for writing up front, cost one fault each, and spare
+ * the lookups a TLB miss per bucket. Both are hints. */
+static uint32_t *table_map(size_t bytes)
+{
+    uint32_t *t = map_huge_aligned(bytes);
+    if (t == NULL)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(t, bytes, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise(t, bytes, MADV_POPULATE_WRITE);
+#endif
+    return t;
+}
+
 static uint32_t *table_alloc(struct slabs *slabs, unsigned power)
 {
-    if (!slabs_charge(slabs, table_bytes(power)))
+    size_t bytes = (size_t)table_bytes(power);
+    if (!slabs_charge(slabs, bytes))
         return NULL;
-    uint32_t *t = calloc((size_t)1 << power, sizeof(uint32_t));
+    uint32_t *t = bytes >= TABLE_HUGE ? table_map(bytes)
+                                      : calloc(1, bytes);
     if (t == NULL)
-        slabs_uncharge(slabs, table_bytes(power));
+        slabs_uncharge(slabs, bytes);
     return t;
 }
 
 static void table_free(struct slabs *slabs, uint32_t *t, unsigned power)
 {
-    free(t);
-    slabs_uncharge(slabs, table_bytes(power));
+    size_t bytes = (size_t)table_bytes(power);
+    if (bytes >= TABLE_HUGE)
+        munmap(t, bytes);
+    else
+        free(t);
+    slabs_uncharge(slabs, bytes);
 }
 
 static struct assoc_state *state_new(uint32_t *table, uint32_t *old,
