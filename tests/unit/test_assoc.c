@@ -292,6 +292,65 @@ static void concurrent_growth(void **state)
     teardown_fixture(&s.f);
 }
 
+/* An empty table takes its final size at once; one with items doubles
+ * its way there; either way every item stays found. */
+static void presize_reaches_the_load_factor(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_sized(&f, 64 * MiB, 4);
+    assoc_presize(f.assoc, 1000);    /* 1000 * 2 <= 3 * 2^10 */
+    assert_int_equal(assoc_power(f.assoc), 10);
+    assert_false(assoc_is_growing(f.assoc));
+    for (uint64_t i = 0; i < 1000; i++)
+        insert(&f, new_item(&f, i));
+    assert_false(assoc_wants_growth(f.assoc));
+    assoc_presize(f.assoc, 100000);  /* not empty now: by doubling */
+    assert_int_equal(assoc_power(f.assoc), 17);
+    assert_false(assoc_is_growing(f.assoc));
+    for (uint64_t i = 0; i < 1000; i++)
+        assert_non_null(find(&f, i));
+    assert_int_equal(assoc_count(f.assoc), 1000);
+    teardown_fixture(&f);
+}
+
+/* Items inserted while an empty table is replaced are never lost. */
+struct presize_race {
+    struct fixture *f;
+    struct item *items[500];
+};
+
+static void *insert_all(void *arg)
+{
+    struct presize_race *r = arg;
+    for (int i = 0; i < 500; i++)
+        insert(r->f, r->items[i]);
+    return NULL;
+}
+
+static void presize_beside_inserts(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        struct fixture f;
+        static struct presize_race r;
+        setup_sized(&f, 64 * MiB, 4);
+        r.f = &f;
+        for (int i = 0; i < 500; i++)
+            r.items[i] = new_item(&f, (uint64_t)i);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, insert_all, &r), 0);
+        assoc_presize(f.assoc, 1u << 20);
+        pthread_join(t, NULL);
+        assert_false(assoc_is_growing(f.assoc));
+        assert_true(assoc_power(f.assoc) >= 20);
+        assert_int_equal(assoc_count(f.assoc), 500);
+        for (uint64_t i = 0; i < 500; i++)
+            assert_ptr_equal(find(&f, i), r.items[i]);
+        teardown_fixture(&f);
+    }
+}
+
 /* Items are numbered by their key; the scan counts visits per number. */
 struct scan_count {
     unsigned *visits;
@@ -445,6 +504,8 @@ int main(void)
         cmocka_unit_test(scan_visits_each_once),
         cmocka_unit_test(scan_survives_growth),
         cmocka_unit_test(sparse_scan_visits_each_once),
+        cmocka_unit_test(presize_reaches_the_load_factor),
+        cmocka_unit_test(presize_beside_inserts),
         cmocka_unit_test(scan_beside_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
