@@ -202,6 +202,9 @@ static struct cache *make_cache(const struct settings *s, struct clock *clk)
     cfg.track_sizes = s->track_sizes;
     cfg.evict = s->evict_to_free;
     cfg.hashpower = (unsigned)s->hashpower_init;
+    if (s->snapshot_path != NULL)
+        cfg.expect_items = snapshotter_expected_items(s->snapshot_path,
+                                                      s->maxbytes);
     cfg.policy = s->eviction;
     return cache_create(&cfg, clk);
 }

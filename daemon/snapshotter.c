@@ -20,7 +20,9 @@
 
 #include "daemon/log.h"
 #include "daemon/path.h"
+#include "daemon/snapshot_ahead.h"
 #include "lib/cache.h"
+#include "lib/slabs.h"
 #include "lib/snapshot.h"
 
 /* One step: scan buckets until this much is buffered or this much time
@@ -231,6 +233,21 @@ static void *load_blocks(void *arg)
     return NULL;
 }
 
+/* One loader, the blocks read and checked ahead of it on another core. */
+static void load_read_ahead(struct loader *l)
+{
+    struct snapshot_ahead *a = snapshot_ahead_start(l->r);
+    struct snapshot_block *b;
+    if (a == NULL) {
+        load_blocks(l);
+        return;
+    }
+    while (snapshot_ahead_next(a, &b))
+        while (restore_some(l, b))
+            ;
+    snapshot_ahead_stop(&a);
+}
+
 /* Most of a load is the kernel zeroing the items' fresh memory on first
  * touch. A thread of its own makes that memory resident ahead of the
  * loaders, so the two overlap. Items take about their record's bytes plus
@@ -298,7 +315,10 @@ static void load_records(struct snapshotter *s, struct snapshot_reader *r,
         else
             break;
     }
-    load_blocks(&l[0]);
+    if (started == 1)
+        load_read_ahead(&l[0]);
+    else
+        load_blocks(&l[0]);
     *sum = (struct loader){0};
     for (unsigned i = 0; i < started; i++) {
         if (i > 0)
@@ -308,6 +328,29 @@ static void load_records(struct snapshotter *s, struct snapshot_reader *r,
         sum->expired += l[i].expired;
         sum->left_out += l[i].left_out;
     }
+}
+
+/* A record's bytes (its header, key and value) are close to an item's
+ * (header, CAS, key, value, "\r\n"), so the records that fit the limit
+ * are about the items that will. */
+static uint64_t items_that_fit(const struct snapshot_summary *sum,
+                               uint64_t limit)
+{
+    if (sum->items == 0)
+        return 0;
+    uint64_t per_item = sum->record_bytes / sum->items;
+    uint64_t fit = limit / (per_item > 0 ? per_item : 1);
+    return fit < sum->items ? fit : sum->items;
+}
+
+uint64_t snapshotter_expected_items(const char *path, uint64_t limit)
+{
+    struct snapshot_reader *r = NULL;
+    struct snapshot_summary sum = {0};
+    if (snapshot_reader_open(&r, path, NULL) == SNAPSHOT_OK)
+        snapshot_reader_info(r, &sum);
+    snapshot_reader_close(&r);
+    return items_that_fit(&sum, limit);
 }
 
 bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
@@ -331,7 +374,8 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     struct loader n;
     struct snapshot_summary sum;
     snapshot_reader_info(r, &sum);
-    cache_expect(s->cache, sum.items);
+    cache_expect(s->cache,
+                 items_that_fit(&sum, slabs_limit(cache_slabs(s->cache))));
     struct prefaulter pf = {.cache = s->cache, .bytes = prefault_bytes(&sum)};
     bool prefaulting = pthread_create(&pf.thread, NULL, prefault, &pf) == 0;
     if (prefaulting)

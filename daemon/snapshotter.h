@@ -40,6 +40,12 @@ struct snapshotter *snapshotter_create(struct cache *cache, const char *path,
                                        unsigned interval);
 void snapshotter_destroy(struct snapshotter **s);
 
+/* The items a load of the file at path will bring into `limit` bytes,
+ * as far as its header tells (the items it holds, or as many of their
+ * average size as fit); 0 when there is no readable file. To size the
+ * cache's hash table before the load. */
+uint64_t snapshotter_expected_items(const char *path, uint64_t limit);
+
 /* Load the file into the (empty) cache with up to `threads` threads,
  * logging what happened. A damaged file is renamed aside; returns false
  * only then and only when strict. */

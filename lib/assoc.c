@@ -333,52 +333,16 @@ bool assoc_behind(struct assoc *a)
     return too_small_for(power, atomic_load(&a->count));
 }
 
-/* An empty table that is not growing swapped for one of `power`, at
- * once; grow_lock held. False (nothing changed) if the table holds items
- * or the buckets cannot be had. Every stripe is held across the swap, so
- * no request is inside the table being replaced, and none can insert
- * into it after the count was read. */
-static bool replace_empty(struct assoc *a, unsigned power)
+unsigned assoc_power_for(uint64_t n)
 {
-    const struct assoc_state *st = shape(a);
-    if (st->growing || atomic_load(&a->count) != 0)
-        return false;
-    uint32_t *table = table_alloc(a->slabs, power);
-    struct assoc_state *next = table ? state_new(table, NULL, power, false)
-                                     : NULL;
-    if (next == NULL) {
-        if (table != NULL)
-            table_free(a->slabs, table, power);
-        return false;
-    }
-    for (unsigned i = 0; i <= a->stripe_mask; i++)
-        pthread_mutex_lock(&a->stripes[i]);
-    bool empty = atomic_load(&a->count) == 0;
-    if (empty)
-        atomic_store_explicit(&a->state, next, memory_order_release);
-    for (unsigned i = 0; i <= a->stripe_mask; i++)
-        pthread_mutex_unlock(&a->stripes[i]);
-    if (!empty) {
-        table_free(a->slabs, table, power);
-        free(next);
-        return false;
-    }
-    table_free(a->slabs, st->table, st->power);
-    free((void *)st);
-    return true;
+    unsigned power = 1;
+    while (too_small_for(power, n))
+        power++;
+    return power;
 }
 
 void assoc_presize(struct assoc *a, uint64_t n)
 {
-    /* Empty (before a snapshot loads): the final size straight away. */
-    pthread_mutex_lock(&a->grow_lock);
-    unsigned now = shape(a)->power, want = now;
-    while (too_small_for(want, n))
-        want++;
-    bool done = want == now || replace_empty(a, want);
-    pthread_mutex_unlock(&a->grow_lock);
-    if (done)
-        return;
     /* Each round doubles the table; with few items in it, a growth is
      * little more than the allocation. */
     for (int round = 0; round < ASSOC_MAX_POWER; round++) {

@@ -72,6 +72,10 @@ bool assoc_grow_start(struct assoc *a);
  * refuses the buckets): before a bulk load, so that it does not run into
  * long chains. Call with no stripe held. */
 void assoc_presize(struct assoc *a, uint64_t n);
+/* The power of two of buckets that n items fit at the load factor (at
+ * most ASSOC_MAX_POWER): for assoc_create(), when the count is known
+ * before the table is made. */
+unsigned assoc_power_for(uint64_t n);
 /* Move up to `budget` old buckets. Returns true while work remains. */
 bool assoc_grow_step(struct assoc *a, unsigned budget);
 

@@ -58,6 +58,22 @@ void cache_config_defaults(struct cache_config *cfg)
     };
 }
 
+/* The hash table: sized for the items expected if that is larger (a
+ * table made at its final size costs one allocation, where growing it
+ * there costs a walk and an allocation per doubling), else as asked. */
+static struct assoc *make_table(struct cache *c, const struct cache_config *cfg)
+{
+    unsigned asked = cfg->hashpower ? cfg->hashpower : ASSOC_DEFAULT_POWER;
+    unsigned fit = assoc_power_for(cfg->expect_items);
+    struct assoc *a = NULL;
+    if (fit > asked)
+        a = assoc_create(c->slabs, c->use_cas, fit, cfg->stripe_power);
+    if (a == NULL) /* or the limit has no room for it */
+        a = assoc_create(c->slabs, c->use_cas, cfg->hashpower,
+                         cfg->stripe_power);
+    return a;
+}
+
 struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
 {
     struct cache *c = calloc(1, sizeof(*c));
@@ -87,8 +103,7 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
     if ((c->sizes = size_hist_create(c->item_max)) == NULL ||
         (cfg->track_sizes && !size_hist_enable(c->sizes)))
         goto fail;
-    c->assoc = assoc_create(c->slabs, c->use_cas, cfg->hashpower,
-                            cfg->stripe_power);
+    c->assoc = make_table(c, cfg);
     if (c->assoc == NULL || (c->policy = c->pops->create(c->slabs)) == NULL)
         goto fail;
     return c;

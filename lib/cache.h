@@ -66,6 +66,9 @@ struct cache_config {
     bool use_cas;
     bool evict;            /* false: fail with CACHE_NO_MEMORY (like -M) */
     unsigned hashpower;    /* initial log2 buckets, 0 = default */
+    uint64_t expect_items; /* or enough buckets for this many (a snapshot
+                              about to load), if that is more and the
+                              limit has room for them; 0: none */
     unsigned stripe_power; /* log2 stripe locks, 0 = default */
     const char *policy;    /* eviction policy name, NULL = "lru" (the
                               daemon picks its own default) */

@@ -292,21 +292,26 @@ static void concurrent_growth(void **state)
     teardown_fixture(&s.f);
 }
 
-/* An empty table takes its final size at once; one with items doubles
- * its way there; either way every item stays found. */
+/* Presize doubles the table to what the items need, empty or not, and
+ * every item stays found; assoc_power_for() names the same size. */
 static void presize_reaches_the_load_factor(void **state)
 {
     (void)state;
     struct fixture f;
     setup_sized(&f, 64 * MiB, 4);
-    assoc_presize(f.assoc, 1000);    /* 1000 * 2 <= 3 * 2^10 */
+    assert_int_equal(assoc_power_for(1000), 10); /* 2000 <= 3 * 2^10 */
+    assert_int_equal(assoc_power_for(1536), 10);
+    assert_int_equal(assoc_power_for(1537), 11);
+    assert_int_equal(assoc_power_for(0), 1);
+    assert_int_equal(assoc_power_for(UINT64_MAX / 4), ASSOC_MAX_POWER);
+    assoc_presize(f.assoc, 1000);
     assert_int_equal(assoc_power(f.assoc), 10);
     assert_false(assoc_is_growing(f.assoc));
     for (uint64_t i = 0; i < 1000; i++)
         insert(&f, new_item(&f, i));
     assert_false(assoc_wants_growth(f.assoc));
-    assoc_presize(f.assoc, 100000);  /* not empty now: by doubling */
-    assert_int_equal(assoc_power(f.assoc), 17);
+    assoc_presize(f.assoc, 100000);
+    assert_int_equal(assoc_power(f.assoc), assoc_power_for(100000));
     assert_false(assoc_is_growing(f.assoc));
     for (uint64_t i = 0; i < 1000; i++)
         assert_non_null(find(&f, i));
@@ -314,7 +319,7 @@ static void presize_reaches_the_load_factor(void **state)
     teardown_fixture(&f);
 }
 
-/* Items inserted while an empty table is replaced are never lost. */
+/* Items inserted while the table is presized are never lost. */
 struct presize_race {
     struct fixture *f;
     struct item *items[500];

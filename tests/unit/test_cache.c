@@ -732,6 +732,31 @@ static void growth_ends_within_256_calls(void **state)
     assert_non_null(get(c, "g099999", buf, sizeof(buf)));
 }
 
+/* A cache told how many items are coming makes its table that large at
+ * once, unless the limit cannot hold the table: then as asked. */
+static void table_sized_for_the_items_expected(void **state)
+{
+    (void)state;
+    const uint64_t sizes[] = {1000000, 1ull << 40};
+    const unsigned want[] = {20, 10};
+    for (int i = 0; i < 2; i++) {
+        struct cache_config cfg;
+        cache_config_defaults(&cfg);
+        cfg.limit = 64 * MiB;
+        cfg.hashpower = 10;
+        cfg.expect_items = sizes[i];
+        struct clock *clk = clock_create(T0);
+        struct cache *c = cache_create(&cfg, clk);
+        assert_non_null(c);
+        struct cache_stats st;
+        cache_stats(c, &st);
+        assert_int_equal(st.hash_power, want[i]);
+        assert_false(st.hash_growing);
+        cache_destroy(&c);
+        clock_destroy(&clk);
+    }
+}
+
 static void reaper_frees_flushed_items(void **state)
 {
     struct env *e = *state;
@@ -1466,6 +1491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(changes_track_every_kind_of_change,
                                         setup, teardown),
         cmocka_unit_test(class_segments_add_up),
+        cmocka_unit_test(table_sized_for_the_items_expected),
         cmocka_unit_test_setup_teardown(growth_ends_within_256_calls, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(operations_report_the_class_hit,
