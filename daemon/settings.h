@@ -303,8 +303,9 @@ SETTINGS_IGNORED_OKEYS(X)
 /* memcached's tuning of parts zeekdb does differently, kept as given only
  * so that `stats settings` shows it as memcached would (stat NULL: shown
  * by daemon/stats_settings.c, in memcached's units or as changed at run
- * time). The bounds are memcached's, but for tail_repair_time's: memcached
- * refuses below 10 s, its own default 0 included. */
+ * time). The bounds are memcached's where it checks them, but nothing it
+ * takes is refused: tail_repair_time may be 0 (memcached's default, which
+ * it refuses when given), worker_logbuf_size small. */
 #define SETTINGS_ECHOED_OKEY(X, key, type, stat, def, range)                  \
     X(key, type, 0, NULL, #key, stat, def, range, "value",                    \
       "memcached's " #key ": shown by `stats settings`, no effect")
@@ -315,7 +316,7 @@ SETTINGS_ECHOED_OKEY(X, slab_automove_ratio, DOUBLE, "slab_automove_ratio",   \
                      "0.8", ">0..1")                                          \
 SETTINGS_ECHOED_OKEY(X, slab_automove_window, INT, "slab_automove_window",    \
                      "30", "3..")                                             \
-SETTINGS_ECHOED_OKEY(X, slab_automove_freeratio, DOUBLE, NULL, "0.01", "0..") \
+SETTINGS_ECHOED_OKEY(X, slab_automove_freeratio, DOUBLE, NULL, "0.01", NULL)  \
 SETTINGS_ECHOED_OKEY(X, worker_logbuf_size, INT, NULL, "64", "0..")           \
 SETTINGS_ECHOED_OKEY(X, tail_repair_time, INT, "tail_repair_time", "0",       \
                      "0..")                                                   \

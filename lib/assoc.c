@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define XXH_INLINE_ALL
@@ -78,13 +79,16 @@ static void *map_huge_aligned(size_t bytes)
     return start;
 }
 
-/* A large table is touched all over: every bucket is read by lookups and
- * the growth before any is written, and a read of untouched memory maps
- * the shared zero page, so the first write to each 4 KiB page faulted
- * again and flushed every worker's TLB (an interrupt per page). Huge
- * pages, populated for writing up front, cost one fault each, and spare
- * the lookups a TLB miss per bucket. Both are hints. */
-static uint32_t *table_map(size_t bytes)
+/* A table's memory is first touched by a read (a lookup, or the growth
+ * reading a head before linking into it), and a read of untouched memory
+ * maps the shared zero page: the first write to each page then faulted
+ * again and flushed every worker's TLB (an interrupt per page). So a
+ * large table gets huge pages (a fault per 2 MiB, and lookups spared a
+ * TLB miss per bucket), and its pages are written before anything reads
+ * them: all at once for a table made before requests are served
+ * (`populate`), else a growth writes each batch's new buckets before it
+ * moves items into them (prepare_batch()). The madvise calls are hints. */
+static uint32_t *table_map(size_t bytes, bool populate)
 {
     uint32_t *t = map_huge_aligned(bytes);
     if (t == NULL)
@@ -93,17 +97,21 @@ static uint32_t *table_map(size_t bytes)
     (void)madvise(t, bytes, MADV_HUGEPAGE);
 #endif
 #ifdef MADV_POPULATE_WRITE
-    (void)madvise(t, bytes, MADV_POPULATE_WRITE);
+    if (populate)
+        (void)madvise(t, bytes, MADV_POPULATE_WRITE);
+#else
+    (void)populate;
 #endif
     return t;
 }
 
-static uint32_t *table_alloc(struct slabs *slabs, unsigned power)
+static uint32_t *table_alloc(struct slabs *slabs, unsigned power,
+                             bool populate)
 {
     size_t bytes = (size_t)table_bytes(power);
     if (!slabs_charge(slabs, bytes))
         return NULL;
-    uint32_t *t = bytes >= TABLE_HUGE ? table_map(bytes)
+    uint32_t *t = bytes >= TABLE_HUGE ? table_map(bytes, populate)
                                       : calloc(1, bytes);
     if (t == NULL)
         slabs_uncharge(slabs, bytes);
@@ -153,7 +161,7 @@ struct assoc *assoc_create(struct slabs *slabs, bool with_cas, unsigned power,
     a->slabs = slabs;
     a->with_cas = with_cas;
     a->stripe_mask = (1u << stripe_power) - 1;
-    uint32_t *table = table_alloc(slabs, power);
+    uint32_t *table = table_alloc(slabs, power, true);
     struct assoc_state *st = table ? state_new(table, NULL, power, false)
                                    : NULL;
     a->stripes = calloc((size_t)a->stripe_mask + 1, sizeof(pthread_mutex_t));
@@ -356,28 +364,41 @@ void assoc_presize(struct assoc *a, uint64_t n)
     }
 }
 
+/* The shape as it is now, under grow_lock. */
+static void current_shape(struct assoc *a, unsigned *power, bool *growing)
+{
+    pthread_mutex_lock(&a->grow_lock);
+    *power = shape(a)->power;
+    *growing = shape(a)->growing;
+    pthread_mutex_unlock(&a->grow_lock);
+}
+
 bool assoc_grow_start(struct assoc *a)
 {
+    unsigned power;
+    bool growing;
+    current_shape(a, &power, &growing);
+    if (growing || power >= ASSOC_MAX_POWER)
+        return false;
+    /* Made outside grow_lock, which `stats` and scans wait on. */
+    uint32_t *bigger = table_alloc(a->slabs, power + 1, false);
+    if (bigger == NULL)
+        return false;
     bool started = false;
     pthread_mutex_lock(&a->grow_lock);
     const struct assoc_state *st = shape(a);
-    if (st->growing || st->power >= ASSOC_MAX_POWER)
-        goto out;
-    uint32_t *bigger = table_alloc(a->slabs, st->power + 1);
-    struct assoc_state *next = bigger ? state_new(bigger, st->table,
-                                                  st->power + 1, true)
-                                      : NULL;
-    if (next == NULL) {
-        if (bigger != NULL)
-            table_free(a->slabs, bigger, st->power + 1);
-        goto out;
+    struct assoc_state *next = NULL;
+    if (!st->growing && st->power == power) /* else another thread grew it */
+        next = state_new(bigger, st->table, power + 1, true);
+    if (next != NULL) {
+        /* Before the state that makes readers look at it. */
+        atomic_store(&a->migrated, 0);
+        publish(a, next);
+        started = true;
     }
-    /* Before the state that makes readers look at it. */
-    atomic_store(&a->migrated, 0);
-    publish(a, next);
-    started = true;
-out:
     pthread_mutex_unlock(&a->grow_lock);
+    if (!started)
+        table_free(a->slabs, bigger, power + 1);
     return started;
 }
 
@@ -397,6 +418,18 @@ static void migrate_bucket(struct assoc *a, const struct assoc_state *st,
         ref = next;
     }
     set_link(&st->old[ob], 0);
+}
+
+/* The new buckets that old buckets ob..ob+n-1 move into, written (with
+ * the zeros they hold) before the move reads them; see table_map(). No
+ * one reads or writes them before their old bucket has moved: requests
+ * go to the old bucket until then, and scans wait on grow_lock, held. */
+static void prepare_batch(const struct assoc_state *st, uint64_t ob,
+                          uint64_t n)
+{
+    uint64_t old_buckets = (uint64_t)1 << (st->power - 1);
+    memset(&st->table[ob], 0, n * sizeof(uint32_t));
+    memset(&st->table[old_buckets + ob], 0, n * sizeof(uint32_t));
 }
 
 /* Every old bucket has moved: drop the old table. grow_lock held. */
@@ -420,6 +453,8 @@ bool assoc_grow_step(struct assoc *a, unsigned budget)
         goto out;
     uint64_t old_buckets = (uint64_t)1 << (st->power - 1);
     uint64_t ob = atomic_load(&a->migrated);
+    prepare_batch(st, ob, budget < old_buckets - ob ? budget
+                                                    : old_buckets - ob);
     for (unsigned n = 0; n < budget && ob < old_buckets; n++, ob++) {
         pthread_mutex_t *stripe = &a->stripes[ob & a->stripe_mask];
         pthread_mutex_lock(stripe);
