@@ -439,6 +439,10 @@ static void test_extended_memcached_tunables_echoed(void **state)
     };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         assert_int_equal(PARSE(f, "-o", refused[i]), -1);
+    /* taken as memcached takes it (freeratio), or where refusing gains
+     * nothing (tail_repair_time 0, memcached's default; a small buffer) */
+    assert_int_equal(PARSE(f, "-o", "slab_automove_freeratio=-1,"
+                           "tail_repair_time=0,worker_logbuf_size=1"), 0);
 }
 
 static void test_extended_memcached_tunables_ignored(void **state)
