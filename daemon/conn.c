@@ -695,7 +695,8 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
     record_latency(c);
     /* A stream whose last part went out at once continues like a yield:
      * without reading, so a client that has shut down its sending side
-     * still gets the whole listing; a waiting one, after a pause. */
+     * still gets the whole listing; a waiting one, once its thread wakes
+     * it (or after a pause). */
     if (c->state == CONN_STREAM && c->stream_waiting) {
         c->stream_waiting = false;
         if (!resume_when_woken(c))
