@@ -170,14 +170,6 @@ X(slab_automove, INT, 0, NULL, "slab_automove", NULL,                         \
   "1", "0..2", "level",                                                       \
   "1 or 2: a slab class that runs out of memory gets a page from the "      \
   "class with the most; 0: never (also `slabs automove`)")                    \
-X(lru_crawler_sleep, INT, 0, NULL, "lru_crawler_sleep", NULL,                 \
-  "100", "0..1000000", "us",                                                  \
-  "memcached's crawler pause: shown by `stats settings`, as `lru_crawler "   \
-  "sleep` sets it (the reaper paces itself)")                                \
-X(lru_crawler_tocrawl, INT, 0, NULL, "lru_crawler_tocrawl", NULL,             \
-  "0", "0..", "num",                                                          \
-  "memcached's items per crawl: shown by `stats settings`, as `lru_crawler " \
-  "tocrawl` sets it (the reaper sweeps every item)")                         \
 X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
   "sieve", "lru|fifo|random|sieve|lfu", "name",                               \
   "eviction policy")                                                          \
@@ -302,14 +294,16 @@ SETTINGS_IGNORED_OKEYS(X)
     X(o_##key##_, IGNORED, 0, NULL, #key, stat, value, NULL, NULL, NULL)
 /* memcached's tuning of parts zeekdb does differently, kept as given only
  * so that `stats settings` shows it as memcached would (stat NULL: shown
- * by daemon/stats_settings.c, in memcached's units or as changed at run
- * time). The bounds are memcached's where it checks them, but nothing it
+ * by daemon/stats_settings.c, in memcached's units or as the lru_crawler
+ * and lru tune commands last set it). The bounds are memcached's where it checks them, but nothing it
  * takes is refused: tail_repair_time may be 0 (memcached's default, which
  * it refuses when given), worker_logbuf_size small. */
 #define SETTINGS_ECHOED_OKEY(X, key, type, stat, def, range)                  \
     X(key, type, 0, NULL, #key, stat, def, range, "value",                    \
       "memcached's " #key ": shown by `stats settings`, no effect")
 #define SETTINGS_ECHOED_OKEYS(X)                                              \
+SETTINGS_ECHOED_OKEY(X, lru_crawler_sleep, INT, NULL, "100", "0..1000000")    \
+SETTINGS_ECHOED_OKEY(X, lru_crawler_tocrawl, INT, NULL, "0", "0..")           \
 SETTINGS_ECHOED_OKEY(X, hot_max_factor, DOUBLE, NULL, "0.2", ">0..")          \
 SETTINGS_ECHOED_OKEY(X, warm_max_factor, DOUBLE, NULL, "2.0", ">0..")         \
 SETTINGS_ECHOED_OKEY(X, slab_automove_ratio, DOUBLE, "slab_automove_ratio",   \
