@@ -60,7 +60,7 @@ static uint64_t table_bytes(unsigned power)
     return ((uint64_t)1 << power) * sizeof(uint32_t);
 }
 
-/* Tables this large get huge pages of their own, made resident at once. */
+/* Tables this large get huge pages of their own (see table_map()). */
 #define TABLE_HUGE ((size_t)2 << 20)
 
 /* Zeroed memory of `bytes` (a multiple of TABLE_HUGE) on a TABLE_HUGE
