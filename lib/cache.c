@@ -208,14 +208,13 @@ void cache_temp_lru(struct cache *c, bool *on, uint32_t *ttl)
     *ttl = atomic_load(&c->temp_ttl);
 }
 
-/* link_locked() but for total_items. Stripe held. */
-static void link_item(struct cache *c, struct item *it, uint64_t hv)
+/* Link under `cas`, the caller's reference becoming the table's; as
+ * link_locked() but for total_items. Stripe held. */
+static void link_item_as(struct cache *c, struct item *it, uint64_t hv,
+                         uint64_t cas)
 {
     rel_time_t now = clock_now(c->clock);
-    uint64_t cas = atomic_fetch_add_explicit(&c->next_cas, 1,
-                                             memory_order_relaxed) + 1;
     item_set_cas(it, c->use_cas, cas);
-    item_ref(it);
     item_flag_set(it, ITEM_LINKED);
     assoc_insert_locked(c->assoc, hv, it);
     if (goes_to_temp(c, it, now)) {
@@ -231,10 +230,46 @@ static void link_item(struct cache *c, struct item *it, uint64_t hv)
         item_flag_set(it, ITEM_SIZED);
 }
 
+static uint64_t fresh_cas(struct cache *c)
+{
+    return atomic_fetch_add_explicit(&c->next_cas, 1,
+                                     memory_order_relaxed) + 1;
+}
+
+/* link_locked() but for total_items. Stripe held. */
+static void link_item(struct cache *c, struct item *it, uint64_t hv)
+{
+    item_ref(it);
+    link_item_as(c, it, hv, fresh_cas(c));
+}
+
 /* Stripe held. */
 void link_locked(struct cache *c, struct item *it, uint64_t hv)
 {
     link_item(c, it, hv);
+    count(&c->total_items, 1);
+}
+
+/* Keep fresh CASes above one chosen outside the cache. */
+static void raise_cas(struct cache *c, uint64_t cas)
+{
+    uint64_t cur = atomic_load_explicit(&c->next_cas, memory_order_relaxed);
+    while (cur < cas &&
+           !atomic_compare_exchange_weak_explicit(&c->next_cas, &cur, cas,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+/* Stripe held. */
+void link_handing_over_locked(struct cache *c, struct item *it, uint64_t hv,
+                              uint64_t cas)
+{
+    if (cas == 0)
+        cas = fresh_cas(c);
+    else
+        raise_cas(c, cas);
+    link_item_as(c, it, hv, cas);
     count(&c->total_items, 1);
 }
 
@@ -885,12 +920,7 @@ void note_change(struct cache *c)
  * back to it. */
 void give_cas(struct cache *c, struct item *it, uint64_t cas)
 {
-    uint64_t cur = atomic_load_explicit(&c->next_cas, memory_order_relaxed);
-    while (cur < cas &&
-           !atomic_compare_exchange_weak_explicit(&c->next_cas, &cur, cas,
-                                                  memory_order_relaxed,
-                                                  memory_order_relaxed))
-        ;
+    raise_cas(c, cas);
     item_set_cas(it, c->use_cas, cas);
 }
 

@@ -118,16 +118,13 @@ static enum cache_status restore_hashed(struct cache *c,
     if (it == NULL)
         return st;
     assoc_lock(c->assoc, hv);
-    st = CACHE_NOT_STORED;
-    if (assoc_find_locked(c->assoc, hv, r->key, r->nkey) == NULL) {
-        link_locked(c, it, hv);
-        if (r->cas != 0)
-            give_cas(c, it, r->cas);
-        st = CACHE_OK;
-    }
+    bool fresh = assoc_find_locked(c->assoc, hv, r->key, r->nkey) == NULL;
+    if (fresh)
+        link_handing_over_locked(c, it, hv, r->cas);
     assoc_unlock(c->assoc, hv);
-    cache_release(c, it);
-    return st;
+    if (!fresh)
+        cache_release(c, it);
+    return fresh ? CACHE_OK : CACHE_NOT_STORED;
 }
 
 unsigned cache_class_of(struct cache *c, size_t nkey, size_t nvalue,

@@ -1145,6 +1145,36 @@ static void restore_keeps_cas_and_expiry(void **state)
     assert_non_null(get(e->cache, "a", buf, sizeof(buf)));
 }
 
+/* The chunks of a class in use. */
+static uint64_t used_chunks_of(struct cache *c, unsigned cls)
+{
+    struct cache_class_stats cs;
+    cache_class_stats(c, cls, &cs);
+    return cs.used_chunks;
+}
+
+/* A restored item is held by the table alone: deleted, its chunk is free
+ * again; one refused (the key is there) is given back at once. */
+static void restored_items_hold_one_reference(void **state)
+{
+    struct env *e = *state;
+    unsigned cls = cache_class_of(e->cache, 1, 5, 42);
+    assert_int_equal(restore(e->cache, "r", "alpha", 0, 77), CACHE_OK);
+    assert_int_equal(used_chunks_of(e->cache, cls), 1);
+    assert_int_equal(restore(e->cache, "r", "omega", 0, 78),
+                     CACHE_NOT_STORED);
+    assert_int_equal(used_chunks_of(e->cache, cls), 1);
+    assert_int_equal(restore(e->cache, "s", "fresh", 0, 0), CACHE_OK);
+    struct item *it = cache_get(e->cache, "s", 1, NULL, NULL, NULL);
+    struct cache_item_view v;
+    cache_item_view(e->cache, it, &v);
+    assert_true(v.cas > 77); /* no CAS in the record: a fresh one */
+    cache_release(e->cache, it);
+    assert_int_equal(cache_delete(e->cache, "r", 1, NULL), CACHE_OK);
+    assert_int_equal(cache_delete(e->cache, "s", 1, NULL), CACHE_OK);
+    assert_int_equal(used_chunks_of(e->cache, cls), 0);
+}
+
 /* A batch restores exactly what one-by-one restores would: a key twice
  * in one batch is stored once (the first), expired and oversized records
  * are skipped, and every status lands in its own slot. */
@@ -1478,6 +1508,8 @@ int main(void)
         cmocka_unit_test(items_per_64_mib),
         cmocka_unit_test_setup_teardown(scan_reports_live_items, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(restored_items_hold_one_reference,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(restore_keeps_cas_and_expiry, setup,
                                         teardown),
         cmocka_unit_test(restore_stops_at_the_limit),
