@@ -335,10 +335,7 @@ static bool too_small_for(unsigned power, uint64_t n)
 
 bool assoc_behind(struct assoc *a)
 {
-    pthread_mutex_lock(&a->grow_lock);
-    unsigned power = shape(a)->power;
-    pthread_mutex_unlock(&a->grow_lock);
-    return too_small_for(power, atomic_load(&a->count));
+    return too_small_for(assoc_power(a), atomic_load(&a->count));
 }
 
 unsigned assoc_power_for(uint64_t n)
@@ -354,31 +351,18 @@ void assoc_presize(struct assoc *a, uint64_t n)
     /* Each round doubles the table; with few items in it, a growth is
      * little more than the allocation. */
     for (int round = 0; round < ASSOC_MAX_POWER; round++) {
-        pthread_mutex_lock(&a->grow_lock);
-        unsigned power = shape(a)->power;
-        pthread_mutex_unlock(&a->grow_lock);
-        if (!too_small_for(power, n) || !assoc_grow_start(a))
+        if (!too_small_for(assoc_power(a), n) || !assoc_grow_start(a))
             return;
         while (assoc_grow_step(a, 1u << 20))
             ;
     }
 }
 
-/* The shape as it is now, under grow_lock. */
-static void current_shape(struct assoc *a, unsigned *power, bool *growing)
-{
-    pthread_mutex_lock(&a->grow_lock);
-    *power = shape(a)->power;
-    *growing = shape(a)->growing;
-    pthread_mutex_unlock(&a->grow_lock);
-}
-
 bool assoc_grow_start(struct assoc *a)
 {
-    unsigned power;
-    bool growing;
-    current_shape(a, &power, &growing);
-    if (growing || power >= ASSOC_MAX_POWER)
+    /* Both are checked again under grow_lock before the table is used. */
+    unsigned power = assoc_power(a);
+    if (assoc_is_growing(a) || power >= ASSOC_MAX_POWER)
         return false;
     /* Made outside grow_lock, which `stats` and scans wait on. */
     uint32_t *bigger = table_alloc(a->slabs, power + 1, false);

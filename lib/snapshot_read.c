@@ -135,11 +135,10 @@ static enum snapshot_fault check_header(const unsigned char *m, size_t size,
 }
 
 /* Framing of one verified payload: `count` records filling exactly
- * `len` bytes, keys 1..250 bytes. Adds their keys and values to *bytes. */
+ * `len` bytes, keys 1..250 bytes. */
 static enum snapshot_fault check_records(const unsigned char *p,
                                          uint64_t len, uint32_t count,
                                          uint64_t base, int64_t block,
-                                         uint64_t *bytes,
                                          struct snapshot_error *err)
 {
     uint64_t at = 0;
@@ -159,7 +158,6 @@ static enum snapshot_fault check_records(const unsigned char *p,
             return fault(err, SNAPSHOT_BAD_RECORD, base + at, block,
                          "record %u: key and value run past the payload", i);
         at += nkey + nvalue;
-        *bytes += nkey + nvalue;
     }
     if (at != len)
         return fault(err, SNAPSHOT_BAD_RECORD, base + at, block,
@@ -232,11 +230,10 @@ static enum snapshot_fault check_block_header(int fd, uint64_t size,
 }
 
 /* The payload of the block whose header h was checked at off: read into
- * *buf, checksummed and framed. *bytes gets its keys and values added. */
+ * *buf, checksummed and framed. */
 static enum snapshot_fault read_payload(int fd, uint64_t size, uint64_t off,
                                         int64_t b, const unsigned char *h,
                                         unsigned char **buf, size_t *cap,
-                                        uint64_t *bytes,
                                         struct snapshot_error *err)
 {
     uint64_t len = get_u64(h + 8);
@@ -259,7 +256,7 @@ static enum snapshot_fault read_payload(int fd, uint64_t size, uint64_t off,
                      (unsigned long long)want, (unsigned long long)got);
     if (get_u32(h + 4) == 0)
         return fault(err, SNAPSHOT_BAD_RECORD, off + 4, b, "empty block");
-    return check_records(*buf, len, get_u32(h + 4), body, b, bytes, err);
+    return check_records(*buf, len, get_u32(h + 4), body, b, err);
 }
 
 /* The file header into r: checked on its own, the rest is checked as
@@ -440,7 +437,7 @@ bool snapshot_reader_next_block(struct snapshot_reader *r,
                                 struct snapshot_block *out)
 {
     unsigned char h[SNAPSHOT_BLOCK_HEADER_SIZE];
-    uint64_t b = 0, off = 0, bytes = 0;
+    uint64_t b = 0, off = 0;
     out->pos = out->end = NULL;
     pthread_mutex_lock(&r->block_lock);
     bool taken = take_block(r, h, &b, &off);
@@ -449,7 +446,7 @@ bool snapshot_reader_next_block(struct snapshot_reader *r,
         return false;
     struct snapshot_error err = {.block = -1};
     if (read_payload(r->fd, r->size, off, (int64_t)b, h, &out->buf,
-                     &out->cap, &bytes, &err) != SNAPSHOT_OK) {
+                     &out->cap, &err) != SNAPSHOT_OK) {
         pthread_mutex_lock(&r->block_lock);
         set_late(r, &err);
         pthread_mutex_unlock(&r->block_lock);
