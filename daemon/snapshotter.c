@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,7 @@ static bool restore_some(struct loader *l, struct snapshot_block *b)
     struct snapshot_record rec;
     bool any_full = atomic_load_explicit(&l->full->any, memory_order_relaxed);
     size_t n = 0, seen = 0;
+    const unsigned char *batch_start = b->pos;
     while (seen < CACHE_RESTORE_BATCH && snapshot_block_next(b, &rec)) {
         seen++;
         if (any_full && in_full_class(l, &rec)) {
@@ -215,6 +217,8 @@ static bool restore_some(struct loader *l, struct snapshot_block *b)
             .atime = (time_t)rec.atime, .cas = rec.cas, .bits = rec.bits,
         };
     }
+    /* the next batch's records arrive while this one is restored */
+    snapshot_block_prefetch(b, (size_t)(b->pos - batch_start));
     if (n > 0)
         cache_restore_batch(l->s->cache, it, n, st);
     for (size_t i = 0; i < n; i++)
@@ -267,6 +271,11 @@ static uint64_t prefault_bytes(const struct snapshot_summary *sum)
 static void *prefault(void *arg)
 {
     struct prefaulter *pf = arg;
+    /* Only on a core nothing else wants: the read-ahead thread shares the
+     * other core with this one, and the loader waits on it, while pages
+     * this thread has not reached yet the loader faults in itself. */
+    struct sched_param idle = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
     cache_prefault(pf->cache, pf->bytes, &pf->stop);
     return NULL;
 }

@@ -59,6 +59,12 @@ bool assoc_remove_locked(struct assoc *a, uint64_t hv, struct item *it);
  * cache misses of the batch overlap instead of coming one at a time.
  * Takes no stripe; call with none held. */
 void assoc_prefetch(struct assoc *a, const uint64_t *hv, size_t n);
+/* The same in two steps, for a caller that works on one group of hashes
+ * while the next group's memory arrives: _buckets() starts fetching the
+ * buckets, and _chains(), called some time later, reads them and starts
+ * fetching the first item of each chain. */
+void assoc_prefetch_buckets(struct assoc *a, const uint64_t *hv, size_t n);
+void assoc_prefetch_chains(struct assoc *a, const uint64_t *hv, size_t n);
 
 /* True when the load factor calls for a bigger table. */
 bool assoc_wants_growth(struct assoc *a);

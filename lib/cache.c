@@ -208,12 +208,12 @@ void cache_temp_lru(struct cache *c, bool *on, uint32_t *ttl)
     *ttl = atomic_load(&c->temp_ttl);
 }
 
-/* Link under `cas`, the caller's reference becoming the table's; as
- * link_locked() but for total_items. Stripe held. */
-static void link_item_as(struct cache *c, struct item *it, uint64_t hv,
-                         uint64_t cas)
+/* Put a new item in the table and in its policy (or the temporary LRU)
+ * under `cas`, the caller's reference becoming the table's. Returns its
+ * bytes, for the caller to count. Stripe held. */
+static size_t link_uncounted(struct cache *c, struct item *it, uint64_t hv,
+                             uint64_t cas, rel_time_t now)
 {
-    rel_time_t now = clock_now(c->clock);
     item_set_cas(it, c->use_cas, cas);
     item_flag_set(it, ITEM_LINKED);
     assoc_insert_locked(c->assoc, hv, it);
@@ -224,10 +224,10 @@ static void link_item_as(struct cache *c, struct item *it, uint64_t hv,
         c->pops->link(c->policy, it, now);
     }
     size_t bytes = total_of(c, it);
-    note_bytes(c, (int64_t)bytes);
     /* fresh items and unlinked ones carry no mark */
     if (size_hist_add(c->sizes, bytes))
         item_flag_set(it, ITEM_SIZED);
+    return bytes;
 }
 
 static uint64_t fresh_cas(struct cache *c)
@@ -240,7 +240,9 @@ static uint64_t fresh_cas(struct cache *c)
 static void link_item(struct cache *c, struct item *it, uint64_t hv)
 {
     item_ref(it);
-    link_item_as(c, it, hv, fresh_cas(c));
+    size_t bytes = link_uncounted(c, it, hv, fresh_cas(c),
+                                  clock_now(c->clock));
+    note_bytes(c, (int64_t)bytes);
 }
 
 /* Stripe held. */
@@ -251,7 +253,7 @@ void link_locked(struct cache *c, struct item *it, uint64_t hv)
 }
 
 /* Keep fresh CASes above one chosen outside the cache. */
-static void raise_cas(struct cache *c, uint64_t cas)
+void raise_cas(struct cache *c, uint64_t cas)
 {
     uint64_t cur = atomic_load_explicit(&c->next_cas, memory_order_relaxed);
     while (cur < cas &&
@@ -261,16 +263,16 @@ static void raise_cas(struct cache *c, uint64_t cas)
         ;
 }
 
-/* Stripe held. */
-void link_handing_over_locked(struct cache *c, struct item *it, uint64_t hv,
-                              uint64_t cas)
+size_t link_restored_locked(struct cache *c, struct item *it, uint64_t hv,
+                            uint64_t cas, rel_time_t now)
 {
-    if (cas == 0)
-        cas = fresh_cas(c);
-    else
-        raise_cas(c, cas);
-    link_item_as(c, it, hv, cas);
-    count(&c->total_items, 1);
+    return link_uncounted(c, it, hv, cas == 0 ? fresh_cas(c) : cas, now);
+}
+
+void count_restored(struct cache *c, uint64_t items, uint64_t bytes)
+{
+    note_bytes(c, (int64_t)bytes);
+    count(&c->total_items, (int64_t)items);
 }
 
 /* Stripe held; policy_locked says the caller holds the policy's class

@@ -370,10 +370,10 @@ enum cache_status cache_restore(struct cache *c,
 /* Unlink every item nobody holds, at once: to undo a load that turned
  * out bad, before requests are served (it walks the whole table). */
 void cache_clear(struct cache *c);
-/* cache_restore() of each of r[0..n-1] into st[0..n-1], with the hash
- * table's cache misses of the whole batch overlapped: the way to load
- * many items. n is at most CACHE_RESTORE_BATCH. */
-#define CACHE_RESTORE_BATCH 16
+/* cache_restore() of each of r[0..n-1] into st[0..n-1], with the cache
+ * misses of the batch's hash buckets and new items overlapped: the way
+ * to load many items. n is at most CACHE_RESTORE_BATCH. */
+#define CACHE_RESTORE_BATCH 64
 void cache_restore_batch(struct cache *c, const struct cache_restore_item *r,
                          size_t n, enum cache_status *st);
 

@@ -122,10 +122,15 @@ unsigned class_for_item(const struct cache *c, size_t nkey, size_t nbytes,
 size_t total_of(const struct cache *c, const struct item *it);
 /* Link a new item under a fresh CAS; the table takes its own reference. */
 void link_locked(struct cache *c, struct item *it, uint64_t hv);
-/* Link a new item under `cas` (0: a fresh one), the caller's reference
- * becoming the table's: two reference changes fewer, for bulk loads. */
-void link_handing_over_locked(struct cache *c, struct item *it, uint64_t hv,
-                              uint64_t cas);
+/* Keep fresh CASes above `cas`, one chosen outside the cache. */
+void raise_cas(struct cache *c, uint64_t cas);
+/* Link a restored item under `cas` (0: a fresh one; else the caller has
+ * raised the counter past it), the caller's reference becoming the
+ * table's. Returns the item's bytes: the caller adds them, and the item,
+ * with count_restored() once for a whole batch. */
+size_t link_restored_locked(struct cache *c, struct item *it, uint64_t hv,
+                            uint64_t cas, rel_time_t now);
+void count_restored(struct cache *c, uint64_t items, uint64_t bytes);
 /* Unlink and drop the link reference; policy_locked: the caller holds the
  * policy's class lock (eviction). */
 void unlink_locked(struct cache *c, struct item *it, uint64_t hv,

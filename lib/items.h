@@ -139,6 +139,14 @@ static inline uint8_t item_flag_set(struct item *it, uint8_t f)
     return __atomic_fetch_or(&it->iflags, f, __ATOMIC_ACQ_REL);
 }
 
+/* The first flags of an item nobody else can reach yet: a plain store,
+ * which unlike item_flag_set() does not wait for the item's other writes
+ * to reach memory. */
+static inline void item_flags_init(struct item *it, uint8_t f)
+{
+    __atomic_store_n(&it->iflags, f, __ATOMIC_RELAXED);
+}
+
 static inline void item_flag_clear(struct item *it, uint8_t f)
 {
     __atomic_fetch_and(&it->iflags, (uint8_t)~f, __ATOMIC_ACQ_REL);

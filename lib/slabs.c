@@ -18,6 +18,11 @@ struct slab_class {
     size_t size;              /* chunk size, a multiple of the unit */
     uint32_t per_page;
     uint32_t free_head;       /* reference of the first free chunk */
+    /* The newest page's chunks not handed out yet, taken in address order
+     * after the free list's: a fresh page is not written through to
+     * chain its chunks, so each chunk's first write is its item's own. */
+    char *fresh;
+    uint32_t fresh_left;
     uint64_t pages;
     uint64_t used;
     uint64_t nfree;
@@ -323,6 +328,7 @@ static void carve_page_locked(struct slabs *s, struct slab_class *c,
     c->nfree += c->per_page;
 }
 
+/* Only when the class has no fresh chunk left: a new page is all zero. */
 static bool add_page_locked(struct slabs *s, struct slab_class *c,
                             bool first_ok)
 {
@@ -330,8 +336,32 @@ static bool add_page_locked(struct slabs *s, struct slab_class *c,
                            first_ok && c->pages == 0);
     if (page == NULL)
         return false;
-    carve_page_locked(s, c, page);
+    c->fresh = page;
+    c->fresh_left = c->per_page;
+    c->pages++;
+    c->nfree += c->per_page;
     return true;
+}
+
+/* Class lock held. */
+static void *take_chunk_locked(struct slabs *s, struct slab_class *c,
+                               size_t size, bool first_ok)
+{
+    void *chunk;
+    if (c->free_head != 0) {
+        chunk = slabs_ptr(s, c->free_head);
+        memcpy(&c->free_head, chunk, sizeof(uint32_t));
+    } else if (c->fresh_left > 0 || add_page_locked(s, c, first_ok)) {
+        chunk = c->fresh;
+        c->fresh += c->size;
+        c->fresh_left--;
+    } else {
+        return NULL;
+    }
+    c->nfree--;
+    c->used++;
+    c->requested += size;
+    return chunk;
 }
 
 static void *alloc_chunk(struct slabs *s, unsigned cls, size_t size,
@@ -340,17 +370,27 @@ static void *alloc_chunk(struct slabs *s, unsigned cls, size_t size,
     if (cls < 1 || cls > s->nclasses)
         return NULL;
     struct slab_class *c = &s->cls[cls];
-    void *chunk = NULL;
     pthread_mutex_lock(&c->lock);
-    if (c->free_head != 0 || add_page_locked(s, c, first_ok)) {
-        chunk = slabs_ptr(s, c->free_head);
-        memcpy(&c->free_head, chunk, sizeof(uint32_t));
-        c->nfree--;
-        c->used++;
-        c->requested += size;
-    }
+    void *chunk = take_chunk_locked(s, c, size, first_ok);
     pthread_mutex_unlock(&c->lock);
     return chunk;
+}
+
+size_t slabs_alloc_many(struct slabs *s, unsigned cls, const size_t *sizes,
+                        size_t n, void **out)
+{
+    if (cls < 1 || cls > s->nclasses)
+        return 0;
+    struct slab_class *c = &s->cls[cls];
+    size_t k = 0;
+    pthread_mutex_lock(&c->lock);
+    for (; k < n; k++) {
+        out[k] = take_chunk_locked(s, c, sizes[k], false);
+        if (out[k] == NULL)
+            break;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return k;
 }
 
 void *slabs_alloc(struct slabs *s, unsigned cls, size_t size)
@@ -535,10 +575,15 @@ static char *pick_page(struct slabs *s, unsigned cls)
     return page;
 }
 
-/* Take the page's free chunks off the class's free list; class lock
- * held. */
+/* Take the page's free chunks off the class's free list, and its fresh
+ * ones if it is the newest page; class lock held. */
 static void pull_free_chunks_locked(struct slabs *s, struct slab_class *c)
 {
+    if (c->fresh_left > 0 && in_page(s, c->draining, c->fresh)) {
+        c->nfree -= c->fresh_left;
+        c->drained += c->fresh_left;
+        c->fresh_left = 0;
+    }
     uint32_t *link = &c->free_head;
     while (*link != 0) {
         char *chunk = slabs_ptr(s, *link);

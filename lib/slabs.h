@@ -72,6 +72,11 @@ void *slabs_alloc(struct slabs *s, unsigned cls, size_t size);
  * (SERVER_ERROR out of memory) until a page is moved, where memcached
  * stores it and evicts within the class from then on. */
 void *slabs_alloc_store(struct slabs *s, unsigned cls, size_t size);
+/* slabs_alloc() of n chunks of class cls for objects of sizes[0..n-1]
+ * bytes, under one lock: the chunks for sizes[0..k-1] in out[0..k-1],
+ * returning k (< n only when the class ran out, as slabs_alloc() would). */
+size_t slabs_alloc_many(struct slabs *s, unsigned cls, const size_t *sizes,
+                        size_t n, void **out);
 void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size);
 
 /* Charge or return bytes against the limit for memory outside the pages. */

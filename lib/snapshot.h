@@ -203,6 +203,9 @@ bool snapshot_reader_next_block(struct snapshot_reader *r,
                                 struct snapshot_block *out);
 bool snapshot_block_next(struct snapshot_block *b,
                          struct snapshot_record *out);
+/* Start fetching the next `bytes` of b's records into the CPU's cache:
+ * a block is usually filled on another core (snapshot_ahead). */
+void snapshot_block_prefetch(const struct snapshot_block *b, size_t bytes);
 void snapshot_block_free(struct snapshot_block *b);
 
 /* SNAPSHOT_OK, or the first fault met while reading, with err (may be

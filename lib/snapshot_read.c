@@ -466,6 +466,15 @@ bool snapshot_block_next(struct snapshot_block *b,
     return true;
 }
 
+void snapshot_block_prefetch(const struct snapshot_block *b, size_t bytes)
+{
+    size_t left = (size_t)(b->end - b->pos);
+    if (bytes > left)
+        bytes = left;
+    for (size_t off = 0; off < bytes; off += 64)
+        __builtin_prefetch(b->pos + off, 0);
+}
+
 void snapshot_block_free(struct snapshot_block *b)
 {
     free(b->buf);

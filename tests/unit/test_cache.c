@@ -1322,6 +1322,58 @@ static void class_of_names_each_restore_class(void **state)
     clock_destroy(&e->clock);
 }
 
+/* A batch takes its chunks a run of one class at a time: the records of
+ * a class that runs out mid-batch get CACHE_NO_MEMORY and leave no chunk
+ * behind, while the classes around them go on as one by one would. */
+static void restore_batch_runs_out_within_a_class(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, false, true);
+    static char val[100000];
+    memset(val, 'v', sizeof(val));
+    char keys[CACHE_RESTORE_BATCH][16];
+    struct cache_restore_item r[CACHE_RESTORE_BATCH];
+    enum cache_status st[CACHE_RESTORE_BATCH];
+    /* 0-9 small, 10-39 large (more than the limit holds), then small and
+     * large in turn */
+    for (int i = 0; i < CACHE_RESTORE_BATCH; i++) {
+        bool large = (i >= 10 && i < 40) || (i >= 40 && i % 2 == 1);
+        snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+        r[i] = (struct cache_restore_item){
+            .key = keys[i], .nkey = strlen(keys[i]),
+            .value = val, .nvalue = large ? sizeof(val) : 10,
+        };
+    }
+    unsigned large_cls = cache_class_of(e->cache, 3, sizeof(val), 0);
+    cache_restore_batch(e->cache, r, CACHE_RESTORE_BATCH, st);
+    int ok_large = 0, first_out = -1;
+    for (int i = 0; i < CACHE_RESTORE_BATCH; i++) {
+        if (r[i].nvalue == 10) {
+            assert_int_equal(st[i], CACHE_OK);
+            continue;
+        }
+        if (st[i] == CACHE_OK) {
+            assert_int_equal(first_out, -1); /* none after the first out */
+            ok_large++;
+        } else {
+            assert_int_equal(st[i], CACHE_NO_MEMORY);
+            if (first_out < 0)
+                first_out = i;
+        }
+    }
+    assert_true(ok_large >= 2 && first_out > 10 && first_out < 40);
+    assert_int_equal(used_chunks_of(e->cache, large_cls), ok_large);
+    struct cache_stats cs;
+    cache_stats(e->cache, &cs);
+    assert_int_equal(cs.curr_items, 10 + 12 + ok_large);
+    char buf[16];
+    assert_null(get(e->cache, "k63", buf, sizeof(buf)));
+    assert_string_equal(get(e->cache, "k62", buf, sizeof(buf)), "vvvvvvvvvv");
+    assert_string_equal(get(e->cache, "k0", buf, sizeof(buf)), "vvvvvvvvvv");
+    cache_destroy(&e->cache);
+    clock_destroy(&e->clock);
+}
+
 /* cache_clear() takes every item out at once, except one a reader holds,
  * and the cache works as before afterwards. */
 static void clear_unlinks_everything_not_held(void **state)
@@ -1516,6 +1568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(clear_unlinks_everything_not_held,
                                         setup, teardown),
         cmocka_unit_test(class_of_names_each_restore_class),
+        cmocka_unit_test(restore_batch_runs_out_within_a_class),
         cmocka_unit_test_setup_teardown(restore_meets_the_set_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restore_batch_matches_single, setup,

@@ -250,6 +250,89 @@ static void free_and_reuse(void **state)
     slabs_destroy(&s);
 }
 
+/* slabs_alloc_many() hands out what slabs_alloc() would, under one lock:
+ * distinct chunks in address order, stopping where the class runs out. */
+static void alloc_many_stops_where_the_class_runs_out(void **state)
+{
+    (void)state;
+    struct slabs *s = make(MiB, MiB); /* one page in all */
+    unsigned c = slabs_class_for(s, 100);
+    size_t chunk = slabs_chunk_size(s, c), per = MiB / chunk;
+    size_t sizes[64];
+    void *out[64];
+    for (size_t i = 0; i < 64; i++)
+        sizes[i] = 100 + i;
+    assert_int_equal(slabs_alloc_many(s, c, sizes, 64, out), 64);
+    for (size_t i = 1; i < 64; i++)
+        assert_ptr_equal((char *)out[i], (char *)out[i - 1] + chunk);
+    for (size_t i = 64; i < per - 10; i++)
+        assert_non_null(slabs_alloc(s, c, 100));
+    memset(out, 0, sizeof(out));
+    assert_int_equal(slabs_alloc_many(s, c, sizes, 64, out), 10);
+    assert_non_null(out[9]);
+    assert_null(out[10]);
+    struct slabs_class_stats st;
+    slabs_class_stats(s, c, &st);
+    assert_int_equal(st.used_chunks, per);
+    assert_int_equal(st.free_chunks, 0);
+    assert_int_equal(st.requested, 64 * 100 + 63 * 64 / 2 +
+                                       (per - 74) * 100 + 10 * 100 + 45);
+    assert_int_equal(slabs_alloc_many(s, c, sizes, 1, out), 0);
+    assert_int_equal(slabs_alloc_many(s, 0, sizes, 1, out), 0);
+    assert_int_equal(slabs_alloc_many(s, slabs_nclasses(s) + 1, sizes, 1, out),
+                     0);
+    slabs_destroy(&s);
+}
+
+/* A new page's chunks are handed out without being chained first; a
+ * move of that page still counts the ones never handed out as free, and
+ * none of them is handed out once the page has left. */
+static void moving_a_page_never_used_in_full(void **state)
+{
+    (void)state;
+    struct slabs *s = make(8 * MiB, MiB);
+    unsigned a = slabs_class_for(s, 100), b = slabs_class_for(s, 1000);
+    size_t per = MiB / slabs_chunk_size(s, a);
+    char *first[3];
+    for (size_t i = 0; i < per; i++)
+        assert_non_null(slabs_alloc(s, a, 100)); /* page 0, full */
+    for (int i = 0; i < 3; i++)
+        first[i] = slabs_alloc(s, a, 100);       /* page 1, 3 used */
+    struct slabs_class_stats st;
+    slabs_class_stats(s, a, &st);
+    assert_int_equal(st.pages, 2);
+    assert_int_equal(st.free_chunks, per - 3);
+    /* the move picks the first page of a; take the second one instead by
+     * letting the first move end, then moving again */
+    assert_true(slabs_move_start(s, a, b));
+    char *page;
+    size_t size;
+    uint32_t n;
+    assert_true(slabs_move_page(s, &page, &size, &n));
+    assert_ptr_not_equal(page, first[0]);
+    for (uint32_t i = 0; i < n; i++)
+        slabs_free(s, page + (size_t)i * size, a, 100);
+    assert_true(slabs_move_try_finish(s));
+    assert_true(slabs_move_start(s, a, b));
+    assert_true(slabs_move_page(s, &page, &size, &n));
+    assert_ptr_equal(page, first[0]);
+    assert_false(slabs_move_try_finish(s)); /* three still in use */
+    for (int i = 0; i < 3; i++)
+        slabs_free(s, first[i], a, 100);
+    assert_true(slabs_move_try_finish(s));
+    slabs_class_stats(s, a, &st);
+    assert_int_equal(st.pages, 0);
+    assert_int_equal(st.used_chunks, 0);
+    assert_int_equal(st.free_chunks, 0);
+    slabs_class_stats(s, b, &st);
+    assert_int_equal(st.pages, 2);
+    /* a takes a page of its own again, not the moved one */
+    char *again = slabs_alloc(s, a, 100);
+    assert_non_null(again);
+    assert_true(again < page || again >= page + MiB);
+    slabs_destroy(&s);
+}
+
 static void refs_round_trip(void **state)
 {
     (void)state;
@@ -356,6 +439,8 @@ int main(void)
         cmocka_unit_test(limit_holds_within_a_class),
         cmocka_unit_test(first_page_past_the_limit),
         cmocka_unit_test(free_and_reuse),
+        cmocka_unit_test(alloc_many_stops_where_the_class_runs_out),
+        cmocka_unit_test(moving_a_page_never_used_in_full),
         cmocka_unit_test(prefault_changes_nothing_but_residency),
         cmocka_unit_test(prefault_stops_when_told),
         cmocka_unit_test(prefault_beside_allocation),
