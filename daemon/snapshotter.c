@@ -154,14 +154,68 @@ struct full_classes {
     _Atomic bool cls[CACHE_CLASSES_MAX + 1];
 };
 
+/* Most of a load is the kernel zeroing the items' fresh memory on first
+ * touch. A thread of its own makes that memory resident ahead of the
+ * loaders, so the two overlap. Items take about their record's bytes plus
+ * a slab class's rounding (under 1/8 with the default -f 1.25). */
+struct prefaulter {
+    struct cache *cache;
+    uint64_t bytes;
+    _Atomic bool stop;  /* the load is over: the rest can fault on demand */
+    bool started;
+    pthread_t thread;
+};
+
+static uint64_t prefault_bytes(const struct snapshot_summary *sum)
+{
+    return sum->record_bytes + sum->record_bytes / 8;
+}
+
+static void *prefault(void *arg)
+{
+    struct prefaulter *pf = arg;
+    /* Only on a core nothing else wants: the read-ahead thread shares the
+     * other core with this one, and the loader waits on it, while pages
+     * this thread has not reached yet the loader faults in itself. */
+    struct sched_param idle = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    cache_prefault(pf->cache, pf->bytes, &pf->stop);
+    return NULL;
+}
+
+/* Started once the first loader has its first block: started with the
+ * load, its page population and the reading of the first blocks into
+ * fresh buffers slowed each other down, by 20-40 ms of a 1M-item load. */
+static void prefaulter_start(struct prefaulter *pf)
+{
+    pf->started = pthread_create(&pf->thread, NULL, prefault, pf) == 0;
+    if (pf->started)
+        (void)pthread_setname_np(pf->thread, "zk-prefault");
+}
+
+static void prefaulter_stop(struct prefaulter *pf)
+{
+    atomic_store(&pf->stop, true);
+    if (pf->started)
+        pthread_join(pf->thread, NULL);
+}
+
 /* One loading thread: whole blocks at a time, until the file ends. */
 struct loader {
     struct snapshotter *s;
     struct snapshot_reader *r;
     struct full_classes *full;
+    struct prefaulter *pf; /* the first loader's to start, else NULL */
     pthread_t thread;
     uint64_t loaded, bytes, expired, left_out;
 };
+
+static void block_taken(struct loader *l)
+{
+    if (l->pf != NULL)
+        prefaulter_start(l->pf);
+    l->pf = NULL;
+}
 
 static void count_one(struct loader *l, const struct cache_restore_item *it,
                       enum cache_status st)
@@ -230,9 +284,11 @@ static void *load_blocks(void *arg)
 {
     struct loader *l = arg;
     struct snapshot_block b = {0};
-    while (snapshot_reader_next_block(l->r, &b))
+    while (snapshot_reader_next_block(l->r, &b)) {
+        block_taken(l);
         while (restore_some(l, &b))
             ;
+    }
     snapshot_block_free(&b);
     return NULL;
 }
@@ -246,38 +302,12 @@ static void load_read_ahead(struct loader *l)
         load_blocks(l);
         return;
     }
-    while (snapshot_ahead_next(a, &b))
+    while (snapshot_ahead_next(a, &b)) {
+        block_taken(l);
         while (restore_some(l, b))
             ;
+    }
     snapshot_ahead_stop(&a);
-}
-
-/* Most of a load is the kernel zeroing the items' fresh memory on first
- * touch. A thread of its own makes that memory resident ahead of the
- * loaders, so the two overlap. Items take about their record's bytes plus
- * a slab class's rounding (under 1/8 with the default -f 1.25). */
-struct prefaulter {
-    struct cache *cache;
-    uint64_t bytes;
-    _Atomic bool stop;  /* the load is over: the rest can fault on demand */
-    pthread_t thread;
-};
-
-static uint64_t prefault_bytes(const struct snapshot_summary *sum)
-{
-    return sum->record_bytes + sum->record_bytes / 8;
-}
-
-static void *prefault(void *arg)
-{
-    struct prefaulter *pf = arg;
-    /* Only on a core nothing else wants: the read-ahead thread shares the
-     * other core with this one, and the loader waits on it, while pages
-     * this thread has not reached yet the loader faults in itself. */
-    struct sched_param idle = {0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
-    cache_prefault(pf->cache, pf->bytes, &pf->stop);
-    return NULL;
 }
 
 /* Threads pay off when there are bytes to share out: each new item's
@@ -299,9 +329,11 @@ static unsigned load_threads(const struct snapshot_summary *sum,
 }
 
 /* Restore every record with up to `threads` threads (the load runs before
- * the workers start, so the cores are free); totals in *sum. */
+ * the workers start, so the cores are free), the first of them starting
+ * pf; totals in *sum. */
 static void load_records(struct snapshotter *s, struct snapshot_reader *r,
-                         unsigned threads, struct loader *sum)
+                         unsigned threads, struct prefaulter *pf,
+                         struct loader *sum)
 {
     struct loader l[LOAD_THREADS_MAX];
     struct full_classes full;
@@ -324,6 +356,7 @@ static void load_records(struct snapshotter *s, struct snapshot_reader *r,
         else
             break;
     }
+    l[0].pf = pf;
     if (started == 1)
         load_read_ahead(&l[0]);
     else
@@ -386,13 +419,8 @@ bool snapshotter_load(struct snapshotter *s, bool strict, unsigned threads)
     cache_expect(s->cache,
                  items_that_fit(&sum, slabs_limit(cache_slabs(s->cache))));
     struct prefaulter pf = {.cache = s->cache, .bytes = prefault_bytes(&sum)};
-    bool prefaulting = pthread_create(&pf.thread, NULL, prefault, &pf) == 0;
-    if (prefaulting)
-        (void)pthread_setname_np(pf.thread, "zk-prefault");
-    load_records(s, r, load_threads(&sum, threads), &n);
-    atomic_store(&pf.stop, true);
-    if (prefaulting)
-        pthread_join(pf.thread, NULL);
+    load_records(s, r, load_threads(&sum, threads), &pf, &n);
+    prefaulter_stop(&pf);
     f = snapshot_reader_status(r, &err);
     snapshot_reader_close(&r);
     if (f != SNAPSHOT_OK) {
