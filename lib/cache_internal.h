@@ -81,6 +81,7 @@ struct cache {
     uint64_t reap_cursor;
     uint64_t reaped_this_pass;
     uint64_t reaped_last_pass;
+    rel_time_t reap_idle_at;        /* second of the last fruitless step */
 };
 
 /* find_locked() without telling the observer of the lookup. */

@@ -705,6 +705,43 @@ static void reaper_frees_expired_items_untouched(void **state)
     assert_non_null(get(c, "keep000999", buf, sizeof(buf)));
 }
 
+static uint64_t items_checked(struct cache *c)
+{
+    struct cache_stats st;
+    cache_stats(c, &st);
+    return st.crawler_items_checked;
+}
+
+/* A sweep that finds nothing dead takes one step a clock second, however
+ * often the maintainer comes round: at a busy maintainer's pace (a
+ * snapshot dump, a growth) it read every item several times a second. */
+static void fruitless_sweep_goes_a_step_a_second(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    fill(c, 100000, 0, "live");
+    while (cache_maintain(c, 4096)) /* finish the hash table growth */
+        ;
+    for (int second = 0; second < 3; second++) {
+        uint64_t before = items_checked(c);
+        for (int i = 0; i < 50; i++)
+            assert_false(cache_maintain(c, 4096));
+        /* at most one step of 1/32 of the table, not 50 */
+        assert_true(items_checked(c) - before < 100000 / 16);
+        if (second > 0)
+            assert_true(items_checked(c) > before);
+        clock_advance(e->clock, 1);
+    }
+    /* a step that finds dead items keeps the pass going */
+    fill(c, 1000, 1, "ttl");
+    clock_advance(e->clock, 2);
+    for (int i = 0; i < 1000 && cache_maintain(c, 4096); i++)
+        ;
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.crawler_reclaimed, 1000);
+}
+
 /* However small the budget, a growth ends within 256 calls: a table of
  * millions of buckets must double in seconds, not minutes; within 16 when
  * the items outgrow even the bigger table (here up to 2^16 buckets, which
@@ -1548,6 +1585,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(held_item_survives_delete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(reaper_frees_expired_items_untouched,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(fruitless_sweep_goes_a_step_a_second,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(reaper_frees_flushed_items, setup,
                                         teardown),
