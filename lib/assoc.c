@@ -256,49 +256,31 @@ static struct item *item_at(struct assoc *a, uint32_t ref)
 }
 
 /* Every store to a bucket head (and, through remove's walk, to a chain
- * link) is atomic, because assoc_prefetch() reads heads without the
+ * link) is atomic, because assoc_prefetch_chains() reads heads without the
  * stripe. Relaxed: the stripe lock still orders everything that counts. */
 static void set_link(uint32_t *link, uint32_t ref)
 {
     __atomic_store_n(link, ref, __ATOMIC_RELAXED);
 }
 
-static void prefetch_buckets(struct assoc *a, const uint64_t *hv, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        __builtin_prefetch(bucket_for(a, hv[i]), 1);
-}
-
-static void prefetch_chains(struct assoc *a, const uint64_t *hv, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t ref = __atomic_load_n(bucket_for(a, hv[i]),
-                                       __ATOMIC_RELAXED);
-        if (ref != 0)
-            __builtin_prefetch(item_at(a, ref), 0);
-    }
-}
-
 /* grow_lock keeps the tables alive meanwhile. */
-void assoc_prefetch(struct assoc *a, const uint64_t *hv, size_t n)
-{
-    pthread_mutex_lock(&a->grow_lock);
-    prefetch_buckets(a, hv, n);
-    prefetch_chains(a, hv, n);
-    pthread_mutex_unlock(&a->grow_lock);
-}
-
 void assoc_prefetch_buckets(struct assoc *a, const uint64_t *hv, size_t n)
 {
     pthread_mutex_lock(&a->grow_lock);
-    prefetch_buckets(a, hv, n);
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(bucket_for(a, hv[i]), 1);
     pthread_mutex_unlock(&a->grow_lock);
 }
 
 void assoc_prefetch_chains(struct assoc *a, const uint64_t *hv, size_t n)
 {
     pthread_mutex_lock(&a->grow_lock);
-    prefetch_chains(a, hv, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ref = __atomic_load_n(bucket_for(a, hv[i]),
+                                       __ATOMIC_RELAXED);
+        if (ref != 0)
+            __builtin_prefetch(item_at(a, ref), 0);
+    }
     pthread_mutex_unlock(&a->grow_lock);
 }
 

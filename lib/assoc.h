@@ -54,15 +54,12 @@ void assoc_insert_locked(struct assoc *a, uint64_t hv, struct item *it);
 /* Removes exactly `it`; false if it was not in the table. */
 bool assoc_remove_locked(struct assoc *a, uint64_t hv, struct item *it);
 
-/* A hint before a batch of operations on these hashes (a bulk load):
- * starts fetching their buckets and the first item of each chain, so the
- * cache misses of the batch overlap instead of coming one at a time.
- * Takes no stripe; call with none held. */
-void assoc_prefetch(struct assoc *a, const uint64_t *hv, size_t n);
-/* The same in two steps, for a caller that works on one group of hashes
- * while the next group's memory arrives: _buckets() starts fetching the
- * buckets, and _chains(), called some time later, reads them and starts
- * fetching the first item of each chain. */
+/* Hints before a batch of operations on these hashes (a bulk load), so
+ * that the batch's cache misses overlap instead of coming one at a time:
+ * _buckets() starts fetching their buckets, and _chains(), called some
+ * time later (a caller works on one group of hashes meanwhile), reads
+ * them and starts fetching the first item of each chain. They take no
+ * stripe; call with none held. */
 void assoc_prefetch_buckets(struct assoc *a, const uint64_t *hv, size_t n);
 void assoc_prefetch_chains(struct assoc *a, const uint64_t *hv, size_t n);
 

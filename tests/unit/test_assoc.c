@@ -224,12 +224,8 @@ static void *reader(void *arg)
         uint64_t hv = assoc_hash(item_key(it, true), it->nkey);
         /* The bulk-load hint reads bucket heads without the stripe: here
          * it races writers and growth, for TSan to judge. */
-        if (i % 2 == 0) {
-            assoc_prefetch(s->f.assoc, &hv, 1);
-        } else {
-            assoc_prefetch_buckets(s->f.assoc, &hv, 1);
-            assoc_prefetch_chains(s->f.assoc, &hv, 1);
-        }
+        assoc_prefetch_buckets(s->f.assoc, &hv, 1);
+        assoc_prefetch_chains(s->f.assoc, &hv, 1);
         assoc_lock(s->f.assoc, hv);
         struct item *got = assoc_find_locked(s->f.assoc, hv,
                                              item_key(it, true), it->nkey);
