@@ -228,10 +228,11 @@ bool cache_set_limit(struct cache *c, uint64_t limit);
 /* Background work, at most budget units of each kind: hash table growth
  * (more when the table is large: a growth takes at most 256 calls); the
  * expiry reaper, which sweeps the table and frees expired and flushed
- * items nobody holds; and page moves, which give a class that found no
+ * items nobody holds; page moves, which give a class that found no
  * memory a page from the class with the most (evicting what that page
- * holds). Returns true while there is more to do soon. Call from one
- * thread at a time. */
+ * holds); and memory made resident ahead of the pages stores will take
+ * (up to 16 MiB, within the limit). Returns true while there is more to
+ * do soon. Call from one thread at a time. */
 bool cache_maintain(struct cache *c, unsigned budget);
 
 uint64_t cache_count(struct cache *c);

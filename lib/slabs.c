@@ -61,6 +61,7 @@ struct slabs {
     uint64_t npages;          /* pages handed to classes */
     uint64_t charged;         /* bytes charged from outside */
     uint64_t open_end;        /* region offset below which all is writable */
+    uint64_t resident_end;    /* and below which slabs_prefault() has run */
     uint8_t *owner;           /* class of each page handed out */
 };
 
@@ -443,6 +444,8 @@ void slabs_prefault(struct slabs *s, uint64_t bytes, const _Atomic bool *stop)
     uint64_t end = round_up(from + bytes, HUGE_PAGE);
     if (end > s->reserve)
         end = s->reserve / HUGE_PAGE * HUGE_PAGE;
+    if (start < s->resident_end)
+        start = s->resident_end; /* never given back: resident still */
     /* One mprotect() for the whole range, before the loader needs any of
      * it, so that neither thread changes the mapping while the other
      * faults pages in. */
@@ -454,6 +457,10 @@ void slabs_prefault(struct slabs *s, uint64_t bytes, const _Atomic bool *stop)
             return;
         if (madvise(s->region + off, HUGE_PAGE, MADV_POPULATE_WRITE) != 0)
             return; /* a hint: the load faults its pages in itself */
+        pthread_mutex_lock(&s->lock);
+        if (s->resident_end < off + HUGE_PAGE)
+            s->resident_end = off + HUGE_PAGE;
+        pthread_mutex_unlock(&s->lock);
     }
 #else
     (void)s;

@@ -83,9 +83,11 @@ void slabs_free(struct slabs *s, void *chunk, unsigned cls, size_t size);
 bool slabs_charge(struct slabs *s, uint64_t bytes);
 /* Make the next `bytes` of the arena that pages will come from resident
  * now (never past the limit), without writing to them: a bulk load run
- * beside this finds its memory already zeroed by the kernel. Safe to run
- * on another thread while pages are taken. Returns early, between 2 MiB
- * blocks, once *stop (if not NULL) is true. */
+ * beside this, or a store that takes a new page, finds its memory already
+ * zeroed by the kernel. Safe to run on another thread while pages are
+ * taken. What an earlier call made resident is skipped, so calling it
+ * often costs little. Returns early, between 2 MiB blocks, once *stop
+ * (if not NULL) is true. */
 void slabs_prefault(struct slabs *s, uint64_t bytes, const _Atomic bool *stop);
 void slabs_uncharge(struct slabs *s, uint64_t bytes);
 

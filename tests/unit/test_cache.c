@@ -742,6 +742,26 @@ static void fruitless_sweep_goes_a_step_a_second(void **state)
     assert_int_equal(st.crawler_reclaimed, 1000);
 }
 
+/* The maintainer makes memory resident ahead of the pages stores take,
+ * and that takes nothing from the limit: no page, no byte. */
+static void maintain_takes_no_memory_from_the_limit(void **state)
+{
+    struct env *e = *state;
+    struct cache *c = e->cache;
+    struct slabs *sl = cache_slabs(c);
+    uint64_t used = slabs_used(sl);
+    for (int i = 0; i < 10; i++)
+        cache_maintain(c, 64);
+    assert_int_equal(slabs_pages_total(sl), 0);
+    assert_int_equal(slabs_used(sl), used);
+    fill(c, 1000, 0, "m");
+    uint64_t pages = slabs_pages_total(sl);
+    cache_maintain(c, 64);
+    assert_int_equal(slabs_pages_total(sl), pages);
+    char buf[128];
+    assert_non_null(get(c, "m000999", buf, sizeof(buf)));
+}
+
 /* However small the budget, a growth ends within 256 calls: a table of
  * millions of buckets must double in seconds, not minutes; within 16 when
  * the items outgrow even the bigger table (here up to 2^16 buckets, which
@@ -1585,6 +1605,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(held_item_survives_delete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(reaper_frees_expired_items_untouched,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(maintain_takes_no_memory_from_the_limit,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(fruitless_sweep_goes_a_step_a_second,
                                         setup, teardown),

@@ -198,6 +198,32 @@ static void prefault_stops_when_told(void **state)
     slabs_destroy(&s);
 }
 
+/* The way the maintainer uses it, every round: the bytes ahead of the
+ * pages handed out so far become resident, calling again before more
+ * pages are taken adds nothing, and it follows the pages as they are
+ * taken, never past the limit. */
+static void prefault_keeps_ahead_of_the_pages_taken(void **state)
+{
+    (void)state;
+    struct slabs *s = make(32 * MiB, MiB);
+    uint64_t before = rss_bytes();
+    slabs_prefault(s, 8 * MiB, NULL);
+    uint64_t first = rss_bytes();
+    assert_true(first >= before + 6 * MiB && first <= before + 10 * MiB);
+    slabs_prefault(s, 8 * MiB, NULL);
+    assert_true(rss_bytes() <= first + MiB);
+    unsigned c = slabs_class_for(s, MiB);
+    for (int i = 0; i < 8; i++) /* pages inside what is there */
+        assert_non_null(slabs_alloc(s, c, MiB));
+    slabs_prefault(s, 8 * MiB, NULL);
+    assert_true(rss_bytes() >= first + 6 * MiB);
+    for (int i = 0; i < 4; i++)
+        slabs_prefault(s, 64 * MiB, NULL);
+    assert_true(rss_bytes() <= before + 34 * MiB); /* the limit, no more */
+    assert_int_equal(slabs_pages_total(s), 8);
+    slabs_destroy(&s);
+}
+
 struct prefault_arg {
     struct slabs *s;
     uint64_t bytes;
@@ -443,6 +469,7 @@ int main(void)
         cmocka_unit_test(moving_a_page_never_used_in_full),
         cmocka_unit_test(prefault_changes_nothing_but_residency),
         cmocka_unit_test(prefault_stops_when_told),
+        cmocka_unit_test(prefault_keeps_ahead_of_the_pages_taken),
         cmocka_unit_test(prefault_beside_allocation),
         cmocka_unit_test(refs_round_trip),
         cmocka_unit_test(charges_share_the_budget),
