@@ -710,11 +710,15 @@ static void reap_item(struct item *it, uint64_t hv, void *arg)
  * time during a dump. */
 #define REAP_FRACTION 32
 #define REAP_STEP_MAX 65536
+static bool reap_finding(const struct cache *c)
+{
+    return c->reaped_this_pass > 0 || c->reaped_last_pass > 0;
+}
+
 static bool reap_step(struct cache *c, unsigned budget)
 {
     rel_time_t now = clock_now(c->clock);
-    bool finding = c->reaped_this_pass > 0 || c->reaped_last_pass > 0;
-    if (!finding && c->reap_idle_at == now)
+    if (!reap_finding(c) && c->reap_idle_at == now)
         return false;
     uint64_t share = ((uint64_t)1 << assoc_power(c->assoc)) / REAP_FRACTION;
     if (share > budget)
@@ -727,10 +731,11 @@ static bool reap_step(struct cache *c, unsigned budget)
         c->reaped_last_pass = c->reaped_this_pass;
         c->reaped_this_pass = 0;
     }
-    finding = c->reaped_this_pass > 0 || c->reaped_last_pass > 0;
-    if (!finding)
+    if (!reap_finding(c)) {
         c->reap_idle_at = now;
-    return finding;
+        return false;
+    }
+    return true;
 }
 
 /* Evict a linked item of a page being moved, if nobody holds it. The
