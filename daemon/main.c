@@ -70,6 +70,25 @@ static void reserve_std_fds(void)
         close(fd);
 }
 
+/* -d: into the background, as memcached goes. Its stdin and stdout
+ * become /dev/null, and stderr too unless -v or -o log_file makes it the
+ * log: a shell, pipe or ssh session that started the daemon is not held
+ * open by it. */
+static void daemonize(const struct settings *s)
+{
+    if (daemon(0, 1) != 0)
+        fail(EX_OSERR, "cannot daemonize: %s", strerror(errno));
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        return;
+    (void)dup2(fd, STDIN_FILENO);
+    (void)dup2(fd, STDOUT_FILENO);
+    if (s->verbose == 0 && s->log_file == NULL)
+        (void)dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO)
+        close(fd);
+}
+
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct runtime *rt = arg;
@@ -270,6 +289,17 @@ static void log_slab_classes(struct cache *cache)
     }
 }
 
+/* -o hashpower larger than -m can hold: the cache starts smaller. */
+static void warn_small_table(struct cache *c, int asked)
+{
+    struct cache_stats cs;
+    cache_stats(c, &cs);
+    if (asked > 0 && cs.hash_power < (unsigned)asked)
+        log_warn("-o hashpower=%d: a table that large does not fit in the "
+                 "memory limit (-m); starting at %u, to grow with the items",
+                 asked, cs.hash_power);
+}
+
 static void start_engine(struct runtime *rt)
 {
     struct server *srv = &rt->srv;
@@ -287,8 +317,10 @@ static void start_engine(struct runtime *rt)
              "and -n", "that size");
     if (log_level() >= LOG_DEBUG)
         log_slab_classes(srv->cache);
+    warn_small_table(srv->cache, rt->settings.hashpower_init);
     srv->request_shutdown = request_shutdown;
     atomic_store(&srv->slab_automove, rt->settings.slab_automove);
+    atomic_store(&srv->crawler_off, !rt->settings.lru_crawler);
     atomic_store(&srv->crawler_sleep, (uint32_t)rt->settings.lru_crawler_sleep);
     atomic_store(&srv->crawler_tocrawl,
                  (uint32_t)rt->settings.lru_crawler_tocrawl);
@@ -477,8 +509,8 @@ int main(int argc, char **argv)
     start_network(&rt);
     drop_privileges(rt.settings.username);
     open_auth_file(&rt);
-    if (rt.settings.daemonize && daemon(0, 1) != 0)
-        fail(EX_OSERR, "cannot daemonize: %s", strerror(errno));
+    if (rt.settings.daemonize)
+        daemonize(&rt.settings);
     write_pid_file(rt.settings.pid_file);
     watch_signals(&rt);
     start_threads(&rt);

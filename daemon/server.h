@@ -55,6 +55,7 @@ struct server {
     _Atomic uint64_t rejected_conns;
     _Atomic uint64_t conn_structures;
     _Atomic uint64_t malloc_fails;        /* connections lost to malloc */
+    _Atomic uint64_t idle_kicks;          /* closed by -o idle_timeout */
     /* Out of file descriptors, the listener pauses accepting for a moment
      * (memcached's "listen disabled"): whether it accepts now, how often
      * and how long it paused. */

@@ -476,6 +476,9 @@ static int parse_ext_item(struct parse_ctx *c, char *item)
         return set_value(c, d, name, '=', "0");
     if (negated || (val == NULL && d->type == ST_BOOL))
         return set_value(c, d, name, '=', negated ? "no" : "yes");
+    /* memcached reads a bare slab_automove as level 1 */
+    if (val == NULL && strcmp(d->okey, "slab_automove") == 0)
+        return set_value(c, d, name, '=', "1");
     if (val == NULL)
         return fail(c, "%s: missing value (%s=<%s>)", name, item,
                     d->arg != NULL ? d->arg : "value");

@@ -192,6 +192,10 @@ X(log_file, STRING, 0, NULL, "log_file", "log_file",                         \
   NULL, NULL, "file",                                                         \
   "append log lines to <file> instead of stderr; SIGHUP reopens it, for "     \
   "log rotation")                                                             \
+X(lru_crawler, BOOL, 0, NULL, "lru_crawler", "lru_crawler",                  \
+  "yes", NULL, NULL,                                                          \
+  "allow lru_crawler crawl, metadump and mgdump (also `lru_crawler "        \
+  "enable|disable`); the reaper frees expired items either way")            \
 X(track_sizes, BOOL, 0, NULL, "track_sizes", "track_sizes",                  \
   "no", NULL, NULL,                                                           \
   "keep the item size histogram of `stats sizes` from the start")            \
@@ -325,8 +329,6 @@ SETTINGS_IGNORED_OKEY(X, hashexpand)                                          \
 /* the maintainer moves pages to classes that find none free */               \
 SETTINGS_IGNORED_OKEY_AS(X, slab_reassign, "slab_reassign", "yes")            \
 SETTINGS_IGNORED_OKEY(X, slab_chunk_max)                                      \
-/* the maintainer's reaper frees expired items in the background */           \
-SETTINGS_IGNORED_OKEY_AS(X, lru_crawler, "lru_crawler", "yes")                \
 SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
 SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
 /* memcached's response buffers and chunked items */                         \

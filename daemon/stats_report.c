@@ -273,6 +273,15 @@ static void put_engine(struct server *srv, struct line_emitter *e)
 }
 
 /* -Z only, as memcached prints them. */
+/* memcached has this line only while -o idle_timeout is on. */
+static void put_idle_kicks(struct server *srv, struct line_emitter *e)
+{
+    if (srv->settings->idle_timeout > 0)
+        put_stat_u64(e, "idle_kicks", STAT_COUNTER,
+                     "connections closed by -o idle_timeout",
+                     atomic_load(&srv->idle_kicks));
+}
+
 static void put_tls(struct server *srv, struct line_emitter *e)
 {
     if (srv->tls == NULL)
@@ -303,6 +312,7 @@ void stats_report_general_lines(struct server *srv, stats_line_fn emit,
     put_process(srv, &e);
     put_connections(srv, &e);
     thread_stats_foreach(&sum, put_thread_counter, &e);
+    put_idle_kicks(srv, &e);
     put_engine(srv, &e);
     put_tls(srv, &e);
     put_snapshot(srv, &e);
@@ -339,7 +349,7 @@ static const struct stats_order GENERAL_ORDER[] = {
     {"cas_hits", NULL}, {"cas_badval", NULL}, {"touch_hits", NULL},
     {"touch_misses", NULL}, {"store_too_large", NULL},
     {"store_no_memory", NULL}, {"auth_cmds", NULL}, {"auth_errors", NULL},
-    {"bytes_read", NULL}, {"bytes_written", NULL}, {"limit_maxbytes", NULL},
+    {"idle_kicks", NULL}, {"bytes_read", NULL}, {"bytes_written", NULL}, {"limit_maxbytes", NULL},
     {"accepting_conns", NULL}, {"listen_disabled_num", NULL},
     {"time_in_listen_disabled_us", NULL}, {"threads", NULL},
     {"conn_yields", NULL}, {"hash_power_level", NULL}, {"hash_bytes", NULL},
@@ -388,6 +398,7 @@ void stats_report_reset(struct server *srv)
     atomic_store(&srv->total_conns_reset, true);
     atomic_store(&srv->rejected_conns, 0);
     atomic_store(&srv->malloc_fails, 0);
+    atomic_store(&srv->idle_kicks, 0);
     atomic_store(&srv->listen_disabled, 0);
     atomic_store(&srv->listen_disabled_us, 0);
     atomic_store(&srv->crawler_starts, 0);

@@ -126,6 +126,8 @@ static void collect(struct server *srv, struct stats_lines *ls)
                             !cache_lru_flat(srv->cache) ? "yes" : "no",
                     ls);
     put_u64(ls, "slab_automove", (uint64_t)atomic_load(&srv->slab_automove));
+    stats_lines_put("lru_crawler",
+                    atomic_load(&srv->crawler_off) ? "no" : "yes", ls);
     put_u64(ls, "lru_crawler_sleep", atomic_load(&srv->crawler_sleep));
     put_u64(ls, "lru_crawler_tocrawl", atomic_load(&srv->crawler_tocrawl));
     bool temp_on;

@@ -146,6 +146,7 @@ static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
                                        memory_order_relaxed) > limit) {
             log_debug("closing idle connection on fd %d", c->fd);
             c->close_why = WATCH_CLOSE_IDLE;
+            atomic_fetch_add(&w->srv->idle_kicks, 1);
             conn_destroy(c);
         }
     }

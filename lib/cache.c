@@ -60,7 +60,9 @@ void cache_config_defaults(struct cache_config *cfg)
 
 /* The hash table: sized for the items expected if that is larger (a
  * table made at its final size costs one allocation, where growing it
- * there costs a walk and an allocation per doubling), else as asked. */
+ * there costs a walk and an allocation per doubling), else as asked, else
+ * (a table as asked would not fit in the limit, which memcached does not
+ * charge it to) at the default size, to grow with the items. */
 static struct assoc *make_table(struct cache *c, const struct cache_config *cfg)
 {
     unsigned asked = cfg->hashpower ? cfg->hashpower : ASSOC_DEFAULT_POWER;
@@ -70,6 +72,9 @@ static struct assoc *make_table(struct cache *c, const struct cache_config *cfg)
         a = assoc_create(c->slabs, c->use_cas, fit, cfg->stripe_power);
     if (a == NULL) /* or the limit has no room for it */
         a = assoc_create(c->slabs, c->use_cas, cfg->hashpower,
+                         cfg->stripe_power);
+    if (a == NULL && cfg->hashpower > ASSOC_DEFAULT_POWER)
+        a = assoc_create(c->slabs, c->use_cas, ASSOC_DEFAULT_POWER,
                          cfg->stripe_power);
     return a;
 }

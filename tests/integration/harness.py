@@ -202,6 +202,26 @@ def free_port():
         s.close()
 
 
+def pid_alive(pid):
+    """Whether process pid runs (a zombie, dead but not yet reaped by a
+    parent that is not us, counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def kill_quietly(pid):
+    """SIGKILL pid if it still runs (cleanup of a daemon that forked)."""
+    if pid_alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def wait_until(predicate, timeout, interval=0.02):
     """Poll predicate() until it is true or timeout seconds pass; returns
     its last value. Bounded in wall time and in iterations."""

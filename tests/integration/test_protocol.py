@@ -1594,6 +1594,54 @@ class Flags(unittest.TestCase):
         c.send(req)
         self.assertEqual(c.recv_exact(len(rep)), rep, req[:100])
 
+    def test_hashpower_larger_than_the_limit_still_starts(self):
+        """memcached keeps its table outside -m, so a hashpower from its
+        configuration may not fit in zeekdb's limit: zeekdb starts with a
+        smaller table and says so, rather than refusing to start."""
+        if not H.is_zeekdb():
+            self.skipTest("memcached allocates the table outside -m")
+        d = own_daemon(self, ["-m", "64", "-o", "hashpower=25"])
+        c = self.connect(d)
+        self.assertEqual(c.stats()["hash_power_level"], "16")
+        self.assertEqual(c.stats("settings")["hashpower_init"], "25")
+        self.assertIn("-o hashpower=25: a table that large does not fit",
+                      d.stderr())
+
+    def test_daemonize_lets_go_of_its_caller(self):
+        """-d: the caller's stdout and stderr are let go of, so whatever
+        reads them (a shell's $(...), ssh, a pipe) sees them end; the
+        daemon serves on, and its pid file names it."""
+        work = tempfile.mkdtemp(prefix="zeekdb-d-")
+        self.addCleanup(shutil.rmtree, work, True)
+        os.chmod(work, 0o777)  # the pid file is written as -u nobody
+        pid_file = os.path.join(work, "pid")
+        port = H.free_port()
+        p = subprocess.Popen(H.daemon_command(
+            ["-d", "-p", str(port), "-l", "127.0.0.1", "-U", "0",
+             "-P", pid_file]), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            # the pipes close only once the daemon holding them is gone
+            if H.wait_until(lambda: os.path.exists(pid_file), 5):
+                with open(pid_file) as f:
+                    H.kill_quietly(int(f.read()))
+            p.kill()
+            p.communicate(timeout=10)
+            self.fail("-d kept the caller's stdout or stderr open")
+        self.assertEqual((p.returncode, out, err), (0, b"", b""))
+        self.assertTrue(H.wait_until(lambda: os.path.exists(pid_file), 10))
+        pid = 0
+        with open(pid_file) as f:
+            pid = int(f.read())
+        self.addCleanup(H.kill_quietly, pid)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"version\r\n")
+            self.assertTrue(s.recv(100).startswith(b"VERSION "))
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(H.wait_until(lambda: not H.pid_alive(pid), 10))
+
     def test_lock_memory_is_best_effort(self):
         """-k locks what it can, as memcached does: with the locked-memory
         limit of the user it runs as too small, a warning, never a failed
@@ -1818,6 +1866,9 @@ class Flags(unittest.TestCase):
             closed = idle.closed_by_peer(timeout=0.3)
         self.assertTrue(closed, "idle connection still open after 10 s")
         self.assertTrue(busy.request(b"version\r\n").startswith(b"VERSION "))
+        # memcached has the line only while idle_timeout is on
+        self.assertEqual(busy.stats()["idle_kicks"], "1")
+        self.assertNotIn("idle_kicks", self.connect(own_daemon(self)).stats())
 
     def test_connection_limit(self):
         # zeekdb: -c N means N client connections, exactly. memcached also

@@ -164,6 +164,23 @@ class Lines(H.SharedDaemonCase):
         self.assertEqual((s["lru_crawler_sleep"], s["lru_crawler_tocrawl"]),
                          ("250", "77"))
 
+    def test_settings_follow_the_crawler_switch(self):
+        # memcached's bare forms: no_lru_crawler starts with the crawler
+        # off, a bare slab_automove is level 1
+        d = own_daemon(self, ["-o", "no_lru_crawler,slab_automove"])
+        c = d.connect()
+        self.addCleanup(c.close)
+        s = c.stats("settings")
+        self.assertEqual((s["lru_crawler"], s["slab_automove"]), ("no", "1"))
+        self.assertEqual(c.request(b"lru_crawler crawl all\r\n"),
+                         b"CLIENT_ERROR lru crawler disabled\r\n")
+        self.assertEqual(c.request(b"lru_crawler enable\r\n"), b"OK\r\n")
+        self.assertEqual(c.stats("settings")["lru_crawler"], "yes")
+        self.assertEqual(c.request(b"lru_crawler enable\r\n"),
+                         b"ERROR failed to start lru crawler thread\r\n")
+        self.assertEqual(c.request(b"lru_crawler disable\r\n"), b"OK\r\n")
+        self.assertEqual(c.stats("settings")["lru_crawler"], "no")
+
     def test_settings_show_memcached_tunables_as_given(self):
         d = own_daemon(self, ["-o", "hot_max_factor=0.3,"
                                     "slab_automove_ratio=0.5,"

@@ -814,6 +814,27 @@ static void table_sized_for_the_items_expected(void **state)
     }
 }
 
+/* A table asked for that the limit cannot hold (memcached does not
+ * charge its table to -m, so a memcached hashpower may not fit): the
+ * cache starts at the default size rather than not at all. */
+static void table_too_large_for_the_limit_starts_small(void **state)
+{
+    (void)state;
+    struct cache_config cfg;
+    cache_config_defaults(&cfg);
+    cfg.limit = 64 * MiB;
+    cfg.hashpower = 25; /* 2^25 buckets: more than the 64 MiB */
+    struct clock *clk = clock_create(T0);
+    struct cache *c = cache_create(&cfg, clk);
+    assert_non_null(c);
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.hash_power, 16);
+    assert_true(st.hash_bytes < cfg.limit / 64);
+    cache_destroy(&c);
+    clock_destroy(&clk);
+}
+
 static void reaper_frees_flushed_items(void **state)
 {
     struct env *e = *state;
@@ -1638,6 +1659,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(class_segments_add_up),
         cmocka_unit_test(table_sized_for_the_items_expected),
+        cmocka_unit_test(table_too_large_for_the_limit_starts_small),
         cmocka_unit_test_setup_teardown(growth_ends_within_256_calls, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(operations_report_the_class_hit,

@@ -445,6 +445,24 @@ static void test_extended_memcached_tunables_echoed(void **state)
                            "tail_repair_time=0,worker_logbuf_size=1"), 0);
 }
 
+/* memcached's bare forms: slab_automove alone is level 1; lru_crawler is
+ * an on/off switch the crawler commands obey. */
+static void test_extended_memcached_bare_forms(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(PARSE(f, "-o", "slab_automove=0,slab_automove"), 0);
+    assert_int_equal(f->s.slab_automove, 1);
+    assert_int_equal(PARSE(f, "-o", "no_slab_automove"), 0);
+    assert_int_equal(f->s.slab_automove, 0);
+    assert_true(f->s.lru_crawler);
+    assert_int_equal(PARSE(f, "-o", "no_lru_crawler"), 0);
+    assert_false(f->s.lru_crawler);
+    assert_int_equal(PARSE(f, "-o", "lru_crawler"), 0);
+    assert_true(f->s.lru_crawler);
+    assert_int_equal(PARSE(f, "-o", "hashpower"), -1);
+}
+
 static void test_extended_memcached_tunables_ignored(void **state)
 {
     struct fixture *f = *state;
@@ -841,7 +859,6 @@ static void collect_stat(const char *name, const char *value, void *arg)
     "maxconns_fast yes\n"                                                     \
     "hash_algorithm xxh3\n"                                                   \
     "slab_reassign yes\n"                                                     \
-    "lru_crawler yes\n"                                                       \
     "lru_maintainer_thread yes\n"                                             \
     "inline_ascii_response no\n"
 
@@ -880,6 +897,7 @@ static void test_stats_defaults_match_memcached(void **state)
                         "snapshot_interval 300\n"
                         "snapshot_strict no\n"
                         "log_file NULL\n"
+                        "lru_crawler yes\n"
                         "track_sizes no\n"
                         "enable_debugtime no\n"
                         "daemonize no\n"
@@ -938,6 +956,7 @@ static void test_stats_after_parse(void **state)
                         "snapshot_interval 300\n"
                         "snapshot_strict no\n"
                         "log_file NULL\n"
+                        "lru_crawler yes\n"
                         "track_sizes no\n"
                         "enable_debugtime yes\n"
                         "daemonize yes\n"
@@ -1000,7 +1019,8 @@ int main(void)
         T(test_extended_repeated_and_empty_items),
         T(test_extended_bool_forms),
         T(test_extended_memcached_tunables_echoed),
-        T(test_extended_memcached_tunables_ignored),
+        T(test_extended_memcached_bare_forms),
+    T(test_extended_memcached_tunables_ignored),
         T(test_error_unknown_extended_key),
         T(test_error_extended_forms),
         T(test_error_unknown_option),
