@@ -705,14 +705,18 @@ static void reap_item(struct item *it, uint64_t hv, void *arg)
 }
 
 /* One bounded step of the expiry reaper. Returns true while a pass is
- * under way that is finding dead items, or follows one that did. A step
- * covers at least 1/REAP_FRACTION of the table, so an idle daemon still
- * sweeps it all every few seconds, but never more than REAP_STEP_MAX
- * buckets (about a millisecond of work). A pass that finds nothing takes
- * one step a second, however often the maintainer comes round: at the
- * 10 ms rounds of a snapshot dump, a growth or a page move it read every
- * item of a 1M-item cache three times a second, half of the maintainer's
- * time during a dump. */
+ * under way that is finding dead items, or follows one that did.
+ *
+ * A pass that finds nothing takes one step a second, however often the
+ * maintainer comes round (at the 10 ms rounds of a snapshot dump, a
+ * growth or a page move it read every item of a 1M-item cache three
+ * times a second, half of the maintainer's time during a dump), and that
+ * step is REAP_STEP_MAX buckets (about a millisecond of work): a table of
+ * up to that many buckets is swept every second, so what expires in a
+ * small cache leaves curr_items within a second or two, as memcached's
+ * LRU maintainer has it. A pass that finds dead items goes at the
+ * maintainer's pace, a step of 1/REAP_FRACTION of the table (at most
+ * REAP_STEP_MAX buckets) each round. */
 #define REAP_FRACTION 32
 #define REAP_STEP_MAX 65536
 static bool reap_finding(const struct cache *c)
@@ -725,7 +729,9 @@ static bool reap_step(struct cache *c, unsigned budget)
     rel_time_t now = clock_now(c->clock);
     if (!reap_finding(c) && c->reap_idle_at == now)
         return false;
-    uint64_t share = ((uint64_t)1 << assoc_power(c->assoc)) / REAP_FRACTION;
+    uint64_t share = reap_finding(c)
+                         ? ((uint64_t)1 << assoc_power(c->assoc)) / REAP_FRACTION
+                         : REAP_STEP_MAX;
     if (share > budget)
         budget = share > REAP_STEP_MAX ? REAP_STEP_MAX : (unsigned)share;
     struct reap_ctx r = {c, now, 0};

@@ -327,6 +327,20 @@ class Counting(unittest.TestCase):
         self.assertEqual(got["cmd_set"], 1)
 
 
+    def test_expired_items_are_reclaimed_in_the_background(self):
+        # memcached's LRU maintainer frees what expires in a small cache
+        # within seconds, counting it as reclaimed: curr_items follows
+        d = own_daemon(self)
+        c = d.connect()
+        self.addCleanup(c.close)
+        c.send(b"".join(b"set ifoo%d 0 1 1 noreply\r\nx\r\n" % i
+                        for i in range(1, 11)))
+        self.assertEqual(c.request(b"set keep 0 0 1\r\nx\r\n"),
+                         b"STORED\r\n")
+        H.wait_until(lambda: c.stats()["curr_items"] == "1", 5, 0.2)
+        s = c.stats()
+        self.assertEqual((s["curr_items"], s["reclaimed"]), ("1", "10"))
+
     def test_ms_cas_counts_in_the_class(self):
         d = own_daemon(self)
         c = d.connect()
