@@ -253,7 +253,10 @@ static bool bind_tcp(struct listener *l, char *spec, char *err, size_t errlen)
     l->binding_plain = listener_strip_notls(&spec);
     listener_split_host_port(spec, &host, &port);
     if (port == NULL) {
-        snprintf(defport, sizeof(defport), "%d", l->srv->settings->port);
+        int p = l->srv->settings->port;
+        if (p == 0) /* memcached: -p 0 is no TCP */
+            return true;
+        snprintf(defport, sizeof(defport), "%d", p < 0 ? 0 : p);
         port = defport;
     }
     bool ok = listener_open_resolved(host, port, l->srv->settings->backlog,
@@ -435,6 +438,11 @@ void listener_format_addr(const struct sockaddr_storage *ss, socklen_t len,
                 sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
     snprintf(out, cap, ss->ss_family == AF_INET6 ? "tcp6:[%s]:%s"
                                                  : "tcp:%s:%s", host, port);
+}
+
+int listener_fd(const struct listener *l, int i)
+{
+    return i >= 0 && i < l->n ? l->fds[i] : -1;
 }
 
 int listener_count(const struct listener *l)

@@ -26,6 +26,8 @@ struct listener *listener_create(struct server *srv, struct event_base *base,
 void listener_destroy(struct listener **l);
 /* The listening sockets (0 for NULL). */
 int listener_count(const struct listener *l);
+/* The i-th listening socket (0 <= i < listener_count()), or -1. */
+int listener_fd(const struct listener *l, int i);
 
 /* `stats conns` lines for the listening sockets, as memcached lists them
  * before its clients: "<fd>:addr" (tcp:HOST:PORT or unix:PATH),

@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/maintainer.h"
 #include "daemon/metrics.h"
+#include "daemon/port_file.h"
 #include "daemon/prefix_stats.h"
 #include "daemon/rates.h"
 #include "daemon/server.h"
@@ -365,6 +366,7 @@ static void start_network(struct runtime *rt)
     rt->srv.listener = rt->listener;
     if (!udp_open(&rt->srv, err, sizeof(err)))
         fail(EX_OSERR, "%s", err);
+    port_file_write(&rt->srv);
     if (rt->settings.metrics_port != 0) {
         rt->metrics = metrics_start(&rt->srv, rt->base, err, sizeof(err));
         if (rt->metrics == NULL)

@@ -79,11 +79,11 @@ X(maxconns, INT, 'c', "conn-limit", NULL, "maxconns",                         \
   "1024", "1..", "num",                                                       \
   "max simultaneous connections")                                             \
 X(port, INT, 'p', "port", NULL, "tcpport",                                    \
-  "11211", "0..65535", "num",                                                 \
-  "TCP port to listen on")                                                    \
+  "11211", "-1..65535", "num",                                                \
+  "TCP port to listen on, 0 is off, -1 any free one")                         \
 X(udpport, INT, 'U', "udp-port", NULL, "udpport",                             \
-  "0", "0..65535", "num",                                                     \
-  "UDP port to listen on, 0 is off")                                          \
+  "0", "-1..65535", "num",                                                    \
+  "UDP port to listen on, 0 is off, -1 any free one")                         \
 X(listen, LIST, 'l', "listen", NULL, "inter",                                 \
   "127.0.0.1", NULL, "addr",                                                  \
   "interfaces to listen on, comma-separated or repeated; IPv6 allowed")       \

@@ -91,7 +91,8 @@ bool udp_open(struct server *srv, char *err, size_t errlen)
     if (s->udpport == 0 || s->socketpath != NULL)
         return true;
     struct opener o = {.srv = srv};
-    snprintf(o.port, sizeof(o.port), "%d", s->udpport);
+    /* -1: any free port, as memcached's -U -1 */
+    snprintf(o.port, sizeof(o.port), "%d", s->udpport < 0 ? 0 : s->udpport);
     if (listener_each_address(s->listen, open_one, &o, err, errlen))
         return true;
     udp_close(srv);

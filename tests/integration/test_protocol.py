@@ -1607,6 +1607,42 @@ class Flags(unittest.TestCase):
         self.assertIn("-o hashpower=25: a table that large does not fit",
                       d.stderr())
 
+    def test_port_file_and_any_free_port(self):
+        """memcached's hook for test suites: -p -1 and -U -1 take any free
+        port, -p 0 is no TCP, and MEMCACHED_PORT_FILENAME names a file
+        that gets the ports."""
+        work = tempfile.mkdtemp(prefix="zeekdb-ports-")
+        self.addCleanup(shutil.rmtree, work, True)
+        os.chmod(work, 0o777)  # memcached writes it as -u nobody
+        path = os.path.join(work, "ports")
+        env = dict(os.environ, MEMCACHED_PORT_FILENAME=path)
+        for args, kinds in ((["-p", "-1", "-U", "-1"], ["TCP INET",
+                                                          "UDP INET"]),
+                            (["-p", "0", "-U", "-1"], ["UDP INET"])):
+            p = subprocess.Popen(H.daemon_command(args + ["-l", "127.0.0.1"]),
+                                 env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            self.addCleanup(H.kill_quietly, p.pid)
+            self.assertTrue(H.wait_until(lambda: os.path.exists(path), 10),
+                            args)
+            with open(path) as f:
+                ports = dict(line.rstrip("\n").split(": ") for line in f)
+            os.unlink(path)
+            self.assertEqual(sorted(ports), kinds, args)
+            if "TCP INET" in ports:
+                with socket.create_connection(
+                        ("127.0.0.1", int(ports["TCP INET"])), timeout=5) as s:
+                    s.sendall(b"version\r\n")
+                    self.assertTrue(s.recv(100).startswith(b"VERSION "))
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.settimeout(5)
+                u.sendto(b"\x00\x07\x00\x00\x00\x01\x00\x00version\r\n",
+                         ("127.0.0.1", int(ports["UDP INET"])))
+                self.assertTrue(u.recv(200)[8:].startswith(b"VERSION "))
+            p.terminate()
+            p.wait(timeout=10)
+
     def test_daemonize_lets_go_of_its_caller(self):
         """-d: the caller's stdout and stderr are let go of, so whatever
         reads them (a shell's $(...), ssh, a pipe) sees them end; the

@@ -583,10 +583,15 @@ static void test_error_out_of_range(void **state)
 {
     struct fixture *f = *state;
 
-    PARSE_FAILS(f, "-p 70000: out of range (min 0, max 65535)", "-p",
+    PARSE_FAILS(f, "-p 70000: out of range (min -1, max 65535)", "-p",
                 "70000");
-    PARSE_FAILS(f, "-p -1: out of range (min 0, max 65535)", "-p", "-1");
+    PARSE_FAILS(f, "-p -2: out of range (min -1, max 65535)", "-p", "-2");
     PARSE_FAILS(f, "-U 65536: out of range", "-U", "65536");
+    PARSE_FAILS(f, "-U -2: out of range", "-U", "-2");
+    /* memcached's "any free port" */
+    assert_int_equal(PARSE(f, "-p", "-1", "-U", "-1"), 0);
+    assert_int_equal(f->s.port, -1);
+    assert_int_equal(f->s.udpport, -1);
     PARSE_FAILS(f, "-t 0: out of range (min 1, max 1024)", "-t", "0");
     PARSE_FAILS(f, "-c 0: out of range (min 1", "-c", "0");
     PARSE_FAILS(f, "-c 99999999999: out of range (min 1, max 2147483647)",
