@@ -333,6 +333,8 @@ static void start_engine(struct runtime *rt)
                            (uint32_t)rt->settings.temporary_ttl);
     cache_set_lru_shares(srv->cache, (unsigned)rt->settings.hot_lru_pct,
                          (unsigned)rt->settings.warm_lru_pct);
+    if (!rt->settings.lru_segmented)
+        cache_set_lru_flat(srv->cache, true);
 }
 
 /* Warm restart: load the snapshot before any client can connect. */

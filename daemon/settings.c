@@ -446,6 +446,20 @@ static const struct setting_desc *find_okey(const char *key)
     return NULL;
 }
 
+static int parse_ext_item(struct parse_ctx *c, char *item);
+
+/* memcached's no_modern: its 1.4 defaults, of which zeekdb has these.
+ * Later -o items override them, as in memcached. */
+static int parse_no_modern(struct parse_ctx *c)
+{
+    char items[][24] = {"slab_automove=0", "lru_crawler=no",
+                        "lru_segmented=no"};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]) && rc == 0; i++)
+        rc = parse_ext_item(c, items[i]);
+    return rc;
+}
+
 static int parse_ext_item(struct parse_ctx *c, char *item)
 {
     char name[96];
@@ -455,6 +469,8 @@ static int parse_ext_item(struct parse_ctx *c, char *item)
 
     if (val != NULL)
         *val++ = '\0';
+    if (val == NULL && strcmp(item, "no_modern") == 0)
+        return parse_no_modern(c);
     snprintf(name, sizeof(name), "-o %s", item);
     d = find_okey(item);
     if (d == NULL && strncmp(item, "no_", 3) == 0) {

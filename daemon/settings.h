@@ -192,6 +192,10 @@ X(log_file, STRING, 0, NULL, "log_file", "log_file",                         \
   NULL, NULL, "file",                                                         \
   "append log lines to <file> instead of stderr; SIGHUP reopens it, for "     \
   "log rotation")                                                             \
+X(lru_segmented, BOOL, 0, NULL, "lru_segmented", NULL,                        \
+  "yes", NULL, NULL,                                                          \
+  "with -o eviction=lru: HOT, WARM and COLD segments; no: one flat LRU "    \
+  "(also `lru mode`)")                                                        \
 X(lru_crawler, BOOL, 0, NULL, "lru_crawler", "lru_crawler",                  \
   "yes", NULL, NULL,                                                          \
   "allow lru_crawler crawl, metadump and mgdump (also `lru_crawler "        \
@@ -330,7 +334,6 @@ SETTINGS_IGNORED_OKEY(X, hashexpand)                                          \
 SETTINGS_IGNORED_OKEY_AS(X, slab_reassign, "slab_reassign", "yes")            \
 SETTINGS_IGNORED_OKEY(X, slab_chunk_max)                                      \
 SETTINGS_IGNORED_OKEY_AS(X, lru_maintainer, "lru_maintainer_thread", "yes")   \
-SETTINGS_IGNORED_OKEY(X, lru_segmented)                                       \
 /* memcached's response buffers and chunked items */                         \
 SETTINGS_IGNORED_OKEY(X, resp_obj_mem_limit)                                  \
 SETTINGS_IGNORED_OKEY(X, chunked_items)                                       \

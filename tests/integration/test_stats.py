@@ -181,6 +181,17 @@ class Lines(H.SharedDaemonCase):
         self.assertEqual(c.request(b"lru_crawler disable\r\n"), b"OK\r\n")
         self.assertEqual(c.stats("settings")["lru_crawler"], "no")
 
+    def test_no_modern_is_memcached_old_defaults(self):
+        # automove, the crawler and the LRU's segments off; the policy is
+        # not memcached's unless asked for, as here
+        extra = ["-o", "eviction=lru"] if H.is_zeekdb() else []
+        d = own_daemon(self, ["-o", "no_modern"] + extra)
+        c = d.connect()
+        self.addCleanup(c.close)
+        s = c.stats("settings")
+        self.assertEqual((s["slab_automove"], s["lru_crawler"],
+                          s["lru_segmented"]), ("0", "no", "no"))
+
     def test_settings_show_memcached_tunables_as_given(self):
         d = own_daemon(self, ["-o", "hot_max_factor=0.3,"
                                     "slab_automove_ratio=0.5,"

@@ -446,7 +446,7 @@ static void test_extended_memcached_tunables_echoed(void **state)
 }
 
 /* memcached's bare forms: slab_automove alone is level 1; lru_crawler is
- * an on/off switch the crawler commands obey. */
+ * an on/off switch the crawler commands obey; no_modern sets several. */
 static void test_extended_memcached_bare_forms(void **state)
 {
     struct fixture *f = *state;
@@ -461,6 +461,14 @@ static void test_extended_memcached_bare_forms(void **state)
     assert_int_equal(PARSE(f, "-o", "lru_crawler"), 0);
     assert_true(f->s.lru_crawler);
     assert_int_equal(PARSE(f, "-o", "hashpower"), -1);
+    /* no_modern: memcached's old defaults, which later items override */
+    assert_int_equal(PARSE(f, "-o", "no_modern"), 0);
+    assert_int_equal(f->s.slab_automove, 0);
+    assert_false(f->s.lru_crawler);
+    assert_false(f->s.lru_segmented);
+    assert_int_equal(PARSE(f, "-o", "no_modern,slab_automove=2"), 0);
+    assert_int_equal(f->s.slab_automove, 2);
+    assert_int_equal(PARSE(f, "-o", "no_modern=1"), -1);
 }
 
 static void test_extended_memcached_tunables_ignored(void **state)
