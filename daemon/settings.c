@@ -709,6 +709,20 @@ int settings_slab_sizes(const struct settings *s,
 }
 
 /* Rules that involve more than one setting. */
+static bool given(const struct parse_ctx *c, int flag)
+{
+    const struct setting_desc *d = find_flag(flag);
+    return d != NULL && c->seen[d - settings_descs];
+}
+
+/* memcached 1.6: a UDP port given without -p is the TCP port too (-U -1
+ * with it: each takes a free port of its own). */
+static void udp_port_implies_tcp(struct parse_ctx *c)
+{
+    if (given(c, 'U') && !given(c, 'p') && c->s->udpport != 0)
+        c->s->port = c->s->udpport;
+}
+
 static int validate(struct parse_ctx *c)
 {
     const struct settings *s = c->s;
@@ -765,6 +779,7 @@ int settings_parse(struct settings *s, int argc, char **argv, FILE *out,
     }
     if (optind < argc)
         return fail(&c, "unexpected argument '%s'", argv[optind]);
+    udp_port_implies_tcp(&c);
     return validate(&c);
 }
 

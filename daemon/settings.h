@@ -83,7 +83,8 @@ X(port, INT, 'p', "port", NULL, "tcpport",                                    \
   "TCP port to listen on, 0 is off, -1 any free one")                         \
 X(udpport, INT, 'U', "udp-port", NULL, "udpport",                             \
   "0", "-1..65535", "num",                                                    \
-  "UDP port to listen on, 0 is off, -1 any free one")                         \
+  "UDP port to listen on, 0 is off, -1 any free one; without -p, also "     \
+  "the TCP port")                                                             \
 X(listen, LIST, 'l', "listen", NULL, "inter",                                 \
   "127.0.0.1", NULL, "addr",                                                  \
   "interfaces to listen on, comma-separated or repeated; IPv6 allowed")       \

@@ -1609,8 +1609,8 @@ class Flags(unittest.TestCase):
 
     def test_port_file_and_any_free_port(self):
         """memcached's hook for test suites: -p -1 and -U -1 take any free
-        port, -p 0 is no TCP, and MEMCACHED_PORT_FILENAME names a file
-        that gets the ports."""
+        port, -p 0 is no TCP, -U without -p names the TCP port too, and
+        MEMCACHED_PORT_FILENAME names a file that gets the ports."""
         work = tempfile.mkdtemp(prefix="zeekdb-ports-")
         self.addCleanup(shutil.rmtree, work, True)
         os.chmod(work, 0o777)  # memcached writes it as -u nobody
@@ -1618,7 +1618,9 @@ class Flags(unittest.TestCase):
         env = dict(os.environ, MEMCACHED_PORT_FILENAME=path)
         for args, kinds in ((["-p", "-1", "-U", "-1"], ["TCP INET",
                                                           "UDP INET"]),
-                            (["-p", "0", "-U", "-1"], ["UDP INET"])):
+                            (["-p", "0", "-U", "-1"], ["UDP INET"]),
+                            # -U alone is the TCP port too (memcached 1.6)
+                            (["-U", "-1"], ["TCP INET", "UDP INET"])):
             p = subprocess.Popen(H.daemon_command(args + ["-l", "127.0.0.1"]),
                                  env=env, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL,

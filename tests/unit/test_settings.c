@@ -600,6 +600,14 @@ static void test_error_out_of_range(void **state)
     assert_int_equal(PARSE(f, "-p", "-1", "-U", "-1"), 0);
     assert_int_equal(f->s.port, -1);
     assert_int_equal(f->s.udpport, -1);
+    /* memcached 1.6: -U alone names the TCP port too; -U 0 does not */
+    assert_int_equal(PARSE(f, "-U", "11222"), 0);
+    assert_int_equal(f->s.port, 11222);
+    assert_int_equal(PARSE(f, "-U", "11222", "-p", "0"), 0);
+    assert_int_equal(f->s.port, 0);
+    assert_int_equal(PARSE(f, "-p", "7"), 0);
+    assert_int_equal(PARSE(f, "-U", "0"), 0);
+    assert_int_equal(f->s.port, 7);
     PARSE_FAILS(f, "-t 0: out of range (min 1, max 1024)", "-t", "0");
     PARSE_FAILS(f, "-c 0: out of range (min 1", "-c", "0");
     PARSE_FAILS(f, "-c 99999999999: out of range (min 1, max 2147483647)",
