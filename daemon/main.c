@@ -222,6 +222,8 @@ static struct cache *make_cache(const struct settings *s, struct clock *clk)
     cfg.track_sizes = s->track_sizes;
     cfg.evict = s->evict_to_free;
     cfg.hashpower = (unsigned)s->hashpower_init;
+    cfg.automove_window = (unsigned)s->slab_automove_window;
+    cfg.automove_ratio = s->slab_automove_ratio;
     if (s->snapshot_path != NULL)
         cfg.expect_items = snapshotter_expected_items(s->snapshot_path,
                                                       s->maxbytes);

@@ -170,7 +170,8 @@ X(warm_lru_pct, INT, 0, NULL, "warm_lru_pct", NULL,                           \
 X(slab_automove, INT, 0, NULL, "slab_automove", NULL,                         \
   "1", "0..2", "level",                                                       \
   "1 or 2: a slab class that runs out of memory gets a page from the "      \
-  "class with the most; 0: never (also `slabs automove`)")                    \
+  "class with the most, and one that keeps evicting young items from the "  \
+  "class with the oldest; 0: never (also `slabs automove`)")                 \
 X(eviction, CHOICE, 0, NULL, "eviction", "eviction_policy",                   \
   "sieve", "lru|fifo|random|sieve|lfu", "name",                               \
   "eviction policy")                                                          \
@@ -315,10 +316,14 @@ SETTINGS_ECHOED_OKEY(X, lru_crawler_sleep, INT, NULL, "100", "0..1000000")    \
 SETTINGS_ECHOED_OKEY(X, lru_crawler_tocrawl, INT, NULL, "0", "0..")           \
 SETTINGS_ECHOED_OKEY(X, hot_max_factor, DOUBLE, NULL, "0.2", ">0..")          \
 SETTINGS_ECHOED_OKEY(X, warm_max_factor, DOUBLE, NULL, "2.0", ">0..")         \
-SETTINGS_ECHOED_OKEY(X, slab_automove_ratio, DOUBLE, "slab_automove_ratio",   \
-                     "0.8", ">0..1")                                          \
-SETTINGS_ECHOED_OKEY(X, slab_automove_window, INT, "slab_automove_window",    \
-                     "30", "3..")                                             \
+/* memcached's automove tuning, which zeekdb's does use (lib/balance.h) */ \
+X(slab_automove_ratio, DOUBLE, 0, NULL, "slab_automove_ratio",                \
+  "slab_automove_ratio", "0.8", ">0..1", "ratio",                             \
+  "automove: a class evicting items younger than this share of another "   \
+  "class's victims' age takes a page from it")                               \
+X(slab_automove_window, INT, 0, NULL, "slab_automove_window",                 \
+  "slab_automove_window", "30", "3..3600", "sec",                             \
+  "automove: seconds of evictions and victim ages behind a page move")       \
 SETTINGS_ECHOED_OKEY(X, slab_automove_freeratio, DOUBLE, NULL, "0.01", NULL)  \
 SETTINGS_ECHOED_OKEY(X, worker_logbuf_size, INT, NULL, "64", "0..")           \
 SETTINGS_ECHOED_OKEY(X, tail_repair_time, INT, "tail_repair_time", "0",       \

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "lib/assoc.h"
+#include "lib/balance.h"
 #include "lib/cache_internal.h"
 #include "lib/policy.h"
 #include "lib/policy_lru.h"
@@ -35,6 +36,8 @@
 #define CACHE_EVICT_TRIES 5   /* tail items looked at per eviction */
 #define CACHE_ALLOC_TRIES 10  /* evict-then-allocate rounds */
 #define CACHE_BORROW_CLASSES 4 /* larger classes a starving class may use */
+#define AUTOMOVE_WINDOW 30     /* memcached's slab_automove_window */
+#define AUTOMOVE_RATIO 0.8     /* and slab_automove_ratio */
 
 static void count(_Atomic uint64_t *ctr, int64_t delta)
 {
@@ -111,6 +114,12 @@ struct cache *cache_create(const struct cache_config *cfg, struct clock *clk)
     c->assoc = make_table(c, cfg);
     if (c->assoc == NULL || (c->policy = c->pops->create(c->slabs)) == NULL)
         goto fail;
+    c->balance = balance_create(
+        slabs_nclasses(c->slabs),
+        cfg->automove_window ? cfg->automove_window : AUTOMOVE_WINDOW,
+        cfg->automove_ratio > 0 ? cfg->automove_ratio : AUTOMOVE_RATIO);
+    if (c->balance == NULL)
+        goto fail;
     return c;
 fail:
     cache_destroy(&c);
@@ -124,6 +133,7 @@ void cache_destroy(struct cache **cp)
     struct cache *c = *cp;
     if (c->policy != NULL)
         c->pops->destroy(c->policy);
+    balance_destroy(&c->balance);
     assoc_destroy(&c->assoc);
     slabs_destroy(&c->slabs);
     size_hist_destroy(&c->sizes);
@@ -785,9 +795,37 @@ static void move_started(struct cache *c, unsigned src, unsigned dst)
     c->move_dst = dst;
 }
 
+/* Once a clock second: every class's figures to the balancer, which may
+ * ask for a page move (move_begin() starts it). */
+static void balance_tick(struct cache *c)
+{
+    rel_time_t now = clock_now(c->clock);
+    if (now == c->balance_at)
+        return;
+    c->balance_at = now;
+    struct balance_class cls[SLABS_MAX_CLASSES + 1] = {{0}};
+    for (unsigned i = 1; i <= slabs_nclasses(c->slabs); i++) {
+        struct slabs_class_stats ss;
+        slabs_class_stats(c->slabs, i, &ss);
+        rel_time_t t = class_victim_atime(c, i);
+        cls[i] = (struct balance_class){
+            .evictions = load(&c->per_class[i].evictions),
+            .victim_age = t != 0 && now > t ? now - t : 0,
+            .pages = ss.pages,
+            .free_chunks = ss.free_chunks,
+            .per_page = ss.chunks_per_page,
+        };
+    }
+    unsigned src, dst;
+    if (balance_sample(c->balance, cls, &src, &dst)) {
+        c->balance_src = src;
+        c->balance_dst = dst;
+    }
+}
+
 /* Start the move an operator asked for (cache_request_move), if any;
  * else, with automove on, a move toward the lowest starving class, if any
- * class can spare a page. */
+ * class can spare a page, or the one the balancer asked for. */
 static void move_begin(struct cache *c)
 {
     uint32_t req = atomic_exchange(&c->move_request, 0);
@@ -795,13 +833,17 @@ static void move_begin(struct cache *c)
         move_started(c, req >> 8, req & 0xff);
         return;
     }
-    uint64_t want = atomic_load(&c->starving);
-    if (want == 0 || !atomic_load_explicit(&c->automove, memory_order_relaxed))
+    unsigned src = c->balance_src, dst = c->balance_dst;
+    c->balance_src = c->balance_dst = 0;
+    if (!atomic_load_explicit(&c->automove, memory_order_relaxed))
         return;
-    unsigned dst = (unsigned)__builtin_ctzll(want);
-    atomic_fetch_and(&c->starving, ~((uint64_t)1 << dst));
-    unsigned src = slabs_fattest_class(c->slabs, dst);
-    if (src != 0)
+    uint64_t want = atomic_load(&c->starving);
+    if (want != 0) {
+        dst = (unsigned)__builtin_ctzll(want);
+        atomic_fetch_and(&c->starving, ~((uint64_t)1 << dst));
+        src = slabs_fattest_class(c->slabs, dst);
+    }
+    if (src != 0 && dst != 0)
         move_started(c, src, dst);
 }
 
@@ -950,6 +992,7 @@ bool cache_maintain(struct cache *c, unsigned budget)
         assoc_grow_start(c->assoc);
     bool growing = grow_step(c, budget);
     bool reaping = reap_step(c, budget);
+    balance_tick(c);
     bool moving = move_step(c, budget);
     bool juggling = c->pops->maintain != NULL &&
                     c->pops->maintain(c->policy, clock_now(c->clock), budget);

@@ -73,6 +73,11 @@ struct cache_config {
     const char *policy;    /* eviction policy name, NULL = "lru" (the
                               daemon picks its own default) */
     bool track_sizes;      /* the size histogram on from the start */
+    /* Automove's age balancing (lib/balance.h): samples in the window,
+     * 0 = 30, and the victim-age ratio that moves a page, 0 = 0.8
+     * (memcached's slab_automove_window and slab_automove_ratio). */
+    unsigned automove_window;
+    double automove_ratio;
 };
 
 struct cache_stats {

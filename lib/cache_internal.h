@@ -82,7 +82,17 @@ struct cache {
     uint64_t reaped_this_pass;
     uint64_t reaped_last_pass;
     rel_time_t reap_idle_at;        /* second of the last fruitless step */
+    /* Automove's age balancing, sampled once a clock second by
+     * cache_maintain(); a move it asks for waits in balance_src/dst
+     * (0: none) for move_begin(). */
+    struct balance *balance;
+    rel_time_t balance_at;
+    unsigned balance_src, balance_dst;
 };
+
+/* The last access time of the item class cls would evict next (COLD's
+ * tail in segment terms), 0 when it has none or the policy cannot tell. */
+rel_time_t class_victim_atime(struct cache *c, unsigned cls);
 
 /* find_locked() without telling the observer of the lookup. */
 struct item *find_locked_quiet(struct cache *c, uint64_t hv,

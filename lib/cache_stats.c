@@ -34,6 +34,13 @@ static void class_segments(struct cache *c, unsigned cls,
         c->pops->oldest != NULL ? c->pops->oldest(c->policy, cls) : 0;
 }
 
+rel_time_t class_victim_atime(struct cache *c, unsigned cls)
+{
+    struct policy_class_stats ps;
+    class_segments(c, cls, &ps);
+    return ps.tail_atime[POLICY_SEG_COLD];
+}
+
 void cache_stats(struct cache *c, struct cache_stats *out)
 {
     *out = (struct cache_stats){

@@ -1607,6 +1607,36 @@ class Flags(unittest.TestCase):
         self.assertIn("-o hashpower=25: a table that large does not fit",
                       d.stderr())
 
+    def test_automove_follows_a_workload_shift(self):
+        """Every page full of 11 KB items nobody reads; then a working set
+        of 7 KB items that one page cannot hold. The 7 KB class evicts its
+        own young items, never running out, so only age balancing moves
+        pages to it: after slab_automove_window seconds, one a second."""
+        if not H.is_zeekdb():
+            self.skipTest("memcached's timing differs (its global pool)")
+        d = own_daemon(self, ["-m", "16", "-o", "slab_automove_window=3"])
+        c = self.connect(d)
+        old = b"o" * 11000
+        c.send(b"".join(b"set old%d 0 0 11000 noreply\r\n%s\r\n" % (i, old)
+                        for i in range(2000)))
+        self.assertEqual(c.request(b"mn\r\n"), b"MN\r\n")
+        new = b"n" * 7000
+        deadline = time.monotonic() + 30
+        hits = 0
+        while hits < 300 and time.monotonic() < deadline:
+            hits = 0
+            for i in range(300):  # read-through: a miss stores the item
+                c.send(b"get new%d\r\n" % i)
+                if c.recv_retrieval().startswith(b"VALUE "):
+                    hits += 1
+                else:
+                    c.send(b"set new%d 0 0 7000 noreply\r\n%s\r\n"
+                           % (i, new))
+        self.assertEqual(hits, 300, "the working set never fit")
+        s = c.stats()
+        self.assertGreater(int(s["slabs_moved"]), 0)
+        self.assertEqual(c.stats("settings")["slab_automove_window"], "3")
+
     def test_port_file_and_any_free_port(self):
         """memcached's hook for test suites: -p -1 and -U -1 take any free
         port, -p 0 is no TCP, -U without -p names the TCP port too, and

@@ -940,6 +940,59 @@ static void starving_class_gets_a_page_moved(void **state)
     teardown((void **)&e);
 }
 
+/* Age balancing: one class holds every page with items nobody reads, a
+ * second keeps evicting young ones. After the window, the second gets
+ * pages, one a clock second, while the first keeps two. Returns the
+ * pages moved and those the second class ends with. */
+static void shift_workload(bool automove, uint64_t *moved, uint64_t *pages)
+{
+    struct cache_config cfg;
+    cache_config_defaults(&cfg);
+    cfg.limit = 8 * MiB;
+    cfg.hashpower = 10;
+    cfg.automove_window = 3;
+    struct clock *clk = clock_create(T0);
+    struct cache *c = cache_create(&cfg, clk);
+    assert_non_null(c);
+    cache_set_automove(c, automove);
+    fill(c, 100000, 0, "old"); /* every page */
+    clock_advance(clk, 100);
+    char big[3000], key[32];
+    memset(big, 'B', sizeof(big));
+    for (int sec = 0; sec < 15; sec++) {
+        for (int i = 0; i < 400; i++) { /* more than a page a second */
+            snprintf(key, sizeof(key), "big%02d_%03d", sec, i);
+            assert_int_equal(put_n(c, key, big, sizeof(big), 0, 0, CACHE_SET,
+                                   0),
+                             CACHE_OK);
+        }
+        for (int i = 0; i < 200 && cache_maintain(c, 1024); i++)
+            ;
+        clock_advance(clk, 1);
+    }
+    struct cache_stats st;
+    cache_stats(c, &st);
+    *moved = st.slabs_moved;
+    struct slabs_class_stats ss;
+    slabs_class_stats(cache_slabs(c),
+                      cache_class_of(c, strlen(key), sizeof(big), 0), &ss);
+    *pages = ss.pages;
+    cache_destroy(&c);
+    clock_destroy(&clk);
+}
+
+static void automove_balances_victim_ages(void **state)
+{
+    (void)state;
+    uint64_t moved, pages;
+    shift_workload(true, &moved, &pages);
+    assert_true(moved >= 3);
+    assert_true(pages >= 4);
+    shift_workload(false, &moved, &pages);
+    assert_int_equal(moved, 0);
+    assert_int_equal(pages, 1); /* its first page, past the limit */
+}
+
 static void held_item_delays_a_page_move(void **state)
 {
     (void)state;
@@ -1661,6 +1714,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reaper_frees_flushed_items, setup,
                                         teardown),
         cmocka_unit_test(starving_class_gets_a_page_moved),
+        cmocka_unit_test(automove_balances_victim_ages),
         cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(automove_off_moves_nothing),
         cmocka_unit_test(requested_move),

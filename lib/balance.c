@@ -1,0 +1,141 @@
+/*
+ * lib/balance.c - see balance.h.
+ */
+#include "lib/balance.h"
+
+#include <stdlib.h>
+
+struct balance {
+    unsigned nclasses;
+    unsigned window;
+    double ratio;
+    unsigned cur;             /* the row the next sample goes in */
+    unsigned filled;          /* samples taken, up to window */
+    bool primed;              /* last_evictions holds a sample */
+    uint64_t *last_evictions; /* [nclasses + 1] */
+    uint32_t *age;            /* [window][nclasses + 1] */
+    uint8_t *evicted;         /* [window][nclasses + 1] */
+};
+
+struct balance *balance_create(unsigned nclasses, unsigned window,
+                               double ratio)
+{
+    if (nclasses == 0 || window == 0 || window > BALANCE_WINDOW_MAX ||
+        !(ratio > 0 && ratio <= 1))
+        return NULL;
+    struct balance *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return NULL;
+    size_t cells = (size_t)window * (nclasses + 1);
+    b->nclasses = nclasses;
+    b->window = window;
+    b->ratio = ratio;
+    b->last_evictions = calloc(nclasses + 1, sizeof(*b->last_evictions));
+    b->age = calloc(cells, sizeof(*b->age));
+    b->evicted = calloc(cells, sizeof(*b->evicted));
+    if (b->last_evictions == NULL || b->age == NULL || b->evicted == NULL)
+        balance_destroy(&b);
+    return b;
+}
+
+void balance_destroy(struct balance **bp)
+{
+    if (bp == NULL || *bp == NULL)
+        return;
+    free((*bp)->last_evictions);
+    free((*bp)->age);
+    free((*bp)->evicted);
+    free(*bp);
+    *bp = NULL;
+}
+
+static void record(struct balance *b, const struct balance_class *cls)
+{
+    size_t row = (size_t)b->cur * (b->nclasses + 1);
+    for (unsigned i = 1; i <= b->nclasses; i++) {
+        b->evicted[row + i] =
+            b->primed && cls[i].evictions > b->last_evictions[i];
+        b->last_evictions[i] = cls[i].evictions;
+        b->age[row + i] = cls[i].victim_age;
+    }
+    b->primed = true;
+    b->cur = (b->cur + 1) % b->window;
+    if (b->filled < b->window)
+        b->filled++;
+}
+
+/* Whether the latest sample saw class i evict. */
+static bool evicting_now(const struct balance *b, unsigned i)
+{
+    unsigned last = (b->cur + b->window - 1) % b->window;
+    return b->evicted[(size_t)last * (b->nclasses + 1) + i] != 0;
+}
+
+/* Class i over the window: its average victim age and how many samples
+ * saw it evict. */
+static void summarize(const struct balance *b, unsigned i, double *age,
+                      unsigned *evicting)
+{
+    uint64_t sum = 0;
+    *evicting = 0;
+    for (unsigned r = 0; r < b->window; r++) {
+        size_t at = (size_t)r * (b->nclasses + 1) + i;
+        sum += b->age[at];
+        *evicting += b->evicted[at];
+    }
+    *age = (double)sum / b->window;
+}
+
+/* Enough pages to give one and keep two. */
+static bool can_give(const struct balance_class *c)
+{
+    return c->pages >= BALANCE_MIN_SOURCE_PAGES;
+}
+
+/* Two pages' worth of chunks unused, and no eviction in the window. */
+static bool has_spare(const struct balance_class *c, unsigned evicting)
+{
+    return can_give(c) && evicting == 0 && c->per_page > 0 &&
+           c->free_chunks >= 2 * c->per_page;
+}
+
+bool balance_sample(struct balance *b, const struct balance_class *cls,
+                    unsigned *src, unsigned *dst)
+{
+    record(b, cls);
+    if (b->filled < b->window)
+        return false;
+    unsigned young = 0, old = 0, spare = 0;
+    double young_age = 0, old_age = 0;
+    uint64_t spare_free = 0;
+    for (unsigned i = 1; i <= b->nclasses; i++) {
+        double age;
+        unsigned evicting;
+        summarize(b, i, &age, &evicting);
+        if (evicting > b->window / 2 && evicting_now(b, i) &&
+            (young == 0 || age < young_age)) {
+            young = i;
+            young_age = age;
+        }
+        if (has_spare(&cls[i], evicting) && cls[i].free_chunks > spare_free) {
+            spare = i;
+            spare_free = cls[i].free_chunks;
+        }
+        if (can_give(&cls[i]) && (old == 0 || age > old_age)) {
+            old = i;
+            old_age = age;
+        }
+    }
+    if (young == 0)
+        return false;
+    if (spare != 0 && spare != young) {
+        *src = spare;
+        *dst = young;
+        return true;
+    }
+    if (old == 0 || old == young || !(young_age < old_age * b->ratio))
+        return false;
+    *src = old;
+    *dst = young;
+    return true;
+}
