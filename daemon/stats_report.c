@@ -102,6 +102,9 @@ static void put_u64(struct emitter *e, const char *name, uint64_t v)
     X(hash_bytes, GAUGE, U64, "bytes of the hash table", cs.hash_bytes)       \
     X(hash_is_expanding, GAUGE, U64, "1 while the hash table grows",          \
       cs.hash_growing)                                                        \
+    X(slab_reassign_rescues, COUNTER, U64,                                    \
+      "live items a page move copied to another chunk of their class",        \
+      cs.move_rescues)                                                        \
     X(slab_reassign_evictions_nomem, COUNTER, U64,                            \
       "live items evicted to move their page to another class",               \
       cs.move_evictions)                                                      \
@@ -328,8 +331,8 @@ static void put_text_line(const struct stat_line *line, void *arg)
 /* memcached 1.6.18's general lines, in its order: zeekdb's figures go
  * out in it, then zeekdb's own (bytes_peak, the snapshot's, the policy's).
  * The lines with "0" are features zeekdb does not have (SASL, `watch`
- * logs, NAPI ids, the proxy, a global page pool, item rescue on page
- * moves, asynchronous LRU bumps). Only `stats` prints those, for tools
+ * logs, NAPI ids, the proxy, a global page pool, chunked items' rescue
+ * on page moves, asynchronous LRU bumps). Only `stats` prints those, for tools
  * that expect every memcached line; the metrics page leaves them out. */
 static const struct stats_order GENERAL_ORDER[] = {
     {"pid", NULL}, {"uptime", NULL}, {"time", NULL}, {"version", NULL},
@@ -353,7 +356,7 @@ static const struct stats_order GENERAL_ORDER[] = {
     {"accepting_conns", NULL}, {"listen_disabled_num", NULL},
     {"time_in_listen_disabled_us", NULL}, {"threads", NULL},
     {"conn_yields", NULL}, {"hash_power_level", NULL}, {"hash_bytes", NULL},
-    {"hash_is_expanding", NULL}, {"slab_reassign_rescues", "0"},
+    {"hash_is_expanding", NULL}, {"slab_reassign_rescues", NULL},
     {"slab_reassign_chunk_rescues", "0"},
     {"slab_reassign_evictions_nomem", NULL},
     {"slab_reassign_inline_reclaim", "0"}, {"slab_reassign_busy_items", NULL},

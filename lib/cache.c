@@ -759,9 +759,34 @@ static bool reap_step(struct cache *c, unsigned budget)
     return true;
 }
 
-/* Evict a linked item of a page being moved, if nobody holds it. The
- * chunk cannot be reused meanwhile (its page is out of service), so its
- * key stays readable even if the item is unlinked under us. */
+/* A live item of a page being moved, copied to a free chunk of its class
+ * elsewhere (memcached's rescue) with its CAS, expiry, client flags and
+ * read marks, and linked in its place; false when the class has no chunk
+ * to spare. A rescue is a change, not a store. Stripe held, and nobody
+ * else holds the item. */
+static bool rescue_locked(struct cache *c, struct item *it, uint64_t hv,
+                          rel_time_t now)
+{
+    struct item *copy = slabs_alloc(c->slabs, it->clsid, total_of(c, it));
+    if (copy == NULL)
+        return false;
+    item_init(copy, c->use_cas, it->clsid, item_ckey(it, c->use_cas),
+              it->nkey, it->flags, it->exptime, it->nbytes, now);
+    memcpy(item_value(copy, c->use_cas), item_value(it, c->use_cas),
+           it->nbytes);
+    item_flag_set(copy, item_iflags(it) & KEPT_IN_PLACE);
+    uint64_t cas = item_cas(it, c->use_cas);
+    unlink_locked(c, it, hv, false);
+    /* item_init's reference becomes the table's */
+    note_bytes(c, (int64_t)link_uncounted(c, copy, hv, cas, now));
+    note_change(c);
+    return true;
+}
+
+/* Empty a chunk of a page being moved: rescue its item if it is live and
+ * nobody holds it, else evict it. The chunk cannot be reused meanwhile
+ * (its page is out of service), so its key stays readable even if the
+ * item is unlinked under us. */
 static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
 {
     if (!(item_iflags(it) & ITEM_LINKED))
@@ -775,10 +800,14 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
     bool taken = linked && item_refcount(it) == 1;
     if (taken) {
         bool dead = is_dead(c, it, now);
-        count_taken(c, it, dead, now);
-        if (!dead)
-            count(&c->move_evictions, 1);
-        unlink_locked(c, it, hv, false);
+        if (!dead && rescue_locked(c, it, hv, now)) {
+            count(&c->move_rescues, 1);
+        } else {
+            count_taken(c, it, dead, now);
+            if (!dead)
+                count(&c->move_evictions, 1);
+            unlink_locked(c, it, hv, false);
+        }
     } else if (linked) {
         count(&c->move_busy, 1);
     }

@@ -101,6 +101,7 @@ struct cache_stats {
     uint64_t slabs_moved;       /* pages moved between classes */
     bool move_running;          /* a page move is under way */
     uint64_t move_evictions;    /* live items evicted to empty a page */
+    uint64_t move_rescues;      /* live items copied off a page moved */
     uint64_t move_busy;         /* times a page move found an item in use */
     uint64_t limit_maxbytes;
     uint64_t hash_bytes;

@@ -63,6 +63,7 @@ struct cache {
     uint32_t move_cursor;           /* next chunk of the moving page */
     unsigned move_src, move_dst;    /* the classes of the moving page */
     _Atomic uint64_t move_evictions; /* live items a page move evicted */
+    _Atomic uint64_t move_rescues;  /* live items a page move copied */
     _Atomic uint64_t move_busy;     /* items a page move found in use */
     /* total_items and the pages moved at the last `stats reset`: the
      * counters themselves only grow (cache_changes() derives from

@@ -57,6 +57,7 @@ void cache_stats(struct cache *c, struct cache_stats *out)
                        load(&c->slabs_moved_reset);
     out->move_running = slabs_moving(c->slabs);
     out->move_evictions = load(&c->move_evictions);
+    out->move_rescues = load(&c->move_rescues);
     out->move_busy = load(&c->move_busy);
     for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++) {
         struct class_counters *cc = &c->per_class[i];
@@ -100,6 +101,7 @@ void cache_stats_reset(struct cache *c)
     atomic_store(&c->total_items_reset, load(&c->total_items));
     atomic_store(&c->slabs_moved_reset, slabs_pages_moved(c->slabs));
     atomic_store(&c->move_evictions, 0);
+    atomic_store(&c->move_rescues, 0);
     atomic_store(&c->move_busy, 0);
     for (unsigned i = 1; i <= SLABS_MAX_CLASSES; i++)
         reset_class(&c->per_class[i]);

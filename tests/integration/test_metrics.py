@@ -125,7 +125,7 @@ def family_of(name, types):
 # for tools that expect them; the metrics page leaves them out.
 ALWAYS_ZERO = {
     "read_buf_bytes_free",
-    "slab_reassign_rescues", "slab_reassign_chunk_rescues",
+    "slab_reassign_chunk_rescues",
     "slab_reassign_inline_reclaim", "slab_reassign_busy_deletes",
     "log_worker_dropped", "unexpected_napi_ids",
     "round_robin_fallback", "slab_global_page_pool", "lru_bumps_dropped"}

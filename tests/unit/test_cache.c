@@ -1177,6 +1177,64 @@ static void requested_move(void **state)
     teardown((void **)&e);
 }
 
+/* The CAS, client flags and value of key, which must be there. */
+static uint64_t cas_and_flags(struct cache *c, const char *key,
+                              uint32_t *flags)
+{
+    struct item *it = cache_get(c, key, strlen(key), NULL, NULL, NULL);
+    assert_non_null(it);
+    struct cache_item_view v;
+    cache_item_view(c, it, &v);
+    *flags = v.flags;
+    assert_int_equal(v.nbytes, 102);
+    uint64_t cas = v.cas;
+    cache_release(c, it);
+    return cas;
+}
+
+/* A page moved from a class with free chunks elsewhere: its live items
+ * are copied there (memcached's rescue), CAS and flags kept, none lost. */
+static void page_move_rescues_live_items(void **state)
+{
+    (void)state;
+    struct env *e = make_env(3 * MiB, true, true);
+    struct cache *c = e->cache;
+    char key[32], val[100];
+    memset(val, 'r', sizeof(val));
+    for (int i = 0; i < 10000; i++) { /* two pages, most of them */
+        snprintf(key, sizeof(key), "r%06d", i);
+        assert_int_equal(put_n(c, key, val, sizeof(val), (uint32_t)i, 0,
+                               CACHE_SET, 0),
+                         CACHE_OK);
+    }
+    for (int i = 0; i < 10000; i += 2) { /* half of every page free */
+        snprintf(key, sizeof(key), "r%06d", i);
+        assert_int_equal(cache_delete(c, key, strlen(key), NULL), CACHE_OK);
+    }
+    uint32_t flags;
+    uint64_t cas_before = cas_and_flags(c, "r000001", &flags);
+    unsigned src = cache_class_of(c, 7, sizeof(val), 0), dst = src + 3;
+    assert_int_equal(cache_request_move(c, src, dst), CACHE_MOVE_OK);
+    for (int i = 0; i < 1000 && cache_maintain(c, 1024); i++)
+        ;
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_int_equal(st.slabs_moved, 1);
+    assert_true(st.move_rescues > 0);
+    assert_int_equal(st.move_evictions, 0);
+    assert_int_equal(st.evictions, 0);
+    assert_int_equal(cache_count(c), 5000);
+    for (int i = 1; i < 10000; i += 2) {
+        snprintf(key, sizeof(key), "r%06d", i);
+        char buf[128];
+        assert_non_null(get(c, key, buf, sizeof(buf)));
+        assert_memory_equal(buf, val, sizeof(val));
+    }
+    assert_int_equal(cas_and_flags(c, "r000001", &flags), cas_before);
+    assert_int_equal(flags, 1);
+    teardown((void **)&e);
+}
+
 /* The figure for the issue note: 32-byte keys, 100-byte values, 64 MiB. */
 static void items_per_64_mib(void **state)
 {
@@ -1718,6 +1776,7 @@ int main(void)
         cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(automove_off_moves_nothing),
         cmocka_unit_test(requested_move),
+        cmocka_unit_test(page_move_rescues_live_items),
         cmocka_unit_test(lru_flat_and_back),
         cmocka_unit_test(stats_reset_zeroes_counters_not_contents),
         cmocka_unit_test(items_per_64_mib),
