@@ -99,15 +99,45 @@ static bool has_spare(const struct balance_class *c, unsigned evicting)
            c->free_chunks >= 2 * c->per_page;
 }
 
-bool balance_sample(struct balance *b, const struct balance_class *cls,
-                    unsigned *src, unsigned *dst)
+/* Memory nobody uses: the class with the most free chunks that has two
+ * pages' worth and has not evicted in the window, to the class evicting
+ * now with the youngest victims. It moves without waiting for the window
+ * to fill: free chunks cost nothing to give (a page move copies what
+ * lives on the page into them). */
+static bool spare_move(const struct balance *b,
+                       const struct balance_class *cls, unsigned *src,
+                       unsigned *dst)
 {
-    record(b, cls);
+    unsigned spare = 0, young = 0;
+    for (unsigned i = 1; i <= b->nclasses; i++) {
+        double age;
+        unsigned evicting;
+        summarize(b, i, &age, &evicting);
+        if (has_spare(&cls[i], evicting) &&
+            (spare == 0 || cls[i].free_chunks > cls[spare].free_chunks))
+            spare = i;
+        if (evicting_now(b, i) &&
+            (young == 0 || cls[i].victim_age < cls[young].victim_age))
+            young = i;
+    }
+    if (spare == 0 || young == 0)
+        return false;
+    *src = spare;
+    *dst = young;
+    return true;
+}
+
+/* Live memory: once the window has filled, from the class whose victims
+ * are oldest on average to the one that evicted in more than half of the
+ * window and still does, with the youngest, when those are younger than
+ * ratio times the others. */
+static bool age_move(const struct balance *b, const struct balance_class *cls,
+                     unsigned *src, unsigned *dst)
+{
     if (b->filled < b->window)
         return false;
-    unsigned young = 0, old = 0, spare = 0;
+    unsigned young = 0, old = 0;
     double young_age = 0, old_age = 0;
-    uint64_t spare_free = 0;
     for (unsigned i = 1; i <= b->nclasses; i++) {
         double age;
         unsigned evicting;
@@ -117,25 +147,22 @@ bool balance_sample(struct balance *b, const struct balance_class *cls,
             young = i;
             young_age = age;
         }
-        if (has_spare(&cls[i], evicting) && cls[i].free_chunks > spare_free) {
-            spare = i;
-            spare_free = cls[i].free_chunks;
-        }
         if (can_give(&cls[i]) && (old == 0 || age > old_age)) {
             old = i;
             old_age = age;
         }
     }
-    if (young == 0)
-        return false;
-    if (spare != 0 && spare != young) {
-        *src = spare;
-        *dst = young;
-        return true;
-    }
-    if (old == 0 || old == young || !(young_age < old_age * b->ratio))
+    if (young == 0 || old == 0 || old == young ||
+        !(young_age < old_age * b->ratio))
         return false;
     *src = old;
     *dst = young;
     return true;
+}
+
+bool balance_sample(struct balance *b, const struct balance_class *cls,
+                    unsigned *src, unsigned *dst)
+{
+    record(b, cls);
+    return spare_move(b, cls, src, dst) || age_move(b, cls, src, dst);
 }

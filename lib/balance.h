@@ -10,10 +10,11 @@
  * that evicted in more than half of them and in the latest, with the
  * youngest victims on average, takes a page from the class whose victims
  * are oldest on average, when its own are younger than `ratio` times
- * those (once it stops evicting, pages stop coming). A class
- * with spare memory (two pages' worth of free chunks and no eviction in
- * the window) gives first. No decision until the window has filled, so
- * one burst does not move memory; then at most one a sample.
+ * those (once it stops evicting, pages stop coming); no such decision
+ * until the window has filled, so one burst does not move live memory.
+ * Spare memory goes first and at once: a class with two pages' worth of
+ * free chunks and no eviction in the window gives to the class evicting
+ * now with the youngest victims. At most one move a sample.
  *
  * Pure bookkeeping: no locks, no cache; one thread at a time.
  */

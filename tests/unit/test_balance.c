@@ -105,18 +105,23 @@ static void close_ages_move_nothing(void **state)
 }
 
 /* Two pages' worth of free chunks, no evictions: that class gives, even
- * with younger items than another. */
+ * with younger items than another, and at once, without waiting for the
+ * window (the first sample only primes the counters). */
 static void spare_memory_gives_first(void **state)
 {
     (void)state;
     struct sample s;
     unsigned src = 0, dst = 0;
-    struct balance *b = with_old_class(&s, 4, 1000, 10);
+    struct balance *b = with_old_class(&s, 30, 1000, 10);
     s.cls[3] = (struct balance_class){.victim_age = 10, .pages = 5,
                                       .free_chunks = 250, .per_page = 100};
-    assert_true(feed(b, &s, 6, 1, 5, &src, &dst));
+    assert_false(feed(b, &s, 1, 1, 5, &src, &dst));
+    assert_true(feed(b, &s, 1, 1, 5, &src, &dst));
     assert_int_equal(src, 3);
     assert_int_equal(dst, 1);
+    /* one page's worth is not spare */
+    s.cls[3].free_chunks = 150;
+    assert_false(feed(b, &s, 1, 1, 5, &src, &dst));
     balance_destroy(&b);
 }
 

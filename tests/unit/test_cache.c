@@ -981,6 +981,35 @@ static void shift_workload(bool automove, uint64_t *moved, uint64_t *pages)
     clock_destroy(&clk);
 }
 
+/* Pages of a class emptied by flush_all go to a class that evicts, one a
+ * clock second from the first, without waiting for the window. */
+static void flushed_pages_go_where_evictions_are(void **state)
+{
+    struct env *e = make_env(8 * MiB, true, true); /* window 30 */
+    (void)state;
+    struct cache *c = e->cache;
+    fill(c, 100000, 0, "old"); /* every page */
+    cache_flush(c, 0);
+    for (int i = 0; i < 1000 && cache_maintain(c, 4096); i++) /* reap */
+        ;
+    char big[3000], key[32];
+    memset(big, 'B', sizeof(big));
+    for (int sec = 0; sec < 6; sec++) {
+        for (int i = 0; i < 400; i++) {
+            snprintf(key, sizeof(key), "big%02d_%03d", sec, i);
+            put_n(c, key, big, sizeof(big), 0, 0, CACHE_SET, 0);
+        }
+        for (int i = 0; i < 200 && cache_maintain(c, 1024); i++)
+            ;
+        clock_advance(e->clock, 1);
+    }
+    struct cache_stats st;
+    cache_stats(c, &st);
+    assert_true(st.slabs_moved >= 4);
+    assert_int_equal(st.move_evictions, 0);
+    teardown((void **)&e);
+}
+
 static void automove_balances_victim_ages(void **state)
 {
     (void)state;
@@ -1773,6 +1802,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test(starving_class_gets_a_page_moved),
         cmocka_unit_test(automove_balances_victim_ages),
+        cmocka_unit_test(flushed_pages_go_where_evictions_are),
         cmocka_unit_test(held_item_delays_a_page_move),
         cmocka_unit_test(automove_off_moves_nothing),
         cmocka_unit_test(requested_move),
