@@ -803,8 +803,11 @@ static bool evict_for_move(struct cache *c, struct item *it, rel_time_t now)
         if (!dead && rescue_locked(c, it, hv, now)) {
             count(&c->move_rescues, 1);
         } else {
-            count_taken(c, it, dead, now);
-            if (!dead)
+            /* as memcached counts: a live item lost to a move is in
+             * slab_reassign_evictions_nomem, not evictions */
+            if (dead)
+                count_taken(c, it, true, now);
+            else
                 count(&c->move_evictions, 1);
             unlink_locked(c, it, hv, false);
         }
