@@ -5,14 +5,21 @@
 
 #include <stdlib.h>
 
+/* One class over the window, kept as samples come and go. */
+struct class_sums {
+    uint64_t last_evictions; /* the counter at the latest sample */
+    uint64_t age;            /* victim ages in the window, summed */
+    unsigned evicting;       /* samples in the window that saw evictions */
+};
+
 struct balance {
     unsigned nclasses;
     unsigned window;
     double ratio;
     unsigned cur;             /* the row the next sample goes in */
     unsigned filled;          /* samples taken, up to window */
-    bool primed;              /* last_evictions holds a sample */
-    uint64_t *last_evictions; /* [nclasses + 1] */
+    bool primed;              /* sums[].last_evictions hold a sample */
+    struct class_sums *sums;  /* [nclasses + 1] */
     uint32_t *age;            /* [window][nclasses + 1] */
     uint8_t *evicted;         /* [window][nclasses + 1] */
 };
@@ -30,10 +37,10 @@ struct balance *balance_create(unsigned nclasses, unsigned window,
     b->nclasses = nclasses;
     b->window = window;
     b->ratio = ratio;
-    b->last_evictions = calloc(nclasses + 1, sizeof(*b->last_evictions));
+    b->sums = calloc(nclasses + 1, sizeof(*b->sums));
     b->age = calloc(cells, sizeof(*b->age));
     b->evicted = calloc(cells, sizeof(*b->evicted));
-    if (b->last_evictions == NULL || b->age == NULL || b->evicted == NULL)
+    if (b->sums == NULL || b->age == NULL || b->evicted == NULL)
         balance_destroy(&b);
     return b;
 }
@@ -42,21 +49,28 @@ void balance_destroy(struct balance **bp)
 {
     if (bp == NULL || *bp == NULL)
         return;
-    free((*bp)->last_evictions);
+    free((*bp)->sums);
     free((*bp)->age);
     free((*bp)->evicted);
     free(*bp);
     *bp = NULL;
 }
 
+/* The sample goes in the oldest row; the sums drop that row's figures
+ * and take the new ones. */
 static void record(struct balance *b, const struct balance_class *cls)
 {
     size_t row = (size_t)b->cur * (b->nclasses + 1);
     for (unsigned i = 1; i <= b->nclasses; i++) {
-        b->evicted[row + i] =
-            b->primed && cls[i].evictions > b->last_evictions[i];
-        b->last_evictions[i] = cls[i].evictions;
+        struct class_sums *cs = &b->sums[i];
+        uint8_t evicted = b->primed && cls[i].evictions > cs->last_evictions;
+        cs->last_evictions = cls[i].evictions;
+        cs->age += cls[i].victim_age;
+        cs->age -= b->age[row + i];
+        cs->evicting += evicted;
+        cs->evicting -= b->evicted[row + i];
         b->age[row + i] = cls[i].victim_age;
+        b->evicted[row + i] = evicted;
     }
     b->primed = true;
     b->cur = (b->cur + 1) % b->window;
@@ -76,14 +90,8 @@ static bool evicting_now(const struct balance *b, unsigned i)
 static void summarize(const struct balance *b, unsigned i, double *age,
                       unsigned *evicting)
 {
-    uint64_t sum = 0;
-    *evicting = 0;
-    for (unsigned r = 0; r < b->window; r++) {
-        size_t at = (size_t)r * (b->nclasses + 1) + i;
-        sum += b->age[at];
-        *evicting += b->evicted[at];
-    }
-    *age = (double)sum / b->window;
+    *age = (double)b->sums[i].age / b->window;
+    *evicting = b->sums[i].evicting;
 }
 
 /* Enough pages to give one and keep two. */
